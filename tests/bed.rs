@@ -1,0 +1,242 @@
+//! The test bed itself: legacy stacks made by the real heat-engine, Heat's own conversion
+//! of a copy, and the convergence engine running what that conversion left.
+//!
+//! The expectations here are read off our templates (tests/templates), not off Heat's
+//! output: if the bed or Heat's conversion did something else, these tests fail.
+
+mod common;
+
+use common::{assert_same_rows, id_set, Backend, Bed, Snapshot};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The cases Heat refuses to convert (a stack of the tree is not *_COMPLETE).
+const NOT_CONVERTIBLE: &[&str] = &["busy", "failed"];
+
+#[test]
+fn legacy_cases_on_mariadb() {
+    legacy_cases_then_heat_conversion(Backend::MariaDb, "bedmy");
+}
+
+#[test]
+fn legacy_cases_on_postgresql() {
+    legacy_cases_then_heat_conversion(Backend::Postgres, "bedpg");
+}
+
+fn legacy_cases_then_heat_conversion(backend: Backend, tag: &str) {
+    let bed = Bed::new(tag);
+    let db = bed.create_db(backend);
+    let cases = bed.build_cases(&db);
+    let before = bed.snapshot(&db);
+
+    check_cases_are_legacy(&cases, &before);
+
+    // A SQLite copy holds exactly the same rows (heat-engine cannot run on SQLite).
+    let lite = bed.copy(&db, Backend::Sqlite);
+    assert_same_rows(&before, &bed.snapshot(&lite), "SQLite copy vs original");
+
+    // Heat's own conversion, on a copy on the same server.
+    let copy = bed.copy(&db, backend);
+    let report = bed.heat_convert(&copy);
+    let after = bed.snapshot(&copy);
+    check_heat_conversion(&cases, &before, &after, &report);
+
+    // The same conversion on the SQLite copy gives the same rows.
+    bed.heat_convert(&lite);
+    assert_same_rows(
+        &after,
+        &bed.snapshot(&lite),
+        "converted SQLite copy vs converted server copy",
+    );
+
+    // The convergence engine runs what the conversion left.
+    let proved = [
+        "group",
+        "deep",
+        "replaced",
+        "suspended",
+        "cfn",
+        "conditions",
+    ];
+    let ids: Vec<&str> = proved.iter().map(|n| cases[*n].id.as_str()).collect();
+    let states = bed.prove(&copy, &ids);
+    for name in proved {
+        let s = &states[&cases[name].id];
+        assert_eq!(
+            s["update"], "UPDATE_COMPLETE",
+            "{name} under convergence: {s}"
+        );
+        assert_eq!(
+            s["delete"], "DELETE_COMPLETE",
+            "{name} under convergence: {s}"
+        );
+        assert!(s.get("error").is_none(), "{name}: {s}");
+    }
+    assert_eq!(states[&cases["suspended"].id]["resume"], "RESUME_COMPLETE");
+}
+
+fn check_cases_are_legacy(cases: &BTreeMap<String, common::Case>, snap: &Snapshot) {
+    let live_roots = snap.roots();
+    assert!(
+        live_roots.len() >= 10,
+        "only {} live root stacks",
+        live_roots.len()
+    );
+    assert_eq!(cases["failed"].state, "CREATE_FAILED");
+    assert_eq!(cases["busy"].state, "CREATE_IN_PROGRESS");
+    assert_eq!(cases["suspended"].state, "SUSPEND_COMPLETE");
+    assert_eq!(cases["deleted"].state, "DELETE_COMPLETE");
+    assert_eq!(snap.stack(&cases["deleted"].id)["deleted"], true);
+
+    for stack in snap.table("stack").values() {
+        assert_eq!(
+            stack["convergence"], false,
+            "stack {} is not legacy",
+            stack["name"]
+        );
+    }
+    for res in snap.table("resource").values() {
+        assert!(
+            id_set(&res["requires"]).is_empty(),
+            "legacy resource with requires: {res}"
+        );
+    }
+    // Nesting: the group has a nested stack; deep has two levels below it.
+    assert_eq!(snap.tree(&cases["group"].id).len(), 2);
+    assert_eq!(snap.tree(&cases["deep"].id).len(), 4);
+    assert_eq!(snap.tree(&cases["provider"].id).len(), 3);
+    // Updated stacks keep their previous template; one resource was replaced.
+    for name in ["replaced", "dropped"] {
+        let prev = &snap.stack(&cases[name].id)["prev_raw_template_id"];
+        assert!(prev.is_i64(), "{name} has no prev_raw_template_id");
+    }
+    // The legacy engine does not set `replaces`: the replacement is a new row made during
+    // the update, so it is younger than `reader`, which was made after the original.
+    let stack = &cases["replaced"].id;
+    let replacement = snap.resource(stack, "replaceable")["id"].as_i64().unwrap();
+    let reader = snap.resource(stack, "reader")["id"].as_i64().unwrap();
+    assert!(
+        replacement > reader,
+        "replaceable was not replaced ({replacement} < {reader})"
+    );
+    // The busy stack is locked by the engine that was killed under it.
+    assert!(snap.table("stack_lock").contains_key(&cases["busy"].id));
+    // Conditions: a false condition's resource was never made.
+    let names = |case: &str| -> BTreeSet<String> {
+        let stack = &cases[case].id;
+        snap.resources_of(stack)
+            .iter()
+            .filter_map(|r| r["name"].as_str().map(String::from))
+            .collect()
+    };
+    let prod = names("conditions");
+    assert!(
+        prod.contains("prod_only") && !prod.contains("dev_only"),
+        "{prod:?}"
+    );
+    let dev = names("conditions-dev");
+    assert!(
+        dev.contains("dev_only") && !dev.contains("prod_only"),
+        "{dev:?}"
+    );
+}
+
+/// The DB ids of the named resources of a stack.
+fn ids(snap: &Snapshot, stack: &str, names: &[&str]) -> BTreeSet<i64> {
+    names
+        .iter()
+        .map(|n| snap.resource(stack, n)["id"].as_i64().expect("resource id"))
+        .collect()
+}
+
+fn check_heat_conversion(
+    cases: &BTreeMap<String, common::Case>,
+    before: &Snapshot,
+    after: &Snapshot,
+    report: &serde_json::Value,
+) {
+    for (name, case) in cases {
+        if name == "deleted" {
+            assert!(
+                report.get(&case.id).is_none(),
+                "a deleted stack was looked at"
+            );
+            continue;
+        }
+        let outcome = &report[&case.id]["outcome"];
+        if NOT_CONVERTIBLE.contains(&name.as_str()) {
+            assert_eq!(outcome, "refused", "{name}: {}", report[&case.id]);
+            // Untouched: every stack and resource row of the tree as it was.
+            for st in before.tree(&case.id) {
+                let id = st["id"].as_str().unwrap();
+                assert_eq!(after.stack(id), st, "{name}: stack row changed");
+                for r in before.resources_of(id) {
+                    let key = r["id"].to_string();
+                    assert_eq!(
+                        &after.table("resource")[&key],
+                        r,
+                        "{name}: resource changed"
+                    );
+                }
+            }
+            continue;
+        }
+        assert_eq!(outcome, "converted", "{name}: {}", report[&case.id]);
+        for st in after.tree(&case.id) {
+            assert_eq!(
+                st["convergence"], true,
+                "{name}: {} not converted",
+                st["name"]
+            );
+            assert_eq!(st["current_traversal"], "uuid4", "{name}: no new traversal");
+            assert!(st["prev_raw_template_id"].is_null());
+            let tmpl = &st["raw_template_id"];
+            for r in after.resources_of(st["id"].as_str().unwrap()) {
+                assert_eq!(&r["current_template_id"], tmpl, "{name}: {}", r["name"]);
+            }
+        }
+    }
+
+    // Edges, as our templates say they must be.
+    let expect = |case: &str, res: &str, on: &[&str]| {
+        let stack = &cases[case].id;
+        let got = id_set(&after.resource(stack, res)["requires"]);
+        assert_eq!(got, ids(after, stack, on), "{case}.{res} requires");
+    };
+    expect("depends", "base", &[]);
+    expect("depends", "middle", &["base"]);
+    expect("depends", "top", &["middle", "side"]);
+    expect("cfn", "Echo", &["Secret"]);
+    expect("cfn", "Last", &["Echo"]);
+    expect("cfn", "Alone", &[]);
+    expect("functions", "sentence", &["word"]);
+    expect("functions", "joined", &["number"]);
+    expect("functions", "merged", &["sentence", "joined"]);
+    expect("conditions", "chooser", &["left"]);
+    expect("conditions", "reader", &["prod_only"]);
+    expect("conditions-dev", "chooser", &["right"]);
+    expect("conditions-dev", "reader", &["dev_only"]);
+    expect("provider", "second", &["first"]);
+    expect("group", "summary", &["group"]);
+    expect("deep", "tail", &["boxes"]);
+    expect("replaced", "reader", &["replaceable"]);
+
+    // Heat writes requires sorted descending.
+    for r in after.table("resource").values() {
+        if let Some(a) = r["requires"].as_array() {
+            let v: Vec<i64> = a.iter().filter_map(|x| x.as_i64()).collect();
+            let mut sorted = v.clone();
+            sorted.sort_by(|a, b| b.cmp(a));
+            assert_eq!(v, sorted, "requires not sorted descending: {r}");
+        }
+    }
+
+    // The previous templates of updated stacks are gone.
+    for name in ["replaced", "dropped"] {
+        let prev = before.stack(&cases[name].id)["prev_raw_template_id"].to_string();
+        assert!(before.table("raw_template").contains_key(&prev));
+        assert!(
+            !after.table("raw_template").contains_key(&prev),
+            "{name}: old template kept"
+        );
+    }
+}

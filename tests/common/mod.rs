@@ -1,0 +1,312 @@
+//! The real-Heat test bed, seen from Rust.
+//!
+//! Every test that needs Heat goes through [`Bed`]: it calls `tests/bed/heatbed.py` inside
+//! the virtualenv that `tests/bed/setup.sh` builds (openstack-heat 27.0.1), so the stacks a
+//! test looks at were made by a real heat-engine, and the expected answers come from Heat.
+//! Each [`HeatDb`] is a database of its own, dropped when it goes out of scope.
+#![allow(dead_code)] // each test binary uses a different part of the bed
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The database servers the bed can put a Heat database on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    MariaDb,
+    Postgres,
+    Sqlite,
+}
+
+/// The credentials `tests/bed/setup.sh` creates on the local servers (test-only).
+const USER: &str = "heatconv";
+
+impl Backend {
+    fn sqlalchemy_url(self, name: &str, dir: &Path) -> String {
+        match self {
+            Backend::MariaDb => {
+                format!("mysql+pymysql://{USER}:{USER}@127.0.0.1:3306/{name}?charset=utf8")
+            }
+            Backend::Postgres => {
+                format!("postgresql+psycopg2://{USER}:{USER}@127.0.0.1:5432/{name}")
+            }
+            Backend::Sqlite => {
+                format!("sqlite:///{}", dir.join(format!("{name}.sqlite")).display())
+            }
+        }
+    }
+}
+
+/// One Heat database, its schema made by `heat-manage db_sync`; dropped on drop.
+pub struct HeatDb {
+    pub backend: Backend,
+    /// The SQLAlchemy URL, as a `[database] connection` line in heat.conf would hold it.
+    pub url: String,
+    pub name: String,
+    bed: Bed,
+}
+
+impl Drop for HeatDb {
+    fn drop(&mut self) {
+        if std::env::var_os("HEATBED_KEEP").is_some() {
+            eprintln!("heatbed: keeping {}", self.url);
+            return;
+        }
+        let _ = self.bed.run(&["dropdb", &self.url]);
+    }
+}
+
+/// A legacy test case as the bed left it: its root stack id and final state.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub id: String,
+    pub state: String,
+}
+
+#[derive(Clone)]
+pub struct Bed {
+    python: PathBuf,
+    driver: PathBuf,
+    work: PathBuf,
+    tag: String,
+}
+
+static SERIAL: AtomicUsize = AtomicUsize::new(0);
+
+impl Bed {
+    /// A bed for one test; `tag` names its databases and work directories.
+    pub fn new(tag: &str) -> Bed {
+        let top = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let venv = std::env::var_os("HEAT_VENV")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| top.join("target/heat-venv"));
+        let python = venv.join("bin/python");
+        assert!(
+            python.exists(),
+            "no Heat virtualenv at {}: run `bash tests/bed/setup.sh` first",
+            venv.display()
+        );
+        let work = top
+            .join("target/heatbed")
+            .join(format!("{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&work).expect("create the bed's work directory");
+        Bed {
+            python,
+            driver: top.join("tests/bed/heatbed.py"),
+            work,
+            tag: tag.to_string(),
+        }
+    }
+
+    /// Runs one driver command and parses the JSON it prints.
+    pub fn run(&self, args: &[&str]) -> Result<Value, String> {
+        let out = Command::new(&self.python)
+            .arg(&self.driver)
+            .args(args)
+            .env("PYTHONWARNINGS", "ignore")
+            .output()
+            .map_err(|e| format!("cannot run heatbed: {e}"))?;
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            let tail: Vec<&str> = err.lines().rev().take(25).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            return Err(format!("heatbed {} failed:\n{}", args[0], tail.join("\n")));
+        }
+        serde_json::from_slice(&out.stdout)
+            .map_err(|e| format!("heatbed {}: bad JSON: {e}", args[0]))
+    }
+
+    fn must(&self, args: &[&str]) -> Value {
+        self.run(args).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn fresh_name(&self) -> String {
+        let n = SERIAL.fetch_add(1, Ordering::SeqCst);
+        format!("hc_{}_{}_{}", self.tag, std::process::id(), n)
+    }
+
+    fn workdir(&self, what: &str) -> String {
+        let n = SERIAL.fetch_add(1, Ordering::SeqCst);
+        self.work.join(format!("{what}-{n}")).display().to_string()
+    }
+
+    /// A fresh, empty Heat database (schema by `heat-manage db_sync`).
+    pub fn create_db(&self, backend: Backend) -> HeatDb {
+        let db = self.handle(backend);
+        self.must(&["createdb", &db.url]);
+        db
+    }
+
+    fn handle(&self, backend: Backend) -> HeatDb {
+        let name = self.fresh_name();
+        HeatDb {
+            backend,
+            url: backend.sqlalchemy_url(&name, &self.work),
+            name,
+            bed: self.clone(),
+        }
+    }
+
+    /// A new database on `backend` holding the same Heat rows as `src`, ids kept.
+    pub fn copy(&self, src: &HeatDb, backend: Backend) -> HeatDb {
+        let db = self.handle(backend);
+        self.must(&["copy", &src.url, &db.url]);
+        db
+    }
+
+    /// Makes every case of `tests/templates/cases.yaml` with a real legacy heat-engine.
+    pub fn build_cases(&self, db: &HeatDb) -> BTreeMap<String, Case> {
+        let v = self.must(&["build", &db.url, &self.workdir("build")]);
+        v.as_object()
+            .expect("build prints an object")
+            .iter()
+            .map(|(name, c)| {
+                let case = Case {
+                    id: c["id"].as_str().expect("case id").to_string(),
+                    state: c["state"].as_str().expect("case state").to_string(),
+                };
+                (name.clone(), case)
+            })
+            .collect()
+    }
+
+    /// The rows of stack, resource, raw_template, raw_template_files and stack_lock,
+    /// normalised so that two databases can be compared.
+    pub fn snapshot(&self, db: &HeatDb) -> Snapshot {
+        Snapshot(self.must(&["snapshot", &db.url]))
+    }
+
+    /// Heat's own conversion (migrate_convergence_1's logic) of every legacy root stack.
+    pub fn heat_convert(&self, db: &HeatDb) -> Value {
+        self.must(&["convert", &db.url, &self.workdir("convert")])
+    }
+
+    /// A convergence engine updates and then deletes each stack; their final states.
+    pub fn prove(&self, db: &HeatDb, stack_ids: &[&str]) -> Value {
+        let wd = self.workdir("prove");
+        let mut args = vec!["prove", db.url.as_str(), wd.as_str()];
+        args.extend_from_slice(stack_ids);
+        self.must(&args)
+    }
+
+    /// Heat's dependency graph for a template (plus environments and parameters).
+    pub fn graph(&self, template: &Path, environments: &[&Path], parameters: &[&str]) -> Value {
+        let t = template.display().to_string();
+        let envs: Vec<String> = environments
+            .iter()
+            .map(|e| e.display().to_string())
+            .collect();
+        let mut args = vec!["graph", t.as_str()];
+        for e in &envs {
+            args.push("--environment");
+            args.push(e);
+        }
+        for p in parameters {
+            args.push("--parameter");
+            args.push(p);
+        }
+        self.must(&args)
+    }
+}
+
+/// A normalised row snapshot (see `heatbed.py snapshot`): table -> key -> row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot(pub Value);
+
+impl Snapshot {
+    pub fn table(&self, name: &str) -> &serde_json::Map<String, Value> {
+        self.0[name]
+            .as_object()
+            .unwrap_or_else(|| panic!("snapshot has no table {name}"))
+    }
+
+    pub fn stack(&self, id: &str) -> &Value {
+        &self.table("stack")[id]
+    }
+
+    /// Live root stacks (not deleted, no owner).
+    pub fn roots(&self) -> Vec<&Value> {
+        self.table("stack")
+            .values()
+            .filter(|s| s["owner_id"].is_null() && s["deleted"] == false)
+            .collect()
+    }
+
+    /// Every live stack of the tree under `root` (the root included), as Heat walks it:
+    /// through owner_id, leaving out deleted and backup stacks.
+    pub fn tree(&self, root: &str) -> Vec<&Value> {
+        let stacks = self.table("stack");
+        let mut out = vec![&stacks[root]];
+        let mut i = 0;
+        while i < out.len() {
+            let id = out[i]["id"].clone();
+            out.extend(
+                stacks.values().filter(|s| {
+                    s["owner_id"] == id && s["deleted"] == false && s["backup"] == false
+                }),
+            );
+            i += 1;
+        }
+        out
+    }
+
+    pub fn resources_of(&self, stack_id: &str) -> Vec<&Value> {
+        self.table("resource")
+            .values()
+            .filter(|r| r["stack_id"] == stack_id)
+            .collect()
+    }
+
+    /// The resource named `name` of `stack_id`, among those not deleted.
+    pub fn resource(&self, stack_id: &str, name: &str) -> &Value {
+        self.resources_of(stack_id)
+            .into_iter()
+            .find(|r| r["name"] == name && !(r["action"] == "DELETE" && r["status"] == "COMPLETE"))
+            .unwrap_or_else(|| panic!("no resource {name} in stack {stack_id}"))
+    }
+
+    /// Tables whose rows differ from `other`, with the first few differing keys.
+    pub fn diff(&self, other: &Snapshot) -> Vec<String> {
+        let mut out = Vec::new();
+        let empty = serde_json::Map::new();
+        for (table, rows) in self.0.as_object().into_iter().flatten() {
+            let a = rows.as_object().unwrap_or(&empty);
+            let b = other.0[table].as_object().unwrap_or(&empty);
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for k in keys {
+                if a.get(k) != b.get(k) {
+                    out.push(format!(
+                        "{table}[{k}]:\n  left:  {}\n  right: {}",
+                        a.get(k)
+                            .map(|v| v.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                        b.get(k)
+                            .map(|v| v.to_string())
+                            .unwrap_or_else(|| "-".into())
+                    ));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Asserts two snapshots are equal, printing the differing rows when they are not.
+pub fn assert_same_rows(left: &Snapshot, right: &Snapshot, what: &str) {
+    let d = left.diff(right);
+    assert!(
+        d.is_empty(),
+        "{what}: {} rows differ:\n{}",
+        d.len(),
+        d.iter().take(10).cloned().collect::<Vec<_>>().join("\n")
+    );
+}
+
+/// The ids in a JSON `requires` / `needed_by` column, as a set ([] and null both empty).
+pub fn id_set(v: &Value) -> std::collections::BTreeSet<i64> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(Value::as_i64).collect())
+        .unwrap_or_default()
+}
