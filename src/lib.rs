@@ -1,4 +1,13 @@
 //! heat-converge: converts OpenStack Heat's legacy stacks to the convergence engine,
 //! straight in Heat's database, with Heat's own semantics.
 //!
-//! The crate is being built issue by issue; see README.md for what works today.
+//! - [`template`]: Heat templates (HOT and CFN), their function tables and snippets;
+//! - [`environment`], [`parameters`]: what a stack was created with;
+//! - [`stack`]: a stack definition (conditions evaluated, resources parsed);
+//! - [`graph`]: the dependency graph Heat would compute for it.
+
+pub mod environment;
+pub mod graph;
+pub mod parameters;
+pub mod stack;
+pub mod template;

@@ -1,13 +1,103 @@
 //! The `heat-converge` command line.
 
-use clap::Parser;
+use anyhow::{anyhow, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use heat_converge::environment::{Environment, Resolver, DEFAULT_ENVIRONMENT_DIR};
+use heat_converge::graph::Graph;
+use heat_converge::parameters::StackIdentity;
+use heat_converge::stack::StackDefinition;
+use heat_converge::template::Template;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 /// Convert every legacy OpenStack Heat stack to the convergence engine.
 #[derive(Parser)]
 #[command(version, about)]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn main() -> anyhow::Result<()> {
-    let _cli = Cli::parse();
+#[derive(Subcommand)]
+enum Command {
+    /// Show the dependency graph Heat computes for a template, before converting.
+    Graph(GraphArgs),
+}
+
+#[derive(clap::Args)]
+struct GraphArgs {
+    /// The template file (YAML or JSON).
+    #[arg(long)]
+    template: PathBuf,
+    /// Environment files, merged in order (later files win).
+    #[arg(long = "environment", short = 'e')]
+    environments: Vec<PathBuf>,
+    /// Parameter values, KEY=VALUE (win over the environments).
+    #[arg(long = "parameter", short = 'P')]
+    parameters: Vec<String>,
+    /// Heat's global environment directory (`environment_dir` in heat.conf).
+    #[arg(long, default_value = DEFAULT_ENVIRONMENT_DIR)]
+    environment_dir: PathBuf,
+    #[arg(long, value_enum, default_value_t = GraphFormat::Json)]
+    format: GraphFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Json,
+    Dot,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Graph(args) => graph(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("heat-converge: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn graph(args: GraphArgs) -> Result<()> {
+    let origin = args.template.display().to_string();
+    let template = Template::from_text(&read(&args.template)?, &origin)?;
+    let mut env = Environment::default();
+    for path in &args.environments {
+        env.merge(Environment::from_text(
+            &read(path)?,
+            &path.display().to_string(),
+        )?);
+    }
+    for kv in &args.parameters {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--parameter {kv}: expected KEY=VALUE"))?;
+        env.parameters
+            .insert(k.to_string(), serde_json::Value::String(v.to_string()));
+    }
+    let resolver = Resolver {
+        user: env.registry.clone(),
+        global: Resolver::load_global(&args.environment_dir)?,
+    };
+    let identity = StackIdentity {
+        name: "graph".into(),
+        id: None,
+        project: "heat-converge".into(),
+    };
+    let stack = StackDefinition::new(template, &env, resolver, &identity, HashMap::new())?;
+    let graph = Graph::of(&stack, false)?;
+    match args.format {
+        GraphFormat::Json => println!("{}", serde_json::to_string_pretty(&graph.to_json())?),
+        GraphFormat::Dot => print!("{}", graph.to_dot()),
+    }
     Ok(())
 }
