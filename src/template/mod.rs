@@ -232,8 +232,10 @@ impl Template {
     }
 }
 
-/// JSON first, as Heat does, then YAML.
-fn parse_document(text: &str) -> Result<Value> {
+/// JSON first, as Heat does, then YAML. A leading byte-order mark is not content
+/// (Heat's YAML reader skips it too).
+pub(crate) fn parse_document(text: &str) -> Result<Value> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if let Ok(v) = serde_json::from_str::<Value>(text) {
         return Ok(v);
     }
@@ -307,6 +309,18 @@ mod tests {
         assert_eq!(y.format, j.format);
         assert_eq!(
             y.format,
+            Format::Hot {
+                version: "2015-04-30".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_content() {
+        let t =
+            Template::from_text("\u{feff}heat_template_version: 2015-04-30\n", "bom.yaml").unwrap();
+        assert_eq!(
+            t.format,
             Format::Hot {
                 version: "2015-04-30".into()
             }

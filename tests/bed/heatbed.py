@@ -14,6 +14,8 @@ virtualenv made by tests/bed/setup.sh (openstack-heat 27.0.1) and offers:
   prove URL WORKDIR ID...      a convergence engine updates, then deletes, each stack
   graph TEMPLATE [--environment F]... [--parameter K=V]... [--file NAME=PATH]...
                                Heat's dependency graph for a template
+  graph-batch JOBS             the graph of every job of a JSON list, Heat loaded once
+  parse FILE...                each file as JSON, parsed as Heat parses a template
 
 Every command prints one JSON document on stdout; diagnostics go to stderr. URLs are
 SQLAlchemy URLs (mysql+pymysql://, postgresql+psycopg2://, sqlite:///).
@@ -568,8 +570,13 @@ def cmd_prove(args):
     return states
 
 
-def cmd_graph(args):
-    """Heat's dependency graph: {"resources": {name: {"type", "requires"}}}."""
+def graph(template, environments=(), parameters=None, files=None):
+    """Heat's dependency graph: {"resources": {name: {"type", "requires"}}}.
+
+    environments are paths, merged in order; parameters maps names to values; files maps
+    the name a template uses (get_file, a provider template as a type) to the path read
+    for it. When Heat rejects the template: {"error": "Class: message"}.
+    """
     workdir = os.path.join(os.environ.get('TMPDIR', '/tmp'),
                            'heatbed-graph-%s' % uuid.uuid4().hex)
     heat_in_process(write_conf(workdir, 'sqlite://'))
@@ -581,10 +588,10 @@ def cmd_graph(args):
     from heat.engine import template as templatem
 
     try:
-        with open(args.template) as f:
+        with open(template) as f:
             tmpl = template_format.parse(f.read())
         env = {}
-        for path in args.environment:
+        for path in environments:
             with open(path) as f:
                 e = environment_format.parse(f.read())
             for k, v in e.items():
@@ -592,15 +599,13 @@ def cmd_graph(args):
                     env.setdefault(k, {}).update(v)
                 else:
                     env[k] = v
-        for kv in args.parameter:
-            k, _, v = kv.partition('=')
+        for k, v in (parameters or {}).items():
             env.setdefault('parameters', {})[k] = v
-        files = {}
-        for nv in args.file:
-            n, _, p = nv.partition('=')
+        contents = {}
+        for n, p in (files or {}).items():
             with open(p) as f:
-                files[n] = f.read()
-        t = templatem.Template(tmpl, files=files,
+                contents[n] = f.read()
+        t = templatem.Template(tmpl, files=contents,
                                env=environment.Environment(env))
         st = parser.Stack(request_context(), 'graph', t)
         deps = st.dependencies
@@ -611,6 +616,42 @@ def cmd_graph(args):
         return {'resources': dict(sorted(out.items()))}
     except Exception as e:
         return {'error': '%s: %s' % (type(e).__name__, e)}
+
+
+def cmd_graph(args):
+    """Heat's dependency graph for one template (see graph())."""
+    return graph(args.template, args.environment,
+                 dict(kv.partition('=')[::2] for kv in args.parameter),
+                 dict(nv.partition('=')[::2] for nv in args.file))
+
+
+def cmd_graph_batch(args):
+    """graph() of every job in JOBS, in one process (Heat loads once): a list, in order.
+
+    JOBS is a JSON file holding a list of {"template": PATH, "environments": [PATH],
+    "parameters": {NAME: VALUE}, "files": {NAME: PATH}}; only template is required.
+    """
+    with open(args.jobs) as f:
+        jobs = json.load(f)
+    return [graph(j['template'], j.get('environments', ()),
+                  j.get('parameters'), j.get('files')) for j in jobs]
+
+
+def cmd_parse(args):
+    """Each file parsed as Heat parses a template (JSON or YAML, dates kept as strings).
+
+    {path: {"value": ...}} or {path: {"error": "..."}} when it is not a JSON object or
+    YAML mapping. No version key is required, so environments parse too.
+    """
+    from heat.common import template_format
+    out = {}
+    for path in args.paths:
+        try:
+            with open(path) as f:
+                out[path] = {'value': template_format.simple_parse(f.read())}
+        except Exception as e:
+            out[path] = {'error': '%s: %s' % (type(e).__name__, e)}
+    return out
 
 
 # --------------------------------------------------------------------------- main
@@ -635,6 +676,10 @@ def main(argv):
     s.add_argument('--parameter', action='append', default=[])
     s.add_argument('--file', action='append', default=[])
     s.set_defaults(f=cmd_graph)
+    s = sub.add_parser('graph-batch'); s.add_argument('jobs')
+    s.set_defaults(f=cmd_graph_batch)
+    s = sub.add_parser('parse'); s.add_argument('paths', nargs='+')
+    s.set_defaults(f=cmd_parse)
     args = p.parse_args(argv)
     result = args.f(args)
     json.dump(result, sys.stdout, indent=1, sort_keys=True, default=str)

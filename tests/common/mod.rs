@@ -310,3 +310,76 @@ pub fn id_set(v: &Value) -> std::collections::BTreeSet<i64> {
         .map(|a| a.iter().filter_map(Value::as_i64).collect())
         .unwrap_or_default()
 }
+
+/// One template for [`Bed::graph_batch`]: what `heatbed.py graph` takes on its command line.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GraphJob {
+    pub template: PathBuf,
+    /// Merged in order, as `--environment` options are.
+    pub environments: Vec<PathBuf>,
+    /// NAME -> value, as `--parameter NAME=VALUE`.
+    pub parameters: BTreeMap<String, String>,
+    /// The name the template uses (get_file, a provider template as a type, a
+    /// resource_registry entry) -> the local file whose contents Heat gets for it.
+    pub files: BTreeMap<String, PathBuf>,
+}
+
+impl GraphJob {
+    fn to_json(&self) -> Value {
+        let path = |p: &PathBuf| Value::from(p.display().to_string());
+        serde_json::json!({
+            "template": path(&self.template),
+            "environments": self.environments.iter().map(path).collect::<Vec<_>>(),
+            "parameters": self.parameters,
+            "files": self.files.iter().map(|(n, p)| (n.clone(), path(p)))
+                .collect::<serde_json::Map<_, _>>(),
+        })
+    }
+}
+
+impl Bed {
+    /// Heat's graph (see [`Bed::graph`]) of every job, in one heatbed process: one result
+    /// per job, in order, each `{"resources": ...}` or `{"error": "..."}`.
+    pub fn graph_batch(&self, jobs: &[GraphJob]) -> Vec<Value> {
+        let file = format!("{}.json", self.workdir("graph-jobs"));
+        let list: Vec<Value> = jobs.iter().map(GraphJob::to_json).collect();
+        std::fs::write(&file, Value::from(list).to_string()).expect("write the graph jobs");
+        let results = match self.must(&["graph-batch", &file]) {
+            Value::Array(a) => a,
+            other => panic!("heatbed graph-batch printed no list: {other}"),
+        };
+        assert_eq!(
+            results.len(),
+            jobs.len(),
+            "heatbed graph-batch: one result per job"
+        );
+        results
+    }
+
+    /// Each file parsed as Heat parses a template (JSON or YAML; no version key needed):
+    /// its value as JSON, or why it is not a JSON object or YAML mapping.
+    pub fn parse_files(&self, paths: &[PathBuf]) -> BTreeMap<PathBuf, Result<Value, String>> {
+        if paths.is_empty() {
+            return BTreeMap::new();
+        }
+        let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        let mut args = vec!["parse"];
+        args.extend(names.iter().map(String::as_str));
+        let mut out = self.must(&args);
+        paths
+            .iter()
+            .zip(&names)
+            .map(|(p, n)| {
+                let parsed = match out.get_mut(n.as_str()).map(Value::take) {
+                    Some(Value::Object(mut r)) => match (r.remove("value"), r.remove("error")) {
+                        (Some(v), None) => Ok(v),
+                        (_, Some(e)) => Err(e.as_str().unwrap_or("?").to_string()),
+                        (None, None) => Err("heatbed parse: neither value nor error".into()),
+                    },
+                    _ => Err("heatbed parse printed nothing for it".into()),
+                };
+                (p.clone(), parsed)
+            })
+            .collect()
+    }
+}
