@@ -194,6 +194,17 @@ impl Resolver {
     /// The plugin `type_name` maps to for the resource `resource_name`, following aliases;
     /// an error when Heat would not find the type.
     pub fn plugin(&self, type_name: &str, resource_name: &str) -> Result<Plugin> {
+        self.lookup(type_name, resource_name).map(|(p, _)| p)
+    }
+
+    /// The registered type name the registry's last step maps from: Heat's
+    /// `has_interface` is true for it (`My::Port: OS::Neutron::Port` makes a `My::Port`
+    /// a Port; `OS::Neutron::Port: port.yaml` keeps the template a Port).
+    pub fn interface(&self, type_name: &str, resource_name: &str) -> Result<String> {
+        self.lookup(type_name, resource_name).map(|(_, i)| i)
+    }
+
+    fn lookup(&self, type_name: &str, resource_name: &str) -> Result<(Plugin, String)> {
         let mut current = type_name.to_string();
         for _ in 0..16 {
             let own = self
@@ -207,16 +218,16 @@ impl Resolver {
                 .or_else(|| Registry::lookup(&self.global.mappings, &current));
             match next {
                 Some(t) if t == current => break,
-                Some(t) if is_template_name(&t) => return Ok(Plugin::Template(t)),
+                Some(t) if is_template_name(&t) => return Ok((Plugin::Template(t), current)),
                 Some(t) => current = t,
                 None => break,
             }
         }
         if is_template_name(&current) {
-            return Ok(Plugin::Template(current));
+            return Ok((Plugin::Template(current.clone()), current));
         }
         if known_types().any(|k| k == current) {
-            return Ok(Plugin::Class(current));
+            return Ok((Plugin::Class(current.clone()), current));
         }
         bail!("The Resource Type ({type_name}) could not be found.")
     }

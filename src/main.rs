@@ -2,7 +2,9 @@
 
 use anyhow::{anyhow, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use heat_converge::environment::{Environment, Resolver, DEFAULT_ENVIRONMENT_DIR};
+use heat_converge::environment::{
+    is_template_name, Environment, Resolver, DEFAULT_ENVIRONMENT_DIR,
+};
 use heat_converge::graph::Graph;
 use heat_converge::parameters::StackIdentity;
 use heat_converge::stack::StackDefinition;
@@ -67,6 +69,51 @@ fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
+/// The provider templates a stack uses, read as python-heatclient would: a template
+/// type relative to the template's directory, a registry entry relative to an
+/// environment file's directory; keyed by the name as written. Unreadable ones are left
+/// out (Heat then sees a provider template without parameters).
+fn template_files(
+    template_path: &Path,
+    env_paths: &[PathBuf],
+    template: &Template,
+    env: &Environment,
+) -> HashMap<String, String> {
+    let mut names: Vec<String> = Vec::new();
+    let type_key = template.resource_keys().kind;
+    if let Ok(resources) = template.resources() {
+        names.extend(
+            resources
+                .iter()
+                .filter_map(|(_, d)| d.get(type_key)?.as_str().map(String::from)),
+        );
+    }
+    names.extend(env.registry.mappings.iter().map(|(_, t)| t.clone()));
+    names.extend(
+        env.registry
+            .per_resource
+            .iter()
+            .flat_map(|(_, m)| m.iter().map(|(_, t)| t.clone())),
+    );
+    let dirs: Vec<PathBuf> = std::iter::once(template_path)
+        .chain(env_paths.iter().map(PathBuf::as_path))
+        .filter_map(|p| p.parent().map(Path::to_path_buf))
+        .collect();
+    let mut files = HashMap::new();
+    for name in names
+        .into_iter()
+        .filter(|n| is_template_name(n) && !n.contains("://"))
+    {
+        if let Some(text) = dirs
+            .iter()
+            .find_map(|d| std::fs::read_to_string(d.join(&name)).ok())
+        {
+            files.insert(name, text);
+        }
+    }
+    files
+}
+
 fn graph(args: GraphArgs) -> Result<()> {
     let origin = args.template.display().to_string();
     let template = Template::from_text(&read(&args.template)?, &origin)?;
@@ -93,7 +140,8 @@ fn graph(args: GraphArgs) -> Result<()> {
         id: None,
         project: "heat-converge".into(),
     };
-    let stack = StackDefinition::new(template, &env, resolver, &identity, HashMap::new())?;
+    let files = template_files(&args.template, &args.environments, &template, &env);
+    let stack = StackDefinition::new(template, &env, resolver, &identity, files)?;
     let graph = Graph::of(&stack, false)?;
     match args.format {
         GraphFormat::Json => println!("{}", serde_json::to_string_pretty(&graph.to_json())?),

@@ -45,8 +45,11 @@ pub struct StackDefinition {
     condition_defns: Map<String, Value>,
     parsed_conditions: RefCell<HashMap<String, Snippet>>,
     condition_state: RefCell<HashMap<String, CondState>>,
-    /// For a stored stack: resource name -> physical id (`resource.nova_instance`).
-    physical_ids: HashMap<String, String>,
+    /// Files given with the template (provider templates, `get_file` targets), by the
+    /// name the template uses.
+    pub files: HashMap<String, String>,
+    /// The environment's `parameter_defaults`: they also reach nested provider templates.
+    pub parameter_defaults: Map<String, Value>,
     mappings: Map<String, Value>,
 }
 
@@ -57,7 +60,7 @@ impl StackDefinition {
         env: &Environment,
         resolver: Resolver,
         identity: &StackIdentity,
-        physical_ids: HashMap<String, String>,
+        files: HashMap<String, String>,
     ) -> Result<StackDefinition> {
         let parameters = Parameters::new(&template, env, identity)?;
         let condition_defns = template.conditions()?;
@@ -71,7 +74,8 @@ impl StackDefinition {
             condition_defns,
             parsed_conditions: RefCell::new(HashMap::new()),
             condition_state: RefCell::new(HashMap::new()),
-            physical_ids,
+            files,
+            parameter_defaults: env.parameter_defaults.clone(),
         };
         stack.parse_conditions()?;
         stack.resources = stack.resource_definitions()?;
@@ -288,13 +292,12 @@ impl StackDefinition {
         self.resources.iter().find(|r| r.name == name)
     }
 
-    /// Heat's reference id of a resource (what `get_resource` yields): the stored
-    /// physical id, or for a resource not created yet, its name.
+    /// What `get_resource` yields while Heat builds the graph: the resource's name. A
+    /// stack loaded from the database has no resource data in its definition, so even a
+    /// created resource resolves to its name there, whatever its physical id (checked
+    /// against Heat 27.0.1's `Stack.load`).
     pub fn reference_id(&self, name: &str) -> Value {
-        match self.physical_ids.get(name) {
-            Some(id) => Value::String(id.clone()),
-            None => Value::String(name.to_string()),
-        }
+        Value::String(name.to_string())
     }
 
     /// Resolves a parsed snippet to a value, as Heat's `function.resolve` does for the

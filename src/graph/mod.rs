@@ -7,9 +7,12 @@
 //! engine act in the wrong order, so every rule here follows Heat 27.0.1.
 
 pub mod explicit;
+pub mod implicit;
+pub mod translation;
+mod view;
 
 use crate::stack::StackDefinition;
-use anyhow::Result;
+use anyhow::{bail, Result};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
@@ -33,10 +36,31 @@ impl Graph {
     ///
     /// `stored`: the stack exists in Heat's database. Heat then ignores every failure of a
     /// plugin's implicit rule; for a new stack it ignores only bad property values.
+    ///
+    /// When a plugin rule stops on an error Heat does not expect, Heat keeps the edges it
+    /// had added so far in an order that varies between engine processes (new stacks are
+    /// refused instead). Either way no single right answer exists, so this is an error.
     pub fn of(stack: &StackDefinition, stored: bool) -> Result<Graph> {
+        let mut explicit_edges = BTreeMap::new();
+        for res in &stack.resources {
+            explicit_edges.insert(res.name.clone(), explicit::requirements(stack, res)?);
+        }
+        let view = view::View {
+            stack,
+            explicit: &explicit_edges,
+        };
         let mut resources = BTreeMap::new();
         for res in &stack.resources {
-            let requires = explicit::requirements(stack, res)?;
+            let mut requires = explicit_edges.get(&res.name).cloned().unwrap_or_default();
+            let found = implicit::implicit_dependencies(&view, &res.name);
+            if let Some(abort) = found.aborted {
+                let when = if stored { "stored stack" } else { "template" };
+                bail!(
+                    "{}: the implicit dependencies of resource {} cannot be known: its plugin rule fails at {} ({:?}); Heat's own result for this {when} depends on its process",
+                    stack.template.origin, res.name, abort.at, abort.failure
+                );
+            }
+            requires.extend(found.requires);
             resources.insert(
                 res.name.clone(),
                 Node {
@@ -45,7 +69,6 @@ impl Graph {
                 },
             );
         }
-        let _ = stored;
         Ok(Graph { resources })
     }
 

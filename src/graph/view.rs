@@ -1,0 +1,122 @@
+//! The stack definition as the implicit rules see it ([`implicit::StackView`]).
+//!
+//! Property values are resolved as Heat resolves them while it builds the graph of a
+//! stack loaded from the database: `get_resource` gives the resource's name and
+//! `get_attr` gives None, whatever the resources hold.
+
+use super::implicit::{Implementation, ParameterKind, PropertyError, StackView, TemplateParameter};
+use crate::environment::Plugin;
+use crate::stack::StackDefinition;
+use crate::template::snippet::Snippet;
+use crate::template::Template;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub struct View<'a> {
+    pub stack: &'a StackDefinition,
+    /// Each resource's explicit requirements (the graph before any plugin rule).
+    pub explicit: &'a BTreeMap<String, BTreeSet<String>>,
+}
+
+impl StackView for View<'_> {
+    fn resource_names(&self) -> Vec<String> {
+        self.stack
+            .resources
+            .iter()
+            .map(|r| r.name.clone())
+            .collect()
+    }
+
+    fn implementation(&self, name: &str) -> Option<Implementation> {
+        let res = self.stack.resource(name)?;
+        Some(match &res.plugin {
+            Plugin::Class(c) => Implementation::Plugin(c.clone()),
+            Plugin::Template(file) => Implementation::Template(self.template_parameters(file)),
+        })
+    }
+
+    fn has_interface(&self, name: &str, iface: &str) -> bool {
+        let Some(res) = self.stack.resource(name) else {
+            return false;
+        };
+        res.type_name == iface
+            || self
+                .stack
+                .resolver
+                .interface(&res.type_name, name)
+                .is_ok_and(|i| i == iface)
+    }
+
+    fn property(&self, name: &str, prop: &str) -> Result<Option<Value>, PropertyError> {
+        let Some(props) = self
+            .stack
+            .resource(name)
+            .and_then(|r| r.properties.as_ref())
+        else {
+            return Ok(None);
+        };
+        let snippet = match props {
+            Snippet::Map(items) => match items.iter().find(|(k, _)| k == prop) {
+                Some((_, Snippet::Absent)) | None => return Ok(None),
+                Some((_, v)) => v,
+            },
+            // Properties given as one function: resolve the whole, then look inside.
+            whole => {
+                let v = self
+                    .stack
+                    .resolve(whole)
+                    .map_err(|e| PropertyError(format!("{e:#}")))?;
+                return Ok(v.get(prop).cloned());
+            }
+        };
+        self.stack
+            .resolve(snippet)
+            .map(Some)
+            .map_err(|e| PropertyError(format!("{e:#}")))
+    }
+
+    fn explicit_requirements(&self, name: &str) -> Vec<String> {
+        self.explicit
+            .get(name)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+impl View<'_> {
+    /// A provider template's parameters, which are its facade resource's properties.
+    fn template_parameters(&self, file: &str) -> Vec<(String, TemplateParameter)> {
+        let Some(text) = self.stack.files.get(file) else {
+            return Vec::new();
+        };
+        let Ok(tmpl) = Template::from_text(text, file) else {
+            return Vec::new();
+        };
+        let Ok(params) = tmpl.parameters() else {
+            return Vec::new();
+        };
+        let (type_key, default_key) = if tmpl.is_hot() {
+            ("type", "default")
+        } else {
+            ("Type", "Default")
+        };
+        params
+            .iter()
+            .filter_map(|(name, schema)| {
+                let kind = match schema.get(type_key)?.as_str()? {
+                    "string" | "String" => ParameterKind::String,
+                    "number" | "Number" => ParameterKind::Number,
+                    "comma_delimited_list" | "CommaDelimitedList" => {
+                        ParameterKind::CommaDelimitedList
+                    }
+                    "json" | "Json" => ParameterKind::Json,
+                    "boolean" | "Boolean" => ParameterKind::Boolean,
+                    _ => return None,
+                };
+                let has_default = schema.get(default_key).is_some_and(|d| !d.is_null())
+                    || self.stack.parameter_defaults.contains_key(name);
+                Some((name.clone(), TemplateParameter { kind, has_default }))
+            })
+            .collect()
+    }
+}
