@@ -6,6 +6,7 @@
 //! - [`stack`]: a stack definition (conditions evaluated, resources parsed);
 //! - [`graph`]: the dependency graph Heat would compute for it.
 
+pub mod db;
 pub mod environment;
 pub mod graph;
 pub mod parameters;

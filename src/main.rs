@@ -2,6 +2,7 @@
 
 use anyhow::{anyhow, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
+use heat_converge::db::{self, url::DbUrl};
 use heat_converge::environment::{
     is_template_name, Environment, Resolver, DEFAULT_ENVIRONMENT_DIR,
 };
@@ -28,10 +29,21 @@ enum Command {
 }
 
 #[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["stack_id", "template"])))]
 struct GraphArgs {
-    /// The template file (YAML or JSON).
+    /// A stack stored in Heat's database (needs --db-url): its graph as Heat would load it.
+    stack_id: Option<String>,
+    /// Heat's database, as a SQLAlchemy URL (`[database] connection` of heat.conf).
+    #[arg(
+        long,
+        requires = "stack_id",
+        env = "HEAT_CONVERGE_DB_URL",
+        hide_env_values = true
+    )]
+    db_url: Option<String>,
+    /// A template file (YAML or JSON).
     #[arg(long)]
-    template: PathBuf,
+    template: Option<PathBuf>,
     /// Environment files, merged in order (later files win).
     #[arg(long = "environment", short = 'e')]
     environments: Vec<PathBuf>,
@@ -115,8 +127,35 @@ fn template_files(
 }
 
 fn graph(args: GraphArgs) -> Result<()> {
-    let origin = args.template.display().to_string();
-    let template = Template::from_text(&read(&args.template)?, &origin)?;
+    let global = Resolver::load_global(&args.environment_dir)?;
+    let graph = match (&args.stack_id, &args.template) {
+        (Some(id), _) => {
+            let url = args
+                .db_url
+                .as_deref()
+                .ok_or_else(|| anyhow!("graph STACK_ID needs --db-url"))?;
+            let url = DbUrl::parse(url).context("--db-url")?;
+            let mut conn = db::connect(&url)?;
+            let (_, stack) = db::read::stack_definition(conn.as_mut(), id, &global)?;
+            Graph::of(&stack, true)?
+        }
+        (None, Some(path)) => template_graph(&args, path, global)?,
+        (None, None) => return Err(anyhow!("give a STACK_ID or --template")),
+    };
+    match args.format {
+        GraphFormat::Json => println!("{}", serde_json::to_string_pretty(&graph.to_json())?),
+        GraphFormat::Dot => print!("{}", graph.to_dot()),
+    }
+    Ok(())
+}
+
+fn template_graph(
+    args: &GraphArgs,
+    path: &Path,
+    global: heat_converge::environment::Registry,
+) -> Result<Graph> {
+    let origin = path.display().to_string();
+    let template = Template::from_text(&read(path)?, &origin)?;
     let mut env = Environment::default();
     for path in &args.environments {
         env.merge(Environment::from_text(
@@ -133,19 +172,14 @@ fn graph(args: GraphArgs) -> Result<()> {
     }
     let resolver = Resolver {
         user: env.registry.clone(),
-        global: Resolver::load_global(&args.environment_dir)?,
+        global,
     };
     let identity = StackIdentity {
         name: "graph".into(),
         id: None,
         project: "heat-converge".into(),
     };
-    let files = template_files(&args.template, &args.environments, &template, &env);
+    let files = template_files(path, &args.environments, &template, &env);
     let stack = StackDefinition::new(template, &env, resolver, &identity, files)?;
-    let graph = Graph::of(&stack, false)?;
-    match args.format {
-        GraphFormat::Json => println!("{}", serde_json::to_string_pretty(&graph.to_json())?),
-        GraphFormat::Dot => print!("{}", graph.to_dot()),
-    }
-    Ok(())
+    Graph::of(&stack, false)
 }

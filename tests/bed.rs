@@ -40,6 +40,10 @@ fn legacy_cases_then_heat_conversion(backend: Backend, tag: &str) {
     let after = bed.snapshot(&copy);
     check_heat_conversion(&cases, &before, &after, &report);
 
+    // Our graph of each stored (still legacy) stack is the graph Heat's conversion wrote.
+    check_stored_graphs(&db, &after);
+    check_stored_graphs(&lite, &after);
+
     // The same conversion on the SQLite copy gives the same rows.
     bed.heat_convert(&lite);
     assert_same_rows(
@@ -239,4 +243,58 @@ fn check_heat_conversion(
             "{name}: old template kept"
         );
     }
+}
+
+/// For every stack Heat converted: `heat-converge graph STACK_ID` on the unconverted
+/// database gives, for each resource, the names of the resources whose ids Heat's own
+/// conversion wrote into `requires`.
+fn check_stored_graphs(unconverted: &common::HeatDb, converted: &Snapshot) {
+    let mut checked = 0;
+    for stack in converted.table("stack").values() {
+        if stack["convergence"] != true || stack["deleted"] == true {
+            continue;
+        }
+        let id = stack["id"].as_str().unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_heat-converge"))
+            .args(["graph", id, "--db-url", &unconverted.url])
+            .output()
+            .expect("run heat-converge graph");
+        assert!(
+            out.status.success(),
+            "graph {id} on {:?}: {}",
+            unconverted.backend,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ours: serde_json::Value = serde_json::from_slice(&out.stdout).expect("graph JSON");
+        let resources = converted.resources_of(id);
+        let name_of = |rid: i64| -> String {
+            resources
+                .iter()
+                .find(|r| r["id"] == rid)
+                .map(|r| r["name"].as_str().unwrap().to_string())
+                .unwrap_or_else(|| format!("#{rid}"))
+        };
+        for r in &resources {
+            let name = r["name"].as_str().unwrap();
+            let heat: BTreeSet<String> = id_set(&r["requires"]).into_iter().map(name_of).collect();
+            let mine: BTreeSet<String> = ours["resources"][name]["requires"]
+                .as_array()
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{name} of stack {} missing from our graph: {ours}",
+                        stack["name"]
+                    )
+                })
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(
+                mine, heat,
+                "{:?} stack {} resource {name}",
+                unconverted.backend, stack["name"]
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 40, "only {checked} resources compared");
 }

@@ -1,0 +1,3 @@
+SELECT files
+FROM raw_template_files
+WHERE id = ?

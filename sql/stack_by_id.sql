@@ -1,0 +1,8 @@
+-- One stack row, booleans as 0/1 on every backend.
+SELECT id, name, tenant, owner_id, raw_template_id, prev_raw_template_id, action, status,
+       CASE WHEN convergence THEN 1 ELSE 0 END,
+       CASE WHEN backup THEN 1 ELSE 0 END,
+       nested_depth,
+       CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END
+FROM stack
+WHERE id = ?

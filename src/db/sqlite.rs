@@ -1,0 +1,78 @@
+//! SQLite, through rusqlite.
+
+use super::url::DbUrl;
+use super::{Connection, Param, Row};
+use anyhow::{bail, Result};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use serde_json::Value;
+
+pub struct Sqlite(rusqlite::Connection);
+
+impl Sqlite {
+    pub fn connect(url: &DbUrl) -> Result<Sqlite> {
+        let path = url.sqlite_path();
+        if !path.exists() {
+            bail!("no such SQLite file: {}", path.display());
+        }
+        let conn = rusqlite::Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        // Heat's own schema declares ON DELETE CASCADE; SQLite applies it only when asked.
+        conn.execute_batch("PRAGMA foreign_keys = ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        Ok(Sqlite(conn))
+    }
+}
+
+impl rusqlite::ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Param::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Param::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Param::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+        })
+    }
+}
+
+impl Connection for Sqlite {
+    fn query(&mut self, sql: &str, params: &[Param]) -> Result<Vec<Row>> {
+        let mut stmt = self.0.prepare_cached(sql)?;
+        let width = stmt.column_count();
+        let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let mut row = Vec::with_capacity(width);
+            for i in 0..width {
+                row.push(match r.get_ref(i)? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(n) => Value::from(n),
+                    ValueRef::Real(f) => Value::from(f),
+                    ValueRef::Text(t) | ValueRef::Blob(t) => {
+                        Value::String(String::from_utf8_lossy(t).into_owned())
+                    }
+                });
+            }
+            out.push(row);
+        }
+        Ok(out)
+    }
+
+    fn execute(&mut self, sql: &str, params: &[Param]) -> Result<u64> {
+        let mut stmt = self.0.prepare_cached(sql)?;
+        Ok(stmt.execute(rusqlite::params_from_iter(params.iter()))? as u64)
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        // IMMEDIATE: take the write lock now, so a busy database fails before any change.
+        Ok(self.0.execute_batch("BEGIN IMMEDIATE")?)
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        Ok(self.0.execute_batch("COMMIT")?)
+    }
+
+    fn rollback(&mut self) -> Result<()> {
+        Ok(self.0.execute_batch("ROLLBACK")?)
+    }
+}
