@@ -6,9 +6,12 @@
 //! - [`stack`]: a stack definition (conditions evaluated, resources parsed);
 //! - [`graph`]: the dependency graph Heat would compute for it.
 
+pub mod config;
+pub mod convert;
 pub mod db;
 pub mod environment;
 pub mod graph;
 pub mod parameters;
+pub mod report;
 pub mod stack;
 pub mod template;

@@ -10,11 +10,15 @@ use heat_converge::graph::Graph;
 use heat_converge::parameters::StackIdentity;
 use heat_converge::stack::StackDefinition;
 use heat_converge::template::Template;
+use heat_converge::{config, convert, report};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Convert every legacy OpenStack Heat stack to the convergence engine.
+///
+/// Exit codes: 0 no legacy stack tree remains; 3 legacy trees remain (re-run later);
+/// 1 error; 2 usage error.
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
@@ -24,23 +28,89 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Show the dependency graph Heat computes for a template, before converting.
+    /// Convert every legacy stack tree whose stacks are all *_COMPLETE (the main job).
+    Migrate(MigrateArgs),
+    /// Count legacy and convergence stacks and list what blocks the legacy ones.
+    Status(StatusArgs),
+    /// Show the dependency graph Heat computes for a template or a stored stack.
     Graph(GraphArgs),
+}
+
+/// Where Heat's database is.
+#[derive(clap::Args)]
+struct DbArgs {
+    /// heat.conf files, read in order, later files win [default: /etc/heat/heat.conf].
+    #[arg(long = "config-file")]
+    config_files: Vec<PathBuf>,
+    /// Directories of *.conf files read after the config files (heat.conf.d style).
+    #[arg(long = "config-dir")]
+    config_dirs: Vec<PathBuf>,
+    /// Heat's database as a SQLAlchemy URL; overrides the config files.
+    #[arg(long, env = "HEAT_CONVERGE_DB_URL", hide_env_values = true)]
+    db_url: Option<String>,
+}
+
+impl DbArgs {
+    fn url(&self) -> Result<DbUrl> {
+        let text = match &self.db_url {
+            Some(u) => u.clone(),
+            None => {
+                let files = if self.config_files.is_empty() {
+                    vec![PathBuf::from(config::DEFAULT_CONFIG_FILE)]
+                } else {
+                    self.config_files.clone()
+                };
+                config::database_connection(&files, &self.config_dirs)?
+            }
+        };
+        DbUrl::parse(&text).context("the database URL")
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args)]
+struct MigrateArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Print what would change and write nothing at all.
+    #[arg(long)]
+    dry_run: bool,
+    /// Only this root stack (repeatable).
+    #[arg(long = "stack")]
+    stacks: Vec<String>,
+    /// Only the stacks of this project.
+    #[arg(long)]
+    project: Option<String>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+    /// Heat's global environment directory (`environment_dir` in heat.conf).
+    #[arg(long, default_value = DEFAULT_ENVIRONMENT_DIR)]
+    environment_dir: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct StatusArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+    /// Heat's global environment directory (`environment_dir` in heat.conf).
+    #[arg(long, default_value = DEFAULT_ENVIRONMENT_DIR)]
+    environment_dir: PathBuf,
 }
 
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["stack_id", "template"])))]
 struct GraphArgs {
-    /// A stack stored in Heat's database (needs --db-url): its graph as Heat would load it.
+    /// A stack stored in Heat's database: its graph as Heat loads it.
     stack_id: Option<String>,
-    /// Heat's database, as a SQLAlchemy URL (`[database] connection` of heat.conf).
-    #[arg(
-        long,
-        requires = "stack_id",
-        env = "HEAT_CONVERGE_DB_URL",
-        hide_env_values = true
-    )]
-    db_url: Option<String>,
+    #[command(flatten)]
+    db: DbArgs,
     /// A template file (YAML or JSON).
     #[arg(long)]
     template: Option<PathBuf>,
@@ -66,15 +136,110 @@ enum GraphFormat {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Graph(args) => graph(args),
+        Command::Migrate(args) => migrate(args),
+        Command::Status(args) => status(args),
+        Command::Graph(args) => graph(args).map(|()| 0),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("heat-converge: error: {e:#}");
-            ExitCode::from(1)
+            ExitCode::from(report::EXIT_ERROR)
         }
     }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn migrate(args: MigrateArgs) -> Result<u8> {
+    let url = args.db.url()?;
+    let mut db = db::connect(&url)?;
+    let described = serde_json::json!({
+        "dry_run": args.dry_run,
+        "stacks": args.stacks,
+        "project": args.project,
+        "database": url.to_string(),
+    })
+    .to_string();
+    let opts = convert::Options {
+        dry_run: args.dry_run,
+        stacks: args.stacks.clone(),
+        project: args.project.clone(),
+        global: Resolver::load_global(&args.environment_dir)?,
+        described,
+        host: hostname(),
+    };
+    let text = args.format == OutputFormat::Text;
+    if text {
+        println!(
+            "heat-converge migrate on {url}{}",
+            if args.dry_run {
+                " (dry run: nothing will be written)"
+            } else {
+                ""
+            }
+        );
+    }
+    let report = convert::run(db.as_mut(), &opts, |t| {
+        if text {
+            println!("{}", report::tree_line(t));
+        }
+    })?;
+    if text {
+        if !report.migrations_applied.is_empty() {
+            println!(
+                "applied heat-converge schema migrations: {}",
+                report.migrations_applied.join(", ")
+            );
+        }
+        print!("{}", report::summary(&report));
+    } else {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report::to_json(&report))?
+        );
+    }
+    Ok(report::exit_code(&report))
+}
+
+fn status(args: StatusArgs) -> Result<u8> {
+    let url = args.db.url()?;
+    let mut db = db::connect(&url)?;
+    let opts = convert::Options {
+        dry_run: true,
+        global: Resolver::load_global(&args.environment_dir)?,
+        ..convert::Options::default()
+    };
+    let report = convert::run(db.as_mut(), &opts, |_| {})?;
+    if args.format == OutputFormat::Json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report::to_json(&report))?
+        );
+    } else {
+        println!("heat-converge status of {url}");
+        println!(
+            "  root stacks on convergence    {:>6}",
+            report.convergence_roots
+        );
+        println!("  legacy root stacks            {:>6}", report.trees.len());
+        println!(
+            "    ready to convert            {:>6}",
+            report.would_convert()
+        );
+        println!("    blocked                     {:>6}", report.skipped());
+        for t in &report.trees {
+            if let convert::Outcome::Skipped(b) = &t.outcome {
+                println!("      {} ({}): {}: {b}", t.root_name, t.root_id, b.kind());
+            }
+        }
+    }
+    Ok(report::exit_code(&report))
 }
 
 fn read(path: &Path) -> Result<String> {
@@ -130,13 +295,9 @@ fn graph(args: GraphArgs) -> Result<()> {
     let global = Resolver::load_global(&args.environment_dir)?;
     let graph = match (&args.stack_id, &args.template) {
         (Some(id), _) => {
-            let url = args
-                .db_url
-                .as_deref()
-                .ok_or_else(|| anyhow!("graph STACK_ID needs --db-url"))?;
-            let url = DbUrl::parse(url).context("--db-url")?;
+            let url = args.db.url()?;
             let mut conn = db::connect(&url)?;
-            let (_, stack) = db::read::stack_definition(conn.as_mut(), id, &global)?;
+            let (_, stack) = db::read::stack_definition(conn.conn(), id, &global)?;
             Graph::of(&stack, true)?
         }
         (None, Some(path)) => template_graph(&args, path, global)?,

@@ -45,37 +45,148 @@ fn legacy_cases_then_heat_conversion(backend: Backend, tag: &str) {
     check_stored_graphs(&lite, &after);
 
     // The same conversion on the SQLite copy gives the same rows.
-    bed.heat_convert(&lite);
+    let lite_before = std::fs::read(lite.sqlite_path()).expect("read the SQLite copy");
+    let lite_heat = bed.copy(&lite, Backend::Sqlite);
+    bed.heat_convert(&lite_heat);
     assert_same_rows(
         &after,
-        &bed.snapshot(&lite),
+        &bed.snapshot(&lite_heat),
         "converted SQLite copy vs converted server copy",
     );
 
-    // The convergence engine runs what the conversion left.
-    let proved = [
-        "group",
-        "deep",
-        "replaced",
-        "suspended",
-        "cfn",
-        "conditions",
-    ];
-    let ids: Vec<&str> = proved.iter().map(|n| cases[*n].id.as_str()).collect();
-    let states = bed.prove(&copy, &ids);
-    for name in proved {
-        let s = &states[&cases[name].id];
+    // heat-converge migrate --dry-run writes nothing at all.
+    let dry = migrate(&lite, &["--dry-run"]);
+    assert_eq!(
+        dry.code, 3,
+        "dry run: legacy trees would remain: {}",
+        dry.json
+    );
+    assert_eq!(dry.json["would_convert"], 11, "{}", dry.json);
+    assert_eq!(
+        std::fs::read(lite.sqlite_path()).unwrap(),
+        lite_before,
+        "dry run changed the SQLite file"
+    );
+    let dry = migrate(&db, &["--dry-run"]);
+    assert_same_rows(&before, &bed.snapshot(&db), "after a dry run");
+    assert_eq!(dry.json["would_convert"], 11);
+
+    // heat-converge migrate gives the rows Heat's own conversion gives, on every backend.
+    for target in [bed.copy(&db, backend), bed.copy(&db, Backend::Sqlite)] {
+        let run = migrate(&target, &[]);
+        assert_eq!(run.code, 3, "busy and failed remain: {}", run.json);
+        assert_eq!(run.json["converted"], 11, "{}", run.json);
         assert_eq!(
-            s["update"], "UPDATE_COMPLETE",
-            "{name} under convergence: {s}"
+            run.json["left_alone_by_reason"]["in progress"], 1,
+            "{}",
+            run.json
         );
         assert_eq!(
-            s["delete"], "DELETE_COMPLETE",
-            "{name} under convergence: {s}"
+            run.json["left_alone_by_reason"]["failed"], 1,
+            "{}",
+            run.json
         );
-        assert!(s.get("error").is_none(), "{name}: {s}");
+        let ours = bed.snapshot(&target);
+        check_needed_by_is_reverse_of_requires(&ours);
+        assert_same_rows(
+            &without_needed_by(&after),
+            &without_needed_by(&ours),
+            "heat-converge vs Heat's conversion",
+        );
+
+        // A second run changes nothing.
+        let again = migrate(&target, &[]);
+        assert_eq!(again.json["converted"], 0, "{}", again.json);
+        assert_eq!(again.code, 3);
+        assert_same_rows(&ours, &bed.snapshot(&target), "second run");
+
+        if target.backend == Backend::Sqlite {
+            continue; // heat-engine cannot run on SQLite
+        }
+        // The convergence engine updates and deletes every stack we converted.
+        let converted: Vec<&str> = cases
+            .iter()
+            .filter(|(n, _)| !NOT_CONVERTIBLE.contains(&n.as_str()) && n.as_str() != "deleted")
+            .map(|(_, c)| c.id.as_str())
+            .collect();
+        assert_eq!(converted.len(), 11);
+        let states = bed.prove(&target, &converted);
+        for (name, case) in &cases {
+            if !converted.contains(&case.id.as_str()) {
+                continue;
+            }
+            let s = &states[&case.id];
+            assert_eq!(
+                s["update"], "UPDATE_COMPLETE",
+                "{name} under convergence: {s}"
+            );
+            assert_eq!(
+                s["delete"], "DELETE_COMPLETE",
+                "{name} under convergence: {s}"
+            );
+        }
+        assert_eq!(states[&cases["suspended"].id]["resume"], "RESUME_COMPLETE");
     }
-    assert_eq!(states[&cases["suspended"].id]["resume"], "RESUME_COMPLETE");
+}
+
+/// The outcome of one `heat-converge migrate --format json`.
+struct Migrated {
+    code: i32,
+    json: serde_json::Value,
+}
+
+fn migrate(db: &common::HeatDb, extra: &[&str]) -> Migrated {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_heat-converge"))
+        .args(["migrate", "--format", "json", "--db-url", &db.url])
+        .args(extra)
+        .output()
+        .expect("run heat-converge migrate");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("heatconv:heatconv"),
+        "the password was printed: {stderr}"
+    );
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("migrate printed no JSON ({e}): {stderr}"));
+    Migrated {
+        code: out.status.code().unwrap_or(-1),
+        json,
+    }
+}
+
+/// Heat stopped writing `needed_by` (it leaves `[]`); we fill it, so rows are compared
+/// without it and our values are checked on their own.
+fn without_needed_by(s: &Snapshot) -> Snapshot {
+    let mut v = s.0.clone();
+    if let Some(rows) = v["resource"].as_object_mut() {
+        for r in rows.values_mut() {
+            r["needed_by"] = serde_json::Value::Null;
+        }
+    }
+    Snapshot(v)
+}
+
+/// Every converted resource's `needed_by` holds exactly the resources that require it.
+fn check_needed_by_is_reverse_of_requires(s: &Snapshot) {
+    let rows = s.table("resource");
+    for r in rows.values() {
+        let stack = &s.stack(r["stack_id"].as_str().unwrap());
+        if stack["convergence"] != true {
+            continue;
+        }
+        let id = r["id"].as_i64().unwrap();
+        let expected: BTreeSet<i64> = rows
+            .values()
+            .filter(|o| o["stack_id"] == r["stack_id"] && id_set(&o["requires"]).contains(&id))
+            .map(|o| o["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(
+            id_set(&r["needed_by"]),
+            expected,
+            "needed_by of {}",
+            r["name"]
+        );
+    }
 }
 
 fn check_cases_are_legacy(cases: &BTreeMap<String, common::Case>, snap: &Snapshot) {

@@ -5,6 +5,8 @@
 //! implements it; everything above ([`read`]) is written once and never knows which
 //! database it talks to. The SQL lives in `sql/`, written once with `?` placeholders.
 
+pub mod history;
+pub mod load;
 mod mysql;
 mod postgres;
 pub mod read;
@@ -37,8 +39,20 @@ pub trait Connection {
     fn rollback(&mut self) -> Result<()>;
 }
 
+/// A connection to Heat's database with every capability the tool uses.
+pub trait Database: Connection + history::Migrations {
+    /// The plain statement capability (for code that needs nothing else).
+    fn conn(&mut self) -> &mut dyn Connection;
+}
+
+impl<T: Connection + history::Migrations> Database for T {
+    fn conn(&mut self) -> &mut dyn Connection {
+        self
+    }
+}
+
 /// Connects to Heat's database; errors name the URL without its password.
-pub fn connect(url: &DbUrl) -> Result<Box<dyn Connection>> {
+pub fn connect(url: &DbUrl) -> Result<Box<dyn Database>> {
     use anyhow::Context;
     let context = || format!("cannot connect to {url}");
     Ok(match url.backend {

@@ -83,3 +83,11 @@ impl Connection for MySql {
         Ok(self.0.query_drop("ROLLBACK")?)
     }
 }
+
+impl super::history::Migrations for MySql {
+    fn migrate(&mut self) -> Result<Vec<String>> {
+        let mut runner = super::history::mysql_migrations::migrations::runner();
+        runner.set_migration_table_name(super::history::SCHEMA_HISTORY_TABLE);
+        Ok(super::history::applied(runner.run(&mut self.0)?))
+    }
+}

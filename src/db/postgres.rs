@@ -42,7 +42,15 @@ impl Postgres {
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
-        let stmt = self.client.prepare(&numbered_placeholders(sql))?;
+        let stmt = self
+            .client
+            .prepare(&numbered_placeholders(sql))
+            .map_err(|e| {
+                anyhow::Error::new(e).context(format!(
+                    "in: {}",
+                    sql.split_whitespace().collect::<Vec<_>>().join(" ")
+                ))
+            })?;
         self.statements.insert(sql.to_string(), stmt.clone());
         Ok(stmt)
     }
@@ -134,5 +142,13 @@ impl Connection for Postgres {
 
     fn rollback(&mut self) -> Result<()> {
         Ok(self.client.batch_execute("ROLLBACK")?)
+    }
+}
+
+impl super::history::Migrations for Postgres {
+    fn migrate(&mut self) -> Result<Vec<String>> {
+        let mut runner = super::history::postgres_migrations::migrations::runner();
+        runner.set_migration_table_name(super::history::SCHEMA_HISTORY_TABLE);
+        Ok(super::history::applied(runner.run(&mut self.client)?))
     }
 }

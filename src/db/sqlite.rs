@@ -76,3 +76,11 @@ impl Connection for Sqlite {
         Ok(self.0.execute_batch("ROLLBACK")?)
     }
 }
+
+impl super::history::Migrations for Sqlite {
+    fn migrate(&mut self) -> Result<Vec<String>> {
+        let mut runner = super::history::sqlite_migrations::migrations::runner();
+        runner.set_migration_table_name(super::history::SCHEMA_HISTORY_TABLE);
+        Ok(super::history::applied(runner.run(&mut self.0)?))
+    }
+}

@@ -48,6 +48,14 @@ pub struct HeatDb {
     bed: Bed,
 }
 
+impl HeatDb {
+    /// The file of a SQLite database.
+    pub fn sqlite_path(&self) -> PathBuf {
+        assert_eq!(self.backend, Backend::Sqlite, "{} is not SQLite", self.name);
+        PathBuf::from(self.url.trim_start_matches("sqlite:///"))
+    }
+}
+
 impl Drop for HeatDb {
     fn drop(&mut self) {
         if std::env::var_os("HEATBED_KEEP").is_some() {
@@ -381,5 +389,22 @@ impl Bed {
                 (p.clone(), parsed)
             })
             .collect()
+    }
+}
+
+impl Bed {
+    /// The resource type names Heat's global environment registers (its plugins), sorted.
+    pub fn resource_types(&self) -> Vec<String> {
+        match self.must(&["resource-types"]) {
+            Value::Array(a) => a
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .unwrap_or_else(|| panic!("heatbed resource-types: {v} is no name"))
+                        .to_string()
+                })
+                .collect(),
+            other => panic!("heatbed resource-types printed no list: {other}"),
+        }
     }
 }

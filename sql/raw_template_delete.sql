@@ -1,0 +1,1 @@
+DELETE FROM raw_template WHERE id = ?

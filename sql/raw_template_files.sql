@@ -1,0 +1,3 @@
+SELECT id, files
+FROM raw_template_files
+WHERE id IN ({ids})

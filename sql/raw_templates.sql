@@ -1,0 +1,3 @@
+SELECT id, template, environment, files, files_id
+FROM raw_template
+WHERE id IN ({ids})

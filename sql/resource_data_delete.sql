@@ -1,0 +1,1 @@
+DELETE FROM resource_data WHERE resource_id = ?

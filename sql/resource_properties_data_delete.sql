@@ -1,0 +1,1 @@
+DELETE FROM resource_properties_data WHERE id = ?

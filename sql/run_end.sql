@@ -1,0 +1,3 @@
+UPDATE heat_converge_run
+SET ended_at = ?, stacks_converted = ?, trees_converted = ?, trees_skipped = ?, trees_remaining = ?
+WHERE id = ?

@@ -1,0 +1,1 @@
+UPDATE stack SET convergence = ?, current_traversal = ?, prev_raw_template_id = NULL WHERE id = ?

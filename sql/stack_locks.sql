@@ -1,0 +1,1 @@
+SELECT stack_id, engine_id FROM stack_lock

@@ -1,0 +1,5 @@
+-- Read again under the lock, inside the conversion's transaction.
+SELECT status, CASE WHEN convergence THEN 1 ELSE 0 END, raw_template_id,
+       CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END
+FROM stack
+WHERE id = ?

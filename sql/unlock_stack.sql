@@ -1,0 +1,1 @@
+DELETE FROM stack_lock WHERE stack_id = ? AND engine_id = ?

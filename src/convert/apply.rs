@@ -1,0 +1,185 @@
+//! Writing one tree's plan: all of it in one transaction, or nothing.
+//!
+//! Inside the transaction heat-converge first takes Heat's own `stack_lock` on every stack
+//! of the tree (a stale lock, whose engine is gone, is taken over as Heat would), so no
+//! heat-engine can start work on the tree meanwhile, and one that holds a lock makes the
+//! insert fail. It then reads the stacks again: a tree changed since it was planned is
+//! left alone. The locks are released before commit, so other sessions never see them.
+
+use super::eligibility::{is_stale_lock, Blocker};
+use super::plan::{id_list, TreePlan};
+use crate::db::history::{record_stack, StackOutcome};
+use crate::db::load::Inventory;
+use crate::db::{Connection, Param};
+use anyhow::{anyhow, bail, Result};
+use serde_json::Value;
+
+/// What a converted tree changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Applied {
+    pub stacks: usize,
+    pub resources_converted: usize,
+    pub resources_deleted: usize,
+    pub templates_deleted: usize,
+}
+
+/// Converts the tree; on any failure rolls back and says why.
+pub fn apply(
+    conn: &mut dyn Connection,
+    plan: &TreePlan,
+    inv: &Inventory,
+    engine_id: &str,
+    run_id: &str,
+) -> Result<Applied, Blocker> {
+    conn.begin().map_err(|e| Blocker::Refused {
+        detail: format!("cannot start a transaction: {e:#}"),
+    })?;
+    match write(conn, plan, inv, engine_id, run_id) {
+        Ok(applied) => match conn.commit() {
+            Ok(()) => Ok(applied),
+            Err(e) => {
+                let _ = conn.rollback();
+                Err(Blocker::Refused {
+                    detail: format!("commit failed, nothing was changed: {e:#}"),
+                })
+            }
+        },
+        Err(e) => {
+            let _ = conn.rollback();
+            Err(Blocker::Refused {
+                detail: format!("{e:#}; nothing was changed"),
+            })
+        }
+    }
+}
+
+fn text(p: &str) -> Param {
+    Param::Text(p.to_string())
+}
+
+fn write(
+    conn: &mut dyn Connection,
+    plan: &TreePlan,
+    inv: &Inventory,
+    engine_id: &str,
+    run_id: &str,
+) -> Result<Applied> {
+    for sp in &plan.stacks {
+        let id = &sp.stack.id;
+        if let Some(holder) = inv.locks.get(id) {
+            if is_stale_lock(inv, holder) {
+                conn.execute(
+                    include_str!("../../sql/unlock_stack.sql"),
+                    &[text(id), text(holder)],
+                )?;
+            }
+        }
+        conn.execute(
+            include_str!("../../sql/lock_stack.sql"),
+            &[text(id), text(engine_id)],
+        )
+        .map_err(|e| {
+            anyhow!(
+                "stack {} ({id}) could not be locked (an engine holds it?): {e:#}",
+                sp.stack.name
+            )
+        })?;
+    }
+    for sp in &plan.stacks {
+        let rows = conn.query(
+            include_str!("../../sql/stack_state.sql"),
+            &[text(&sp.stack.id)],
+        )?;
+        let row = rows
+            .first()
+            .ok_or_else(|| anyhow!("stack {} disappeared", sp.stack.id))?;
+        let same = row.first() == Some(&Value::from("COMPLETE"))
+            && row.get(1).and_then(Value::as_i64) == Some(0)
+            && row.get(2).and_then(Value::as_i64) == Some(sp.template_id)
+            && row.get(3).and_then(Value::as_i64) == Some(0);
+        if !same {
+            bail!(
+                "stack {} ({}) changed since it was read",
+                sp.stack.name,
+                sp.stack.id
+            );
+        }
+    }
+    let mut applied = Applied::default();
+    for sp in &plan.stacks {
+        for d in &sp.deletes {
+            conn.execute(
+                include_str!("../../sql/resource_data_delete.sql"),
+                &[Param::Int(d.id)],
+            )?;
+            conn.execute(
+                include_str!("../../sql/resource_delete.sql"),
+                &[Param::Int(d.id)],
+            )?;
+            if let Some(a) = d.attr_data_id {
+                conn.execute(
+                    include_str!("../../sql/resource_properties_data_delete.sql"),
+                    &[Param::Int(a)],
+                )?;
+            }
+        }
+        for c in &sp.converts {
+            conn.execute(
+                include_str!("../../sql/resource_convert.sql"),
+                &[
+                    Param::Int(sp.template_id),
+                    Param::Text(id_list(&c.requires)),
+                    Param::Text(id_list(&c.needed_by)),
+                    Param::Int(c.id),
+                ],
+            )?;
+        }
+        let traversal = uuid::Uuid::new_v4().to_string();
+        conn.execute(
+            include_str!("../../sql/stack_convert.sql"),
+            &[Param::Int(1), Param::Text(traversal), text(&sp.stack.id)],
+        )?;
+        let mut templates_deleted = 0;
+        if let Some(prev) = sp.stack.prev_raw_template_id {
+            let rows = conn.query(
+                include_str!("../../sql/raw_template_by_id.sql"),
+                &[Param::Int(prev)],
+            )?;
+            let files_id = rows.first().and_then(|r| r.get(4)).and_then(Value::as_i64);
+            templates_deleted = conn.execute(
+                include_str!("../../sql/raw_template_delete.sql"),
+                &[Param::Int(prev)],
+            )? as usize;
+            if let Some(f) = files_id {
+                conn.execute(
+                    include_str!("../../sql/raw_template_files_delete_unused.sql"),
+                    &[Param::Int(f), Param::Int(f)],
+                )?;
+            }
+        }
+        conn.execute(
+            include_str!("../../sql/unlock_stack.sql"),
+            &[text(&sp.stack.id), text(engine_id)],
+        )?;
+        if !run_id.is_empty() {
+            record_stack(
+                conn,
+                &StackOutcome {
+                    run_id,
+                    stack_id: &sp.stack.id,
+                    root_stack_id: &plan.root_id,
+                    outcome: "converted",
+                    reason: None,
+                    resources_converted: sp.converts.len() as i64,
+                    resources_deleted: sp.deletes.len() as i64,
+                    templates_deleted: templates_deleted as i64,
+                },
+            )?;
+        }
+        applied.stacks += 1;
+        applied.resources_converted += sp.converts.len();
+        applied.resources_deleted += sp.deletes.len();
+        applied.templates_deleted += templates_deleted;
+    }
+    Ok(applied)
+}

@@ -1,0 +1,220 @@
+//! The row changes that convert one tree, computed before anything is written, as Heat's
+//! `Stack.migrate_to_convergence` makes them for each stack of the tree:
+//! - an active resource (any row but DELETE_COMPLETE) whose name is not in the stack's
+//!   current template (conditions applied) is deleted, with its `resource_data` and its
+//!   attribute data row;
+//! - every other active resource gets `current_template_id` = the stack's template and
+//!   `requires` = the ids of the resources it depends on, sorted descending; `needed_by`
+//!   gets the reverse edges (Heat itself stopped writing it; older releases read it);
+//! - the stack gets `convergence`, a new `current_traversal`, no `prev_raw_template_id`,
+//!   and its previous template is deleted (with its files row when nothing else uses it).
+
+use super::eligibility::Blocker;
+use super::tree::Tree;
+use crate::db::load::ResourceRow;
+use crate::db::read::{RawTemplateRow, StackRow};
+use crate::environment::{Environment, Registry, Resolver};
+use crate::graph::Graph;
+use crate::parameters::StackIdentity;
+use crate::stack::StackDefinition;
+use crate::template::Template;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+
+/// One resource to convert.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceChange {
+    pub id: i64,
+    pub name: String,
+    /// Ids, descending, as Heat writes them.
+    pub requires: Vec<i64>,
+    pub needed_by: Vec<i64>,
+}
+
+/// One resource row to delete.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceDeletion {
+    pub id: i64,
+    pub name: String,
+    pub attr_data_id: Option<i64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct StackPlan {
+    pub stack: StackRow,
+    pub template_id: i64,
+    pub converts: Vec<ResourceChange>,
+    pub deletes: Vec<ResourceDeletion>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TreePlan {
+    pub root_id: String,
+    pub stacks: Vec<StackPlan>,
+}
+
+impl TreePlan {
+    pub fn resources_converted(&self) -> usize {
+        self.stacks.iter().map(|s| s.converts.len()).sum()
+    }
+    pub fn resources_deleted(&self) -> usize {
+        self.stacks.iter().map(|s| s.deletes.len()).sum()
+    }
+    pub fn templates_deleted(&self) -> usize {
+        self.stacks
+            .iter()
+            .filter(|s| s.stack.prev_raw_template_id.is_some())
+            .count()
+    }
+}
+
+/// A JSON list of ids as Heat's JSON column writes it (Python's `json.dumps`: `[9, 4]`).
+pub fn id_list(ids: &[i64]) -> String {
+    let parts: Vec<String> = ids.iter().map(i64::to_string).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+/// The plan for one tree, or why it cannot be converted.
+pub fn plan_tree(
+    tree: &Tree,
+    resources: &HashMap<String, Vec<ResourceRow>>,
+    templates: &HashMap<i64, Result<RawTemplateRow, String>>,
+    global: &Registry,
+) -> Result<TreePlan, Blocker> {
+    let stacks = tree
+        .stacks
+        .iter()
+        .map(|s| {
+            plan_stack(
+                s,
+                resources.get(&s.id).map(Vec::as_slice).unwrap_or(&[]),
+                templates,
+                global,
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(TreePlan {
+        root_id: tree.root().id.clone(),
+        stacks,
+    })
+}
+
+fn plan_stack(
+    stack: &StackRow,
+    rows: &[ResourceRow],
+    templates: &HashMap<i64, Result<RawTemplateRow, String>>,
+    global: &Registry,
+) -> Result<StackPlan, Blocker> {
+    let who = format!("{} ({})", stack.name, stack.id);
+    let unreadable = |detail: String| Blocker::Unreadable {
+        stack: who.clone(),
+        detail,
+    };
+    let tid = stack
+        .raw_template_id
+        .ok_or_else(|| unreadable("it has no raw_template_id".into()))?;
+    let raw = match templates.get(&tid) {
+        Some(Ok(r)) => r,
+        Some(Err(e)) => return Err(unreadable(format!("template unreadable: {e}"))),
+        None => return Err(unreadable(format!("its raw_template {tid} is missing"))),
+    };
+    let graph = stored_graph(stack, raw, global).map_err(|e| unreadable(format!("{e:#}")))?;
+
+    let active: Vec<&ResourceRow> = rows.iter().filter(|r| r.is_active()).collect();
+    let mut ids: BTreeMap<&str, i64> = BTreeMap::new();
+    for r in &active {
+        if ids.insert(r.name.as_str(), r.id).is_some() {
+            return Err(unreadable(format!(
+                "two active resources are named {}",
+                r.name
+            )));
+        }
+    }
+    let mut converts = Vec::new();
+    let mut deletes = Vec::new();
+    for r in &active {
+        let Some(node) = graph.resources.get(&r.name) else {
+            deletes.push(ResourceDeletion {
+                id: r.id,
+                name: r.name.clone(),
+                attr_data_id: r.attr_data_id,
+            });
+            continue;
+        };
+        let mut requires = node
+            .requires
+            .iter()
+            .map(|n| {
+                ids.get(n.as_str()).copied().ok_or_else(|| {
+                    unreadable(format!(
+                        "resource {} requires {n}, which has no row in the database",
+                        r.name
+                    ))
+                })
+            })
+            .collect::<Result<Vec<i64>, _>>()?;
+        requires.sort_unstable_by(|a, b| b.cmp(a));
+        requires.dedup();
+        converts.push(ResourceChange {
+            id: r.id,
+            name: r.name.clone(),
+            requires,
+            needed_by: Vec::new(),
+        });
+    }
+    let reverse: Vec<(i64, Vec<i64>)> = converts
+        .iter()
+        .map(|c| (c.id, c.requires.clone()))
+        .collect();
+    for c in &mut converts {
+        let mut by: Vec<i64> = reverse
+            .iter()
+            .filter(|(_, req)| req.contains(&c.id))
+            .map(|(id, _)| *id)
+            .collect();
+        by.sort_unstable_by(|a, b| b.cmp(a));
+        c.needed_by = by;
+    }
+    Ok(StackPlan {
+        stack: stack.clone(),
+        template_id: tid,
+        converts,
+        deletes,
+    })
+}
+
+/// Heat's graph of a stored stack, from its current template and stored environment.
+pub fn stored_graph(
+    stack: &StackRow,
+    raw: &RawTemplateRow,
+    global: &Registry,
+) -> anyhow::Result<Graph> {
+    let origin = format!("stack {} ({})", stack.name, stack.id);
+    let Value::Object(body) = raw.template.clone() else {
+        anyhow::bail!("{origin}: its template is not a JSON object");
+    };
+    let template = Template::from_body(body, &origin)?;
+    let env = Environment::from_value(&raw.environment)?;
+    let resolver = Resolver {
+        user: env.registry.clone(),
+        global: global.clone(),
+    };
+    let identity = StackIdentity {
+        name: stack.name.clone(),
+        id: Some(stack.id.clone()),
+        project: stack.tenant.clone(),
+    };
+    let def = StackDefinition::new(template, &env, resolver, &identity, raw.files.clone())?;
+    Graph::of(&def, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::id_list;
+
+    #[test]
+    fn ids_are_written_as_python_writes_them() {
+        assert_eq!(id_list(&[9, 4]), "[9, 4]");
+        assert_eq!(id_list(&[]), "[]");
+    }
+}
