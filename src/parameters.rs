@@ -151,7 +151,8 @@ fn parse_kind(t: &str, hot: bool) -> Option<Kind> {
     Some(k)
 }
 
-/// Heat's conversion of a raw parameter value to its typed value.
+/// Heat's conversion of a raw parameter value to its typed value. Parameters can hold
+/// secrets (passwords, keys): no message here ever quotes a value.
 fn convert(kind: Kind, raw: &Value) -> Result<Value> {
     Ok(match kind {
         Kind::String => raw.clone(),
@@ -164,33 +165,33 @@ fn convert(kind: Kind, raw: &Value) -> Result<Value> {
                 } else if let Ok(f) = s.parse::<f64>() {
                     Value::from(f)
                 } else {
-                    bail!("could not convert string to float: '{s}'")
+                    bail!("the value is not a number")
                 }
             }
-            other => bail!("{other} is not a number"),
+            other => bail!("a {} is not a number", crate::template::type_name(other)),
         },
         Kind::Boolean => match raw {
             Value::Bool(_) => raw.clone(),
             Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
                 "1" | "t" | "true" | "on" | "y" | "yes" => Value::Bool(true),
                 "0" | "f" | "false" | "off" | "n" | "no" => Value::Bool(false),
-                _ => bail!("Unrecognized value '{s}', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'"),
+                _ => bail!("the value is not a boolean (acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes')"),
             },
             Value::Number(n) if n.as_i64() == Some(1) => Value::Bool(true),
             Value::Number(n) if n.as_i64() == Some(0) => Value::Bool(false),
-            other => bail!("Unrecognized value '{other}'"),
+            other => bail!("a {} is not a boolean", crate::template::type_name(other)),
         },
         Kind::List => match raw {
             Value::Array(items) => Value::Array(items.iter().map(|v| Value::String(python_str(v))).collect()),
             Value::String(s) if s.is_empty() => Value::Array(Vec::new()),
             Value::String(s) => Value::Array(s.split(',').map(|x| Value::String(x.trim().to_string())).collect()),
-            other => bail!("Value must be a comma-delimited list string: {other}"),
+            other => bail!("a {} is not a comma-delimited list", crate::template::type_name(other)),
         },
         Kind::Json => match raw {
             Value::Object(_) | Value::Array(_) => raw.clone(),
             Value::String(s) if s.trim().is_empty() => Value::Object(Map::new()),
-            Value::String(s) => serde_json::from_str(s).map_err(|e| anyhow!("Value must be valid JSON: {e}"))?,
-            other => bail!("Value must be valid JSON: {other}"),
+            Value::String(s) => serde_json::from_str(s).map_err(|_| anyhow!("the value is not valid JSON"))?,
+            other => bail!("a {} is not valid JSON", crate::template::type_name(other)),
         },
     })
 }
@@ -248,5 +249,32 @@ mod tests {
         assert_eq!(p.value("j").unwrap(), serde_json::json!({"k": 1}));
         let e = p.value("m").unwrap_err();
         assert!(e.to_string().contains("(m) was not provided"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod secrets {
+    use super::*;
+
+    #[test]
+    fn bad_values_are_never_quoted() {
+        let t = Template::from_text(
+            "heat_template_version: 2016-10-14\nparameters:\n  n: {type: number}\n  b: {type: boolean}\n  j: {type: json}\n",
+            "t",
+        )
+        .unwrap();
+        let e =
+            Environment::from_text("parameters: {n: hunter2, b: hunter2, j: '{hunter2'}\n", "e")
+                .unwrap();
+        let id = StackIdentity {
+            name: "s".into(),
+            id: None,
+            project: "p".into(),
+        };
+        let p = Parameters::new(&t, &e, &id).unwrap();
+        for name in ["n", "b", "j"] {
+            let msg = format!("{:#}", p.value(name).unwrap_err());
+            assert!(msg.contains(name) && !msg.contains("hunter2"), "{msg}");
+        }
     }
 }

@@ -149,7 +149,10 @@ impl StackDefinition {
     fn truth_of_condition(&self, name: &str, v: &Value) -> Result<bool> {
         match v {
             Value::Bool(b) => Ok(*b),
-            other => bail!("The definition of condition \"{name}\" is invalid: {other}"),
+            other => bail!(
+                "The definition of condition \"{name}\" is invalid: it gives a {}, not a boolean",
+                type_name(other)
+            ),
         }
     }
 
@@ -161,7 +164,12 @@ impl StackDefinition {
             Value::String(name) if self.condition_defns.contains_key(&name) => {
                 self.condition_enabled(&name)
             }
-            other => bail!("Invalid condition \"{}\"", python_str(&other)),
+            // The value may come from a parameter: say what it is, not what it holds.
+            Value::String(_) => bail!("Invalid condition: no condition has that name"),
+            other => bail!(
+                "Invalid condition: a {} is not a condition",
+                type_name(&other)
+            ),
         }
     }
 
@@ -394,7 +402,10 @@ impl StackDefinition {
         let (name, path) = match arg {
             Value::String(s) => (s.clone(), &[][..]),
             Value::Array(items) if !items.is_empty() => (python_str(&items[0]), &items[1..]),
-            other => bail!("Function \"get_param\" must have arguments: {other}"),
+            other => bail!(
+                "Function \"get_param\" must have arguments, not a {}",
+                type_name(other)
+            ),
         };
         let mut value = self.parameters.value(&name)?;
         for step in path {
