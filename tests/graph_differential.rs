@@ -14,7 +14,8 @@
 //!
 //! Only the first two pass. The templates are the public heat-templates corpus
 //! (`../shared/corpus/heat-templates`) and our own (`tests/templates`, with the
-//! environments and files `cases.yaml` gives them).
+//! environments and files `cases.yaml` gives them, and `tests/templates/graph`, see
+//! [`graph_templates`]).
 //!
 //! Which inputs a template gets is decided here, once: [`made_up_parameters`] (a value for
 //! every parameter without a default) and [`gather_files`] (the local files it names).
@@ -990,8 +991,52 @@ fn our_templates_match_heat() {
             comparisons.push(comparison(&mut parsed, name, p, &[], &[]));
         }
     }
+    let graph = graph_templates(&mut parsed);
+    assert!(
+        graph.len() >= 12,
+        "too few templates in tests/templates/graph"
+    );
+    comparisons.extend(graph);
     assert!(comparisons.len() >= 10, "too few of our templates found");
     compare(&bed, "tests/templates", &comparisons);
+}
+
+/// The templates of `tests/templates/graph`, written to exercise the implicit dependency
+/// rules of Heat's plugins. Its own rule, kept apart from cases.yaml (those templates are
+/// not stacks the bed builds):
+///
+/// * every `X.yaml` directly in that directory that is a template is compared on its own;
+/// * when `X.env.yaml` sits beside it, once more with that environment (labelled
+///   `graph/X.yaml + X.env.yaml`); an `*.env.yaml` is never compared by itself;
+/// * subdirectories (e.g. `facade/`) hold files the environments name, such as provider
+///   templates; they reach Heat through [`gather_files`], and are not compared alone.
+fn graph_templates(parsed: &mut Parsed) -> Vec<Comparison> {
+    let dir = our_templates().join("graph");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| p.is_file())
+        .collect();
+    paths.sort();
+    let file_name = |p: &Path| p.file_name().expect("a name").to_string_lossy().to_string();
+    let mut out = Vec::new();
+    for p in &paths {
+        let name = file_name(p);
+        let Some(stem) = name.strip_suffix(".yaml") else {
+            continue;
+        };
+        if stem.ends_with(".env") || parsed.template(p).is_none() {
+            continue;
+        }
+        let label = format!("graph/{name}");
+        out.push(comparison(parsed, label.clone(), p, &[], &[]));
+        let env = p.with_file_name(format!("{stem}.env.yaml"));
+        if env.is_file() {
+            let label = format!("{label} + {}", file_name(&env));
+            out.push(comparison(parsed, label, p, &[env], &[]));
+        }
+    }
+    out
 }
 
 /// Every file under `dir` (recursively, hidden ones left out), sorted.

@@ -37,9 +37,8 @@ impl Graph {
     /// `stored`: the stack exists in Heat's database. Heat then ignores every failure of a
     /// plugin's implicit rule; for a new stack it ignores only bad property values.
     ///
-    /// When a plugin rule stops on an error Heat does not expect, Heat keeps the edges it
-    /// had added so far in an order that varies between engine processes (new stacks are
-    /// refused instead). Either way no single right answer exists, so this is an error.
+    /// A plugin rule that stops on an error is settled as Heat settles it, or refused when
+    /// Heat's own answer would depend on its process (see [`settle_abort`]).
     pub fn of(stack: &StackDefinition, stored: bool) -> Result<Graph> {
         let mut explicit_edges = BTreeMap::new();
         for res in &stack.resources {
@@ -48,19 +47,17 @@ impl Graph {
         let view = view::View {
             stack,
             explicit: &explicit_edges,
+            only: None,
         };
         let mut resources = BTreeMap::new();
         for res in &stack.resources {
             let mut requires = explicit_edges.get(&res.name).cloned().unwrap_or_default();
             let found = implicit::implicit_dependencies(&view, &res.name);
-            if let Some(abort) = found.aborted {
-                let when = if stored { "stored stack" } else { "template" };
-                bail!(
-                    "{}: the implicit dependencies of resource {} cannot be known: its plugin rule fails at {} ({:?}); Heat's own result for this {when} depends on its process",
-                    stack.template.origin, res.name, abort.at, abort.failure
-                );
-            }
-            requires.extend(found.requires);
+            let implicit_edges = match found.aborted {
+                None => found.requires,
+                Some(abort) => settle_abort(stack, &explicit_edges, &res.name, &abort, stored)?,
+            };
+            requires.extend(implicit_edges);
             resources.insert(
                 res.name.clone(),
                 Node {
@@ -121,4 +118,138 @@ fn escape(s: &str) -> String {
 
 fn quote(s: &str) -> String {
     format!("\"{}\"", escape(s))
+}
+
+/// A plugin rule stopped on an error. Heat then either refuses the template (a new stack,
+/// any error but ValueError/TypeError) or logs it and keeps the edges the rule had added
+/// so far, walking the other resources in an order that varies between engine processes.
+/// The result is accepted only when no walking order can change it: the rule fails on
+/// the resource's own properties before looking at any other, or no other resource could
+/// have given an edge before the failure.
+fn settle_abort(
+    stack: &StackDefinition,
+    explicit: &BTreeMap<String, BTreeSet<String>>,
+    name: &str,
+    abort: &implicit::Aborted,
+    stored: bool,
+) -> Result<Vec<String>> {
+    use translation::Failure;
+    let origin = &stack.template.origin;
+    let unknowable = |why: &str| {
+        anyhow::anyhow!(
+            "{origin}: the implicit dependencies of resource {name} cannot be known: its plugin rule fails at {} ({}); {why}",
+            abort.at,
+            abort.failure
+        )
+    };
+    match &abort.failure {
+        Failure::Unmodelled(_) => return Err(unknowable("heat-converge does not model this")),
+        Failure::WrongShape(_) if !stored => {
+            return Err(unknowable(
+                "Heat refuses or ignores this depending on the exact Python error",
+            ))
+        }
+        f if !stored && !f.is_caught_by_plugins() => {
+            bail!(
+                "{origin}: resource {name}: {f} (at {}); Heat refuses this template",
+                abort.at
+            )
+        }
+        _ => {}
+    }
+    let rule_over = |only: Vec<String>| {
+        let v = view::View {
+            stack,
+            explicit,
+            only: Some(only),
+        };
+        implicit::implicit_dependencies(&v, name)
+    };
+    let alone = rule_over(vec![name.to_string()]);
+    if alone.aborted.is_some() && alone.requires.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut could_add = Vec::new();
+    for other in stack
+        .resources
+        .iter()
+        .map(|r| &r.name)
+        .filter(|n| n.as_str() != name)
+    {
+        let pair = rule_over(vec![name.to_string(), other.clone()]);
+        if !pair.requires.is_empty() {
+            could_add.push(other.clone());
+        }
+    }
+    if could_add.is_empty() {
+        Ok(Vec::new())
+    } else {
+        Err(unknowable(&format!(
+            "whether Heat adds the edges to {} depends on the order its process walks the resources",
+            could_add.join(", ")
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::environment::{Environment, Resolver};
+    use crate::parameters::StackIdentity;
+    use crate::template::Template;
+    use std::collections::HashMap;
+
+    fn graph(text: &str, stored: bool) -> Result<Graph> {
+        let t = Template::from_text(text, "t.yaml")?;
+        let env = Environment::default();
+        let id = StackIdentity {
+            name: "s".into(),
+            id: None,
+            project: "p".into(),
+        };
+        let stack = StackDefinition::new(t, &env, Resolver::default(), &id, HashMap::new())?;
+        Graph::of(&stack, stored)
+    }
+
+    const FIP: &str = "heat_template_version: 2018-08-31
+resources:
+  gate: {type: OS::Neutron::Router}
+  left_port:
+    type: OS::Neutron::Port
+    properties: {network: left, fixed_ips: [{subnet: left-subnet}]}
+  left_fip:
+    type: OS::Neutron::FloatingIP
+    properties: {floating_network: public, port_id: {get_resource: left_port}}
+  odd_link:
+    type: OS::Neutron::RouterInterface
+    properties: {router: {get_resource: gate}, subnet: [left-subnet, right-subnet]}
+";
+
+    #[test]
+    fn a_failing_rule_with_nothing_else_to_add_is_settled_as_heat_does() {
+        let g = graph(FIP, false).unwrap();
+        let req: Vec<&str> = g.resources["left_fip"]
+            .requires
+            .iter()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(req, vec!["left_port"]);
+    }
+
+    #[test]
+    fn a_failing_rule_whose_outcome_depends_on_heats_walk_order_is_refused() {
+        // A second interface on the port's subnet: Heat adds the edge to it only if it
+        // happens to look at it before the malformed one.
+        let text = format!(
+            "{FIP}  good_link:\n    type: OS::Neutron::RouterInterface\n    properties: {{router: {{get_resource: gate}}, subnet: left-subnet}}\n"
+        );
+        for stored in [false, true] {
+            let e = graph(&text, stored).unwrap_err();
+            let msg = format!("{e:#}");
+            assert!(
+                msg.contains("left_fip") && msg.contains("good_link") && msg.contains("order"),
+                "{msg}"
+            );
+        }
+    }
 }

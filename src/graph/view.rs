@@ -16,6 +16,8 @@ pub struct View<'a> {
     pub stack: &'a StackDefinition,
     /// Each resource's explicit requirements (the graph before any plugin rule).
     pub explicit: &'a BTreeMap<String, BTreeSet<String>>,
+    /// When set, the rules walk only these resources (to see what each one alone does).
+    pub only: Option<Vec<String>>,
 }
 
 impl StackView for View<'_> {
@@ -24,6 +26,7 @@ impl StackView for View<'_> {
             .resources
             .iter()
             .map(|r| r.name.clone())
+            .filter(|n| self.only.as_ref().is_none_or(|o| o.contains(n)))
             .collect()
     }
 

@@ -16,6 +16,7 @@ virtualenv made by tests/bed/setup.sh (openstack-heat 27.0.1) and offers:
                                Heat's dependency graph for a template
   graph-batch JOBS             the graph of every job of a JSON list, Heat loaded once
   parse FILE...                each file as JSON, parsed as Heat parses a template
+  resource-types               the resource type names Heat's global environment registers
 
 Every command prints one JSON document on stdout; diagnostics go to stderr. URLs are
 SQLAlchemy URLs (mysql+pymysql://, postgresql+psycopg2://, sqlite:///).
@@ -654,6 +655,23 @@ def cmd_parse(args):
     return out
 
 
+def cmd_resource_types(args):
+    """The type names Heat's plugins register: a sorted JSON list.
+
+    The keys of the global environment's registry after resources.initialise(), less
+    'resources' (the resource-specific section, not a type). The environment directory
+    is an empty one, so only the plugins speak.
+    """
+    workdir = os.path.join(os.environ.get('TMPDIR', '/tmp'),
+                           'heatbed-types-%s' % uuid.uuid4().hex)
+    heat_in_process(write_conf(workdir, 'sqlite://'))
+    shutil.rmtree(workdir, ignore_errors=True)
+    from heat.engine import resources
+    resources.initialise()
+    registry = resources.global_env().registry._registry
+    return sorted(name for name in registry if name != 'resources')
+
+
 # --------------------------------------------------------------------------- main
 
 def main(argv):
@@ -680,6 +698,7 @@ def main(argv):
     s.set_defaults(f=cmd_graph_batch)
     s = sub.add_parser('parse'); s.add_argument('paths', nargs='+')
     s.set_defaults(f=cmd_parse)
+    s = sub.add_parser('resource-types'); s.set_defaults(f=cmd_resource_types)
     args = p.parse_args(argv)
     result = args.f(args)
     json.dump(result, sys.stdout, indent=1, sort_keys=True, default=str)
