@@ -13,12 +13,8 @@ use super::eligibility::Blocker;
 use super::tree::Tree;
 use crate::db::load::ResourceRow;
 use crate::db::read::{RawTemplateRow, StackRow};
-use crate::environment::{Environment, Registry, Resolver};
+use crate::environment::Registry;
 use crate::graph::Graph;
-use crate::parameters::StackIdentity;
-use crate::stack::StackDefinition;
-use crate::template::Template;
-use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 
 /// One resource to convert.
@@ -189,23 +185,7 @@ pub fn stored_graph(
     raw: &RawTemplateRow,
     global: &Registry,
 ) -> anyhow::Result<Graph> {
-    let origin = format!("stack {} ({})", stack.name, stack.id);
-    let Value::Object(body) = raw.template.clone() else {
-        anyhow::bail!("{origin}: its template is not a JSON object");
-    };
-    let template = Template::from_body(body, &origin)?;
-    let env = Environment::from_value(&raw.environment)?;
-    let resolver = Resolver {
-        user: env.registry.clone(),
-        global: global.clone(),
-    };
-    let identity = StackIdentity {
-        name: stack.name.clone(),
-        id: Some(stack.id.clone()),
-        project: stack.tenant.clone(),
-    };
-    let def = StackDefinition::new(template, &env, resolver, &identity, raw.files.clone())?;
-    Graph::of(&def, true)
+    Graph::of(&crate::db::read::definition(stack, raw, global)?, true)
 }
 
 #[cfg(test)]

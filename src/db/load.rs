@@ -3,7 +3,7 @@
 //! one per resource or per stack.
 
 use super::read::{RawTemplateRow, StackRow};
-use super::{Connection, Param, Row};
+use super::{int, text, Connection, Param, Row};
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -37,23 +37,6 @@ impl ResourceRow {
     /// Heat's "active" resources: every row but those deleted and done.
     pub fn is_active(&self) -> bool {
         !(self.action == "DELETE" && self.status == "COMPLETE")
-    }
-}
-
-fn text(row: &Row, i: usize) -> Option<String> {
-    match row.get(i)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Null => None,
-        other => Some(other.to_string()),
-    }
-}
-
-fn int(row: &Row, i: usize) -> Option<i64> {
-    match row.get(i)? {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.parse().ok(),
-        Value::Bool(b) => Some(i64::from(*b)),
-        _ => None,
     }
 }
 

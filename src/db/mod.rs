@@ -28,6 +28,25 @@ pub enum Param {
 /// One result row, its cells as JSON values (null, integer, float, text, boolean).
 pub type Row = Vec<Value>;
 
+/// A text cell (numbers rendered as text); None for NULL or a missing column.
+pub(crate) fn text(row: &Row, i: usize) -> Option<String> {
+    match row.get(i)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
+/// An integer cell, whichever way the driver returned it.
+pub(crate) fn int(row: &Row, i: usize) -> Option<i64> {
+    match row.get(i)? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.parse().ok(),
+        Value::Bool(b) => Some(i64::from(*b)),
+        _ => None,
+    }
+}
+
 /// What every database driver provides.
 pub trait Connection {
     /// Runs a query and returns its rows.

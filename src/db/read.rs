@@ -1,6 +1,6 @@
 //! Reading stacks and their templates from Heat's database, on any backend.
 
-use super::{Connection, Param, Row};
+use super::{int, text, Connection, Param};
 use crate::environment::{Environment, Registry, Resolver};
 use crate::parameters::StackIdentity;
 use crate::stack::StackDefinition;
@@ -36,23 +36,6 @@ pub struct RawTemplateRow {
     pub files: HashMap<String, String>,
 }
 
-fn text(row: &Row, i: usize) -> Option<String> {
-    match row.get(i)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Null => None,
-        other => Some(other.to_string()),
-    }
-}
-
-fn int(row: &Row, i: usize) -> Option<i64> {
-    match row.get(i)? {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.parse().ok(),
-        Value::Bool(b) => Some(i64::from(*b)),
-        _ => None,
-    }
-}
-
 pub fn stack(conn: &mut dyn Connection, id: &str) -> Result<Option<StackRow>> {
     let rows = conn.query(
         include_str!("../../sql/stack_by_id.sql"),
@@ -77,77 +60,24 @@ pub fn stack(conn: &mut dyn Connection, id: &str) -> Result<Option<StackRow>> {
     }))
 }
 
-/// Parses a JSON text column; NULL and empty read as null.
-fn json_column(v: Option<String>, what: &str) -> Result<Value> {
-    match v.as_deref().map(str::trim) {
-        None | Some("") => Ok(Value::Null),
-        Some(t) => serde_json::from_str(t).with_context(|| format!("{what} is not valid JSON")),
-    }
-}
-
-fn files_map(v: Value, what: &str) -> Result<HashMap<String, String>> {
-    match v {
-        Value::Null => Ok(HashMap::new()),
-        Value::Object(m) => Ok(m
-            .into_iter()
-            .map(|(k, v)| {
-                let content = match v {
-                    Value::String(s) => s,
-                    other => other.to_string(),
-                };
-                (k, content)
-            })
-            .collect()),
-        _ => bail!("{what} is not a map of files"),
-    }
-}
-
 pub fn raw_template(conn: &mut dyn Connection, id: i64) -> Result<Option<RawTemplateRow>> {
-    let rows = conn.query(
-        include_str!("../../sql/raw_template_by_id.sql"),
-        &[Param::Int(id)],
-    )?;
-    let Some(r) = rows.first() else {
-        return Ok(None);
-    };
-    let what = format!("raw_template {id}");
-    let mut files = files_map(json_column(text(r, 3), &format!("{what} files"))?, &what)?;
-    if let Some(files_id) = int(r, 4) {
-        let rows = conn.query(
-            include_str!("../../sql/raw_template_files_by_id.sql"),
-            &[Param::Int(files_id)],
-        )?;
-        let stored = rows.first().and_then(|r| text(r, 0));
-        let more = files_map(
-            json_column(stored, &format!("raw_template_files {files_id}"))?,
-            &what,
-        )?;
-        files.extend(more);
+    match super::load::raw_templates(conn, &[id])?.remove(&id) {
+        None => Ok(None),
+        Some(Ok(row)) => Ok(Some(row)),
+        Some(Err(e)) => bail!("{e}"),
     }
-    Ok(Some(RawTemplateRow {
-        id,
-        template: json_column(text(r, 1), &format!("{what} template"))?,
-        environment: json_column(text(r, 2), &format!("{what} environment"))?,
-        files,
-    }))
 }
 
-/// The stored stack `id` as Heat defines it when it loads the stack: its current template,
-/// stored environment and files.
-pub fn stack_definition(
-    conn: &mut dyn Connection,
-    id: &str,
+/// A stored stack as Heat defines it when it loads it: its current template, stored
+/// environment and files; `global` is Heat's global environment.
+pub fn definition(
+    row: &StackRow,
+    raw: &RawTemplateRow,
     global: &Registry,
-) -> Result<(StackRow, StackDefinition)> {
-    let row = stack(conn, id)?.ok_or_else(|| anyhow!("no stack {id} in the database"))?;
+) -> Result<StackDefinition> {
     let origin = format!("stack {} ({})", row.name, row.id);
-    let tid = row
-        .raw_template_id
-        .ok_or_else(|| anyhow!("{origin}: has no raw_template_id"))?;
-    let raw = raw_template(conn, tid)?
-        .ok_or_else(|| anyhow!("{origin}: raw_template {tid} is missing"))?;
-    let Value::Object(body) = raw.template else {
-        bail!("{origin}: raw_template {tid} is not a JSON object");
+    let Value::Object(body) = raw.template.clone() else {
+        bail!("{origin}: raw_template {} is not a JSON object", raw.id);
     };
     let template = Template::from_body(body, &origin)?;
     let env = Environment::from_value(&raw.environment)
@@ -161,6 +91,26 @@ pub fn stack_definition(
         id: Some(row.id.clone()),
         project: row.tenant.clone(),
     };
-    let def = StackDefinition::new(template, &env, resolver, &identity, raw.files)?;
+    StackDefinition::new(template, &env, resolver, &identity, raw.files.clone())
+}
+
+/// The stored stack `id` and its definition.
+pub fn stack_definition(
+    conn: &mut dyn Connection,
+    id: &str,
+    global: &Registry,
+) -> Result<(StackRow, StackDefinition)> {
+    let row = stack(conn, id)?.ok_or_else(|| anyhow!("no stack {id} in the database"))?;
+    let tid = row
+        .raw_template_id
+        .ok_or_else(|| anyhow!("stack {} ({}): has no raw_template_id", row.name, row.id))?;
+    let raw = raw_template(conn, tid)?.ok_or_else(|| {
+        anyhow!(
+            "stack {} ({}): raw_template {tid} is missing",
+            row.name,
+            row.id
+        )
+    })?;
+    let def = definition(&row, &raw, global)?;
     Ok((row, def))
 }

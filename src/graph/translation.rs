@@ -131,17 +131,7 @@ pub fn dict_get(v: &Value, key: &str) -> Result<Value, Failure> {
 }
 
 /// The Python type name of a value, for messages.
-pub fn py_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-    }
-}
+pub use crate::template::type_name as py_type;
 
 // ----------------------------------------------------------------------------- schemas
 
