@@ -35,7 +35,6 @@ struct Parameter {
 /// The parameters of one stack, ready to be read by `get_param` / `Ref`.
 #[derive(Clone, Debug)]
 pub struct Parameters {
-    params: Map<String, Value>,
     declared: Vec<(String, Parameter)>,
     pseudo: Vec<(&'static str, Value)>,
 }
@@ -94,7 +93,6 @@ impl Parameters {
             pseudo.push(("AWS::Region", Value::String("ap-southeast-1".into())));
         }
         Ok(Parameters {
-            params: Map::new(),
             declared,
             pseudo,
         })
@@ -107,9 +105,6 @@ impl Parameters {
 
     /// The value of a parameter, converted by its type, as `get_param` returns it.
     pub fn value(&self, name: &str) -> Result<Value> {
-        if let Some(v) = self.params.get(name) {
-            return Ok(v.clone());
-        }
         if let Some((_, v)) = self.pseudo.iter().find(|(n, _)| *n == name) {
             return Ok(v.clone());
         }

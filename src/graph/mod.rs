@@ -69,15 +69,6 @@ impl Graph {
         Ok(Graph { resources })
     }
 
-    /// The names that require `name` (the reverse edges, Heat's `needed_by`).
-    pub fn required_by(&self, name: &str) -> BTreeSet<String> {
-        self.resources
-            .iter()
-            .filter(|(_, n)| n.requires.contains(name))
-            .map(|(k, _)| k.clone())
-            .collect()
-    }
-
     /// `{"resources": {"NAME": {"type": "TYPE", "requires": [...]}}}`, names sorted.
     pub fn to_json(&self) -> serde_json::Value {
         let mut res = serde_json::Map::new();
