@@ -92,10 +92,7 @@ impl Parameters {
             pseudo.push(("AWS::StackId", Value::String(arn)));
             pseudo.push(("AWS::Region", Value::String("ap-southeast-1".into())));
         }
-        Ok(Parameters {
-            declared,
-            pseudo,
-        })
+        Ok(Parameters { declared, pseudo })
     }
 
     /// True when `name` is a declared or pseudo parameter.
