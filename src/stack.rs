@@ -393,7 +393,7 @@ impl StackDefinition {
             FnKind::Removed | FnKind::Invalid => {
                 bail!("The function \"{}\" is not supported here", call.name)
             }
-            FnKind::Other(name) => self.resolve_other(name, call),
+            FnKind::Other => self.resolve_other(&call.name, call),
         }
     }
 

@@ -45,8 +45,9 @@ pub enum FnKind {
     And,
     Or,
     Contains,
-    /// Any other function: its arguments are walked for references.
-    Other(&'static str),
+    /// Any other function (its name is in [`Call::name`](super::snippet::Call)): its
+    /// arguments are walked for references.
+    Other,
 }
 
 const HOT_VERSIONS: &[&str] = &[
@@ -117,7 +118,7 @@ fn cfn_function(format: &Format, key: &str) -> Option<FnKind> {
         | "Fn::Replace"
         | "Fn::ResourceFacade"
         | "Fn::Select"
-        | "Fn::Split" => FnKind::Other(static_name(key)?),
+        | "Fn::Split" => FnKind::Other,
         _ => return None,
     })
 }
@@ -141,12 +142,12 @@ fn hot_function(version: &str, key: &str) -> Option<FnKind> {
             | "Fn::Replace"
             | "Fn::ResourceFacade"
             | "Fn::Select"
-            | "Fn::Split" => FnKind::Other(static_name(key)?),
+            | "Fn::Split" => FnKind::Other,
             _ => return None,
         });
     }
     if key == "Fn::Select" && !at_least("2015-10-15") {
-        return Some(FnKind::Other("Fn::Select"));
+        return Some(FnKind::Other);
     }
     if CFN_IN_HOT.contains(&key) {
         return Some(FnKind::Removed);
@@ -156,22 +157,18 @@ fn hot_function(version: &str, key: &str) -> Option<FnKind> {
         "get_param" => FnKind::GetParam,
         "get_attr" if at_least("2015-10-15") => FnKind::GetAttr(GetAttrForm::AllAttributes),
         "get_attr" => FnKind::GetAttr(GetAttrForm::Path),
-        "get_file" | "list_join" | "str_replace" | "resource_facade" => {
-            FnKind::Other(static_name(key)?)
-        }
-        "repeat" | "digest" if at_least("2015-04-30") => FnKind::Other(static_name(key)?),
-        "str_split" if at_least("2015-10-15") => FnKind::Other("str_split"),
-        "map_merge" if at_least("2016-04-08") => FnKind::Other("map_merge"),
-        "yaql" | "map_replace" if at_least("2016-10-14") => FnKind::Other(static_name(key)?),
+        "get_file" | "list_join" | "str_replace" | "resource_facade" => FnKind::Other,
+        "repeat" | "digest" if at_least("2015-04-30") => FnKind::Other,
+        "str_split" if at_least("2015-10-15") => FnKind::Other,
+        "map_merge" if at_least("2016-04-08") => FnKind::Other,
+        "yaql" | "map_replace" if at_least("2016-10-14") => FnKind::Other,
         "if" if at_least("2021-04-16") => FnKind::If { nullable: true },
         "if" if at_least("2016-10-14") => FnKind::If { nullable: false },
-        "filter" | "str_replace_strict" if at_least("2017-02-24") => {
-            FnKind::Other(static_name(key)?)
-        }
+        "filter" | "str_replace_strict" if at_least("2017-02-24") => FnKind::Other,
         "contains" | "list_concat" | "list_concat_unique" | "make_url" | "str_replace_vstrict"
             if at_least("2017-09-01") =>
         {
-            FnKind::Other(static_name(key)?)
+            FnKind::Other
         }
         _ => return None,
     };
@@ -188,7 +185,7 @@ pub fn condition_function(format: &Format, key: &str) -> Option<FnKind> {
             "Fn::Equals" => Some(FnKind::Equals),
             "Fn::Not" => Some(FnKind::Not),
             "Fn::Or" => Some(FnKind::Or),
-            "Fn::FindInMap" => Some(FnKind::Other("Fn::FindInMap")),
+            "Fn::FindInMap" => Some(FnKind::Other),
             "Ref" => Some(FnKind::GetParam),
             _ => None,
         },
@@ -200,7 +197,7 @@ pub fn condition_function(format: &Format, key: &str) -> Option<FnKind> {
             "not" => Some(FnKind::Not),
             "or" => Some(FnKind::Or),
             "contains" if version.as_str() >= "2017-09-01" => Some(FnKind::Contains),
-            "yaql" if version.as_str() >= "2017-09-01" => Some(FnKind::Other("yaql")),
+            "yaql" if version.as_str() >= "2017-09-01" => Some(FnKind::Other),
             _ => None,
         },
         Format::Hot { .. } => None,
@@ -216,39 +213,6 @@ pub fn condition_function(format: &Format, key: &str) -> Option<FnKind> {
         FnKind::Removed if keeps_removed => FnKind::Removed,
         _ => FnKind::Invalid,
     })
-}
-
-/// Function names as `'static` strings, for [`FnKind::Other`].
-fn static_name(key: &str) -> Option<&'static str> {
-    const NAMES: &[&str] = &[
-        "Fn::Base64",
-        "Fn::FindInMap",
-        "Fn::GetAZs",
-        "Fn::Join",
-        "Fn::MemberListToMap",
-        "Fn::Replace",
-        "Fn::ResourceFacade",
-        "Fn::Select",
-        "Fn::Split",
-        "get_file",
-        "list_join",
-        "str_replace",
-        "resource_facade",
-        "repeat",
-        "digest",
-        "str_split",
-        "map_merge",
-        "yaql",
-        "map_replace",
-        "filter",
-        "str_replace_strict",
-        "contains",
-        "list_concat",
-        "list_concat_unique",
-        "make_url",
-        "str_replace_vstrict",
-    ];
-    NAMES.iter().copied().find(|n| *n == key)
 }
 
 #[cfg(test)]
@@ -268,7 +232,7 @@ mod tests {
         assert_eq!(function(&hot("2015-04-30"), "map_merge"), None);
         assert_eq!(
             function(&hot("2016-04-08"), "map_merge"),
-            Some(FnKind::Other("map_merge"))
+            Some(FnKind::Other)
         );
         assert_eq!(function(&hot("2016-04-08"), "if"), None);
         assert_eq!(
@@ -281,7 +245,7 @@ mod tests {
         );
         assert_eq!(
             function(&hot("2014-10-16"), "Fn::Select"),
-            Some(FnKind::Other("Fn::Select"))
+            Some(FnKind::Other)
         );
         assert_eq!(
             function(&hot("2015-10-15"), "Fn::Select"),

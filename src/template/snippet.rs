@@ -217,12 +217,12 @@ fn check_args(name: &str, kind: FnKind, args: &Snippet) -> Result<()> {
                 bail!("Arguments to \"{name}\" must be of the form: [value1, [value1, value2]]");
             }
         }
-        FnKind::Other("Fn::Select") => {
+        FnKind::Other if name == "Fn::Select" => {
             if list_len != 2 {
                 bail!("Arguments to \"{name}\" must be of the form [index, collection]");
             }
         }
-        FnKind::Other("repeat") => {
+        FnKind::Other if name == "repeat" => {
             if !matches!(args, Snippet::Map(_)) {
                 bail!("Arguments to \"{name}\" must be a map");
             }
