@@ -33,16 +33,8 @@ pub struct ResourceKeys {
     pub all: &'static [&'static str],
 }
 
-const HOT_KEYS_2013: &[&str] = &[
-    "type",
-    "properties",
-    "metadata",
-    "depends_on",
-    "deletion_policy",
-    "update_policy",
-    "description",
-];
-const HOT_KEYS_2016: &[&str] = &[
+/// HOT resource keys; the last two came with 2016-10-14.
+const HOT_KEYS: &[&str] = &[
     "type",
     "properties",
     "metadata",
@@ -129,9 +121,9 @@ impl Template {
                 condition: "condition",
                 external_id: (version.as_str() >= "2016-10-14").then_some("external_id"),
                 all: if version.as_str() >= "2016-10-14" {
-                    HOT_KEYS_2016
+                    HOT_KEYS
                 } else {
-                    HOT_KEYS_2013
+                    &HOT_KEYS[..7]
                 },
             },
             Format::Cfn { .. } => ResourceKeys {
