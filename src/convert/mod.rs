@@ -159,17 +159,20 @@ pub fn run(
             .iter()
             .map(|t| eligibility::blocker(t, &inv))
             .collect();
-        let stack_ids: Vec<String> = batch
+        // Only the trees that may convert need their resources and templates read.
+        let ready: Vec<&tree::Tree> = batch
             .iter()
             .zip(&blockers)
             .filter(|(_, b)| b.is_none())
-            .flat_map(|(t, _)| t.stacks.iter().map(|s| s.id.clone()))
+            .map(|(t, _)| t)
             .collect();
-        let template_ids: Vec<i64> = batch
+        let stack_ids: Vec<String> = ready
             .iter()
-            .zip(&blockers)
-            .filter(|(_, b)| b.is_none())
-            .flat_map(|(t, _)| t.stacks.iter().filter_map(|s| s.raw_template_id))
+            .flat_map(|t| t.stacks.iter().map(|s| s.id.clone()))
+            .collect();
+        let template_ids: Vec<i64> = ready
+            .iter()
+            .flat_map(|t| t.stacks.iter().filter_map(|s| s.raw_template_id))
             .collect();
         let resources = load::resources(conn, &stack_ids)?;
         let templates = load::raw_templates(conn, &template_ids)?;

@@ -46,20 +46,7 @@ pub fn inventory(conn: &mut dyn Connection) -> Result<Inventory> {
         .query(include_str!("../../sql/live_stacks.sql"), &[])
         .context("reading Heat's stack table (is this a Heat database?)")?;
     for r in rows {
-        let s = StackRow {
-            id: text(&r, 0).unwrap_or_default(),
-            name: text(&r, 1).unwrap_or_default(),
-            tenant: text(&r, 2).unwrap_or_default(),
-            owner_id: text(&r, 3),
-            raw_template_id: int(&r, 4),
-            prev_raw_template_id: int(&r, 5),
-            action: text(&r, 6).unwrap_or_default(),
-            status: text(&r, 7).unwrap_or_default(),
-            convergence: int(&r, 8) == Some(1),
-            backup: int(&r, 9) == Some(1),
-            nested_depth: int(&r, 10).unwrap_or(0),
-            deleted: false,
-        };
+        let s = super::read::stack_row(&r);
         inv.stacks.insert(s.id.clone(), s);
     }
     for r in conn.query(include_str!("../../sql/stack_locks.sql"), &[])? {

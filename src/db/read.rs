@@ -1,6 +1,6 @@
 //! Reading stacks and their templates from Heat's database, on any backend.
 
-use super::{int, text, Connection, Param};
+use super::{int, text, Connection, Param, Row};
 use crate::environment::{Environment, Registry, Resolver};
 use crate::parameters::StackIdentity;
 use crate::stack::StackDefinition;
@@ -36,15 +36,9 @@ pub struct RawTemplateRow {
     pub files: HashMap<String, String>,
 }
 
-pub fn stack(conn: &mut dyn Connection, id: &str) -> Result<Option<StackRow>> {
-    let rows = conn.query(
-        include_str!("../../sql/stack_by_id.sql"),
-        &[Param::Text(id.into())],
-    )?;
-    let Some(r) = rows.first() else {
-        return Ok(None);
-    };
-    Ok(Some(StackRow {
+/// A `StackRow` from a row in the columns of `sql/stack_by_id.sql`.
+pub(crate) fn stack_row(r: &Row) -> StackRow {
+    StackRow {
         id: text(r, 0).unwrap_or_default(),
         name: text(r, 1).unwrap_or_default(),
         tenant: text(r, 2).unwrap_or_default(),
@@ -57,7 +51,15 @@ pub fn stack(conn: &mut dyn Connection, id: &str) -> Result<Option<StackRow>> {
         backup: int(r, 9) == Some(1),
         nested_depth: int(r, 10).unwrap_or(0),
         deleted: int(r, 11) == Some(1),
-    }))
+    }
+}
+
+pub fn stack(conn: &mut dyn Connection, id: &str) -> Result<Option<StackRow>> {
+    let rows = conn.query(
+        include_str!("../../sql/stack_by_id.sql"),
+        &[Param::Text(id.into())],
+    )?;
+    Ok(rows.first().map(stack_row))
 }
 
 pub fn raw_template(conn: &mut dyn Connection, id: i64) -> Result<Option<RawTemplateRow>> {
