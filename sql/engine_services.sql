@@ -1,3 +1,5 @@
 -- Heat's engines as they registered themselves; a deleted row is an engine gone for good.
-SELECT engine_id, host, CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END
+-- The heartbeat (updated_at, else created_at) is read as text on every backend.
+SELECT engine_id, host, CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END,
+       CAST(COALESCE(updated_at, created_at) AS CHAR(32)), report_interval
 FROM service

@@ -1,3 +1,4 @@
 UPDATE heat_converge_run
-SET ended_at = ?, stacks_converted = ?, trees_converted = ?, trees_skipped = ?, trees_remaining = ?
+SET ended_at = ?, stacks_converted = ?, trees_converted = ?, trees_skipped = ?, trees_remaining = ?,
+    stopped = ?
 WHERE id = ?

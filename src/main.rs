@@ -12,6 +12,7 @@ use heat_converge::stack::StackDefinition;
 use heat_converge::template::Template;
 use heat_converge::{config, convert, report};
 use std::collections::HashMap;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -143,8 +144,13 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("heat-converge: error: {e:#}");
-            ExitCode::from(report::EXIT_ERROR)
+            // stderr may be closed too: never panic on it.
+            let _ = writeln!(std::io::stderr(), "heat-converge: error: {e:#}");
+            if e.downcast_ref::<convert::FilterError>().is_some() {
+                ExitCode::from(report::EXIT_USAGE)
+            } else {
+                ExitCode::from(report::EXIT_ERROR)
+            }
         }
     }
 }
@@ -175,35 +181,48 @@ fn migrate(args: MigrateArgs) -> Result<u8> {
         host: hostname(),
     };
     let text = args.format == OutputFormat::Text;
+    let stdout = std::io::stdout();
     if text {
-        println!(
+        writeln!(
+            stdout.lock(),
             "heat-converge migrate on {url}{}",
             if args.dry_run {
                 " (dry run: nothing will be written)"
             } else {
                 ""
             }
-        );
+        )?;
     }
     let report = convert::run(db.as_mut(), &opts, |t| {
         if text {
-            println!("{}", report::tree_line(t));
+            writeln!(stdout.lock(), "{}", report::tree_line(t))?;
         }
+        Ok(())
     })?;
+    if let Some(why) = &report.stopped {
+        anyhow::bail!("{why}");
+    }
+    let mut out = stdout.lock();
     if text {
+        for s in &report.strays {
+            writeln!(out, "{}", report::stray_line(s))?;
+        }
         if !report.migrations_applied.is_empty() {
-            println!(
+            writeln!(
+                out,
                 "applied heat-converge schema migrations: {}",
                 report.migrations_applied.join(", ")
-            );
+            )?;
         }
-        print!("{}", report::summary(&report));
+        write!(out, "{}", report::summary(&report))?;
     } else {
-        println!(
+        writeln!(
+            out,
             "{}",
             serde_json::to_string_pretty(&report::to_json(&report))?
-        );
+        )?;
     }
+    out.flush()?;
     Ok(report::exit_code(&report))
 }
 
@@ -215,30 +234,18 @@ fn status(args: StatusArgs) -> Result<u8> {
         global: Resolver::load_global(&args.environment_dir)?,
         ..convert::Options::default()
     };
-    let report = convert::run(db.as_mut(), &opts, |_| {})?;
+    let report = convert::run(db.as_mut(), &opts, |_| Ok(()))?;
+    let mut out = std::io::stdout().lock();
     if args.format == OutputFormat::Json {
-        println!(
+        writeln!(
+            out,
             "{}",
             serde_json::to_string_pretty(&report::to_json(&report))?
-        );
+        )?;
     } else {
-        println!("heat-converge status of {url}");
-        println!(
-            "  root stacks on convergence    {:>6}",
-            report.convergence_roots
-        );
-        println!("  legacy root stacks            {:>6}", report.trees.len());
-        println!(
-            "    ready to convert            {:>6}",
-            report.would_convert()
-        );
-        println!("    blocked                     {:>6}", report.skipped());
-        for t in &report.trees {
-            if let convert::Outcome::Skipped(b) = &t.outcome {
-                println!("      {} ({}): {}: {b}", t.root_name, t.root_id, b.kind());
-            }
-        }
+        write!(out, "{}", report::status_text(&report, &url.to_string()))?;
     }
+    out.flush()?;
     Ok(report::exit_code(&report))
 }
 

@@ -5,23 +5,25 @@
 //! - 0: no legacy stack tree remains (all converted, or there were none);
 //! - 3: legacy trees remain (busy, failed, locked, ...): fix or wait, then run again;
 //! - 1: error: the run could not do its job (nothing half-written: trees are atomic);
-//! - 2: usage error (bad options).
+//! - 2: usage error (bad options, or a `--stack`/`--project` that selects nothing it names).
+//!
+//! 0 and 3 always describe the whole database, whatever was filtered: legacy trees outside
+//! `--stack`/`--project` and stray legacy stacks (in no convertible tree) keep it at 3.
 
+use crate::convert::tree::Stray;
 use crate::convert::{skipped_by_kind, Outcome, Report, TreeReport};
 use serde_json::json;
 use std::fmt::Write as _;
 
 pub const EXIT_ALL_CONVERTED: u8 = 0;
 pub const EXIT_ERROR: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_LEGACY_REMAIN: u8 = 3;
 
 pub fn exit_code(report: &Report) -> u8 {
-    let left = if report.dry_run {
-        report.skipped()
-    } else {
-        report.remaining()
-    };
-    if left == 0 {
+    if report.stopped.is_some() {
+        EXIT_ERROR
+    } else if report.legacy_left_in_database() == 0 {
         EXIT_ALL_CONVERTED
     } else {
         EXIT_LEGACY_REMAIN
@@ -31,7 +33,7 @@ pub fn exit_code(report: &Report) -> u8 {
 /// One line per tree, as the run goes.
 pub fn tree_line(t: &TreeReport) -> String {
     let who = format!("{} ({})", t.root_name, t.root_id);
-    match &t.outcome {
+    let mut line = match &t.outcome {
         Outcome::Converted(a) => format!(
             "converted      {who}: {} stacks, {} resources, {} resources deleted, {} templates deleted",
             a.stacks, a.resources_converted, a.resources_deleted, a.templates_deleted
@@ -55,7 +57,23 @@ pub fn tree_line(t: &TreeReport) -> String {
             s
         }
         Outcome::Skipped(b) => format!("left alone     {who}: {}: {b}", b.kind()),
+    };
+    for w in &t.warnings {
+        line.push_str("\n  warning: ");
+        line.push_str(w);
     }
+    line
+}
+
+/// One line per stray legacy stack.
+pub fn stray_line(s: &Stray) -> String {
+    format!(
+        "stray legacy   {} ({}): {}: {}",
+        s.stack.name,
+        s.stack.id,
+        s.reason.kind(),
+        s.reason
+    )
 }
 
 pub fn summary(report: &Report) -> String {
@@ -70,7 +88,18 @@ pub fn summary(report: &Report) -> String {
             ""
         }
     );
-    let _ = writeln!(s, "  legacy stack trees found      {legacy:>6}");
+    if let Some(f) = &report.filter {
+        let _ = writeln!(s, "  filter                        {f}");
+    }
+    let _ = writeln!(
+        s,
+        "  legacy stack trees {:<10} {legacy:>6}",
+        if report.filter.is_some() {
+            "selected"
+        } else {
+            "found"
+        }
+    );
     if report.dry_run {
         let _ = writeln!(
             s,
@@ -88,12 +117,47 @@ pub fn summary(report: &Report) -> String {
     for (kind, n) in skipped_by_kind(report) {
         let _ = writeln!(s, "    {kind:<27} {n:>6}");
     }
-    let still = if report.dry_run {
-        legacy
-    } else {
-        report.remaining()
-    };
-    let _ = writeln!(s, "  still legacy                  {still:>6}");
+    if report.not_reached > 0 {
+        let _ = writeln!(
+            s,
+            "  not reached (run stopped)     {:>6}",
+            report.not_reached
+        );
+    }
+    if report.filter.is_some() {
+        let _ = writeln!(
+            s,
+            "  legacy trees outside filter   {:>6}",
+            report.outside_filter
+        );
+    }
+    if !report.strays.is_empty() {
+        let _ = writeln!(
+            s,
+            "  stray legacy stacks           {:>6}   (in no convertible tree; never converted)",
+            report.strays.len()
+        );
+        for st in &report.strays {
+            let _ = writeln!(s, "    {}", stray_line(st));
+        }
+    }
+    let warnings: usize = report.trees.iter().map(|t| t.warnings.len()).sum();
+    if warnings > 0 {
+        let _ = writeln!(
+            s,
+            "  warnings                      {warnings:>6}   (see the trees above)"
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  still legacy in the database  {:>6}   (trees and stray stacks{})",
+        report.legacy_left_in_database(),
+        if report.dry_run {
+            ", after a real run"
+        } else {
+            ""
+        }
+    );
     let _ = writeln!(
         s,
         "  already convergence (roots)   {:>6}",
@@ -102,16 +166,114 @@ pub fn summary(report: &Report) -> String {
     if !report.run_id.is_empty() {
         let _ = writeln!(s, "  recorded as run               {}", report.run_id);
     }
-    let next = match (report.dry_run, exit_code(report)) {
-        (true, EXIT_ALL_CONVERTED) => "Next: run without --dry-run to convert them.".to_string(),
-        (true, _) => "Next: run without --dry-run to convert what can be; the trees left alone wait for the reasons above.".to_string(),
-        (false, EXIT_ALL_CONVERTED) => "Next: nothing; every stack runs on the convergence engine.".to_string(),
-        (false, _) => format!(
-            "Next: {} legacy trees remain. Let busy stacks finish, repair or delete failed ones (or ask their owners to), then run heat-converge migrate again; it converts what remains and leaves the rest alone.",
-            report.remaining()
-        ),
+    let _ = writeln!(s, "{}", next_step(report));
+    s
+}
+
+/// The one next step, for the whole database.
+fn next_step(report: &Report) -> String {
+    if let Some(why) = &report.stopped {
+        return format!("Next: the run stopped early: {why}. Run heat-converge migrate again; it converts what remains.");
+    }
+    let left = report.legacy_left_in_database();
+    if left == 0 {
+        return if report.dry_run {
+            "Next: run without --dry-run to convert them.".to_string()
+        } else {
+            "Next: nothing; every stack runs on the convergence engine.".to_string()
+        };
+    }
+    let mut why = Vec::new();
+    let blocked = if report.dry_run {
+        report.skipped()
+    } else {
+        report.remaining()
     };
-    let _ = writeln!(s, "{next}");
+    if blocked > 0 {
+        why.push(format!(
+            "{blocked} left alone for the reasons above: let busy stacks finish (or reset those whose engine is gone, as said above), repair or delete failed ones, then run again"
+        ));
+    }
+    if report.outside_filter > 0 {
+        why.push(format!(
+            "{} outside {}: run without the filter to convert them",
+            report.outside_filter,
+            report.filter.as_deref().unwrap_or("the filter")
+        ));
+    }
+    if !report.strays.is_empty() {
+        why.push(format!(
+            "{} stray legacy stacks in no convertible tree: delete or repair them with Heat (they are never converted)",
+            report.strays.len()
+        ));
+    }
+    format!(
+        "Next: {left} legacy {} in the database{}: {}.",
+        if left == 1 {
+            "item remains"
+        } else {
+            "items remain"
+        },
+        if report.dry_run {
+            " after a real run"
+        } else {
+            ""
+        },
+        why.join("; ")
+    )
+}
+
+/// `heat-converge status`: counts for the whole database and what blocks each tree.
+pub fn status_text(report: &Report, database: &str) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "heat-converge status of {database}");
+    let _ = writeln!(
+        s,
+        "  root stacks on convergence    {:>6}",
+        report.convergence_roots
+    );
+    let _ = writeln!(
+        s,
+        "  legacy root stacks            {:>6}",
+        report.trees.len()
+    );
+    let _ = writeln!(
+        s,
+        "    ready to convert            {:>6}",
+        report.would_convert()
+    );
+    let _ = writeln!(s, "    blocked                     {:>6}", report.skipped());
+    for t in &report.trees {
+        if let Outcome::Skipped(b) = &t.outcome {
+            let _ = writeln!(
+                s,
+                "      {} ({}): {}: {b}",
+                t.root_name,
+                t.root_id,
+                b.kind()
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "  stray legacy stacks           {:>6}",
+        report.strays.len()
+    );
+    for st in &report.strays {
+        let _ = writeln!(
+            s,
+            "      {} ({}): {}: {}",
+            st.stack.name,
+            st.stack.id,
+            st.reason.kind(),
+            st.reason
+        );
+    }
+    for t in &report.trees {
+        for w in &t.warnings {
+            let _ = writeln!(s, "  warning: {w}");
+        }
+    }
     s
 }
 
@@ -140,6 +302,9 @@ pub fn to_json(report: &Report) -> serde_json::Value {
                     v["reason"] = json!(b.to_string());
                 }
             }
+            if !t.warnings.is_empty() {
+                v["warnings"] = json!(t.warnings);
+            }
             v
         })
         .collect();
@@ -157,6 +322,19 @@ pub fn to_json(report: &Report) -> serde_json::Value {
         "left_alone": report.skipped(),
         "left_alone_by_reason": skipped,
         "still_legacy": if report.dry_run { report.trees.len() } else { report.remaining() },
+        "filter": report.filter,
+        "outside_filter": report.outside_filter,
+        "not_reached": report.not_reached,
+        "stray_stacks": report.strays.iter().map(|st| json!({
+            "id": st.stack.id,
+            "name": st.stack.name,
+            "project": st.stack.tenant,
+            "owner_id": st.stack.owner_id,
+            "reason_kind": st.reason.kind(),
+            "reason": st.reason.to_string(),
+        })).collect::<Vec<_>>(),
+        "legacy_left_in_database": report.legacy_left_in_database(),
+        "stopped": report.stopped,
         "convergence_roots": report.convergence_roots,
         "exit_code": exit_code(report),
         "trees": trees,

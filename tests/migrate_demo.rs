@@ -205,11 +205,17 @@ fn stack_and_project_filters() {
     let depends = demo.id_of("depends");
     let (code, report, _) = demo.migrate(&["--stack", &depends]);
     assert_eq!(report["legacy_trees"], 1, "{report}");
-    assert_eq!(code, 0, "the one tree asked for is converted");
+    assert_eq!(
+        code, 3,
+        "the one tree asked for is converted, legacy trees remain outside the filter"
+    );
     assert_eq!(demo.convergence("depends"), 1);
     assert_eq!(demo.convergence("cfn"), 0);
-    let (_, report, _) = demo.migrate(&["--project", "no-such-project"]);
-    assert_eq!(report["legacy_trees"], 0);
+    let (code, _, err) = demo.migrate(&["--project", "no-such-project"]);
+    assert_eq!(
+        code, 2,
+        "a project that matches nothing is a usage error: {err}"
+    );
     assert_eq!(demo.convergence("cfn"), 0);
 }
 

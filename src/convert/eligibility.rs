@@ -6,10 +6,16 @@
 //! one. We add one refusal of our own: a live backup stack (the legacy engine's copy of
 //! replaced resources) still owns physical resources that convergence would never clean
 //! up, so its tree waits until the operator has dealt with it.
+//!
+//! A stack in progress waits for its engine, unless no live engine works on it: an engine
+//! killed mid-operation leaves the stack `*_IN_PROGRESS` for ever. Heat calls an engine up
+//! while its heartbeat is at most two report intervals old (`service_utils.format_service`);
+//! such a stack is named with Heat's own remedy instead of "wait".
 
 use super::tree::Tree;
-use crate::db::load::Inventory;
+use crate::db::load::{Engine, Inventory};
 use std::fmt;
+use time::{OffsetDateTime, PrimitiveDateTime};
 
 /// Why a tree is left untouched.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,6 +23,15 @@ pub enum Blocker {
     InProgress {
         stack: String,
         state: String,
+    },
+    /// In progress, but no live engine works on it: it will never finish by itself.
+    Abandoned {
+        stack: String,
+        state: String,
+        /// The root's id, for Heat's remedy.
+        root_id: String,
+        /// What became of its engine.
+        engine: String,
     },
     Failed {
         stack: String,
@@ -50,6 +65,7 @@ impl Blocker {
     pub fn kind(&self) -> &'static str {
         match self {
             Blocker::InProgress { .. } => "in progress",
+            Blocker::Abandoned { .. } => "in progress, engine gone",
             Blocker::Failed { .. } => "failed",
             Blocker::NotComplete { .. } => "not complete",
             Blocker::Locked { .. } => "locked",
@@ -64,6 +80,10 @@ impl fmt::Display for Blocker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Blocker::InProgress { stack, state } => write!(f, "stack {stack} is {state}"),
+            Blocker::Abandoned { stack, state, root_id, engine } => write!(
+                f,
+                "stack {stack} is {state} but {engine}: it will never finish. Heat's remedy: stop the engines, run `heat-manage reset_stack_status {root_id}` (it marks the tree FAILED and drops its locks), recover the stack (e.g. `openstack stack check`), then run heat-converge again"
+            ),
             Blocker::Failed { stack, state } => write!(f, "stack {stack} is {state}"),
             Blocker::NotComplete { stack, state } => write!(f, "stack {stack} is {state}"),
             Blocker::Locked { stack, engine, host } => {
@@ -83,17 +103,78 @@ impl fmt::Display for Blocker {
 /// engine will ever release it (Heat's check asks the engine over RPC and steals the lock
 /// from a dead one).
 pub fn is_stale_lock(inv: &Inventory, engine: &str) -> bool {
-    inv.engines.get(engine).is_none_or(|(_, deleted)| *deleted)
+    inv.engines.get(engine).is_none_or(|e| e.deleted)
+}
+
+/// Heat's rule for an engine being up: a live service row whose heartbeat is at most two
+/// report intervals old.
+pub fn is_up(engine: &Engine, now: OffsetDateTime) -> bool {
+    let Some(beat) = engine.heartbeat.as_deref().and_then(parse_db_time) else {
+        return false;
+    };
+    let interval = engine.report_interval.unwrap_or(60).max(0);
+    !engine.deleted && (now - beat).whole_seconds() <= 2 * interval
+}
+
+/// A naive UTC timestamp as the backends render it (`2026-11-24 19:47:47[.ffffff]`).
+fn parse_db_time(text: &str) -> Option<OffsetDateTime> {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    let head = text.get(..19)?.replace('T', " ");
+    PrimitiveDateTime::parse(&head, format)
+        .ok()
+        .map(PrimitiveDateTime::assume_utc)
+}
+
+/// Why no live engine works on an in-progress stack, or None if one does.
+fn engine_gone(tree: &Tree, inv: &Inventory, now: OffsetDateTime) -> Option<String> {
+    let holders: Vec<&String> = tree
+        .stacks
+        .iter()
+        .filter_map(|s| inv.locks.get(&s.id))
+        .collect();
+    let Some(holder) = holders.first() else {
+        return Some("no engine holds a lock on its tree".into());
+    };
+    if holders
+        .iter()
+        .any(|h| inv.engines.get(*h).is_some_and(|e| is_up(e, now)))
+    {
+        return None;
+    }
+    Some(match inv.engines.get(*holder) {
+        None => format!("the engine holding its lock ({holder}) has no service record"),
+        Some(e) if e.deleted => format!(
+            "the engine holding its lock ({holder} on {}) has stopped",
+            e.host
+        ),
+        Some(e) => format!(
+            "the engine holding its lock ({holder} on {}) last reported at {} UTC",
+            e.host,
+            e.heartbeat.as_deref().unwrap_or("an unknown time")
+        ),
+    })
 }
 
 /// The first reason the tree cannot be converted now, if any.
 pub fn blocker(tree: &Tree, inv: &Inventory) -> Option<Blocker> {
+    blocker_at(tree, inv, OffsetDateTime::now_utc())
+}
+
+fn blocker_at(tree: &Tree, inv: &Inventory, now: OffsetDateTime) -> Option<Blocker> {
     for s in &tree.stacks {
         if s.status != "COMPLETE" {
             let stack = format!("{} ({})", s.name, s.id);
             let state = format!("{}_{}", s.action, s.status);
             return Some(match s.status.as_str() {
-                "IN_PROGRESS" => Blocker::InProgress { stack, state },
+                "IN_PROGRESS" => match engine_gone(tree, inv, now) {
+                    None => Blocker::InProgress { stack, state },
+                    Some(engine) => Blocker::Abandoned {
+                        stack,
+                        state,
+                        root_id: tree.root().id.clone(),
+                        engine,
+                    },
+                },
                 "FAILED" => Blocker::Failed { stack, state },
                 _ => Blocker::NotComplete { stack, state },
             });
@@ -105,7 +186,7 @@ pub fn blocker(tree: &Tree, inv: &Inventory) -> Option<Blocker> {
                 let host = inv
                     .engines
                     .get(engine)
-                    .map(|(h, _)| h.clone())
+                    .map(|e| e.host.clone())
                     .unwrap_or_default();
                 return Some(Blocker::Locked {
                     stack: format!("{} ({})", s.name, s.id),
@@ -121,4 +202,24 @@ pub fn blocker(tree: &Tree, inv: &Inventory) -> Option<Blocker> {
         });
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_engine_is_up_while_its_heartbeat_is_at_most_two_intervals_old() {
+        let now = parse_db_time("2026-11-25 10:00:00").unwrap();
+        let engine = |beat: &str, deleted| Engine {
+            host: "h".into(),
+            deleted,
+            heartbeat: Some(beat.into()),
+            report_interval: Some(60),
+        };
+        assert!(is_up(&engine("2026-11-25 09:58:00.123456", false), now));
+        assert!(!is_up(&engine("2026-11-25 09:57:59", false), now));
+        assert!(!is_up(&engine("2026-11-25 09:59:59", true), now));
+        assert!(!is_up(&engine("not a time", false), now));
+    }
 }

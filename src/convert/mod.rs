@@ -19,6 +19,7 @@ use anyhow::Result;
 use eligibility::Blocker;
 use plan::TreePlan;
 use std::collections::HashMap;
+use tree::{Forest, Stray, Tree};
 
 /// What the operator asked for.
 #[derive(Clone, Debug, Default)]
@@ -34,6 +35,29 @@ pub struct Options {
     /// This host's name, for the run row.
     pub host: String,
 }
+
+impl Options {
+    /// The filter in the operator's words, if any (`--stack A --project P`).
+    pub fn filter(&self) -> Option<String> {
+        let mut parts: Vec<String> = self.stacks.iter().map(|s| format!("--stack {s}")).collect();
+        if let Some(p) = &self.project {
+            parts.push(format!("--project {p}"));
+        }
+        (!parts.is_empty()).then(|| parts.join(" "))
+    }
+}
+
+/// A filter that selects nothing it names: the operator's command is wrong (exit 2).
+#[derive(Debug)]
+pub struct FilterError(pub String);
+
+impl std::fmt::Display for FilterError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FilterError {}
 
 /// What happened to one tree.
 #[derive(Clone, Debug)]
@@ -51,6 +75,8 @@ pub struct TreeReport {
     pub project: String,
     pub stacks: usize,
     pub outcome: Outcome,
+    /// Things the operator must know about a tree converted as Heat would convert it.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -60,7 +86,18 @@ pub struct Report {
     pub migrations_applied: Vec<String>,
     /// Root stacks already on convergence before the run.
     pub convergence_roots: usize,
+    /// The trees the run looked at (all legacy trees, or those the filter selected).
     pub trees: Vec<TreeReport>,
+    /// The filter, in the operator's words; None: the whole database.
+    pub filter: Option<String>,
+    /// Legacy trees the filter left out: still legacy after the run.
+    pub outside_filter: usize,
+    /// Legacy stacks in no convertible tree (always the whole database).
+    pub strays: Vec<Stray>,
+    /// Set when the run stopped before looking at every tree (e.g. its output was closed).
+    pub stopped: Option<String>,
+    /// Selected trees the run never reached because it stopped.
+    pub not_reached: usize,
 }
 
 impl Report {
@@ -82,9 +119,19 @@ impl Report {
             .filter(|t| matches!(t.outcome, Outcome::Skipped(_)))
             .count()
     }
-    /// Legacy trees still legacy after the run.
+    /// Legacy trees the run looked at that are still legacy after it.
     pub fn remaining(&self) -> usize {
         self.trees.len() - self.converted()
+    }
+    /// Legacy trees and stray legacy stacks left in the whole database after the run (a
+    /// dry run: after the real run with the same options).
+    pub fn legacy_left_in_database(&self) -> usize {
+        let looked_at = if self.dry_run {
+            self.skipped()
+        } else {
+            self.remaining()
+        };
+        looked_at + self.not_reached + self.outside_filter + self.strays.len()
     }
 }
 
@@ -98,48 +145,85 @@ pub fn convergence_roots(inv: &Inventory) -> usize {
 
 /// The current UTC time as ISO 8601, for the run record.
 pub fn now_utc() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    time::OffsetDateTime::now_utc()
+        .format(format)
+        .unwrap_or_default()
 }
 
 /// Trees per batch of reads.
 const TREES_PER_BATCH: usize = 200;
 
+/// The trees the filter selects; every stack or project it names must exist, or the
+/// command is wrong ([`FilterError`]).
+fn select<'f>(
+    forest: &'f Forest,
+    inv: &Inventory,
+    conn: &mut dyn crate::db::Connection,
+    opts: &Options,
+) -> Result<Vec<&'f Tree>> {
+    for id in &opts.stacks {
+        let known = match inv.stacks.get(id) {
+            Some(s) => Some(s.clone()),
+            None => crate::db::read::stack(conn, id)?,
+        };
+        let wrong = match known {
+            None => format!("--stack {id}: Heat's database has no stack with this id"),
+            Some(s) if s.deleted => format!("--stack {id}: stack {} was deleted", s.name),
+            Some(s) if s.backup => format!(
+                "--stack {id}: {} is a backup stack; give the id of its tree's root",
+                s.name
+            ),
+            Some(s) => match &s.owner_id {
+                Some(owner) => format!(
+                    "--stack {id}: {} is a nested stack (its owner is {owner}); heat-converge converts whole trees: give the id of their root",
+                    s.name
+                ),
+                None => continue,
+            },
+        };
+        return Err(FilterError(wrong).into());
+    }
+    if let Some(p) = &opts.project {
+        if !inv.stacks.values().any(|s| &s.tenant == p) {
+            return Err(FilterError(format!(
+                "--project {p}: no live stack belongs to this project"
+            ))
+            .into());
+        }
+    }
+    Ok(forest
+        .trees
+        .iter()
+        .filter(|t| opts.stacks.is_empty() || opts.stacks.contains(&t.root().id))
+        .filter(|t| opts.project.as_ref().is_none_or(|p| &t.root().tenant == p))
+        .collect())
+}
+
+/// Runs the conversion. `progress` is called once per tree as the run goes; when it
+/// fails (its output is gone), the run stops after the tree at hand, ends its record
+/// saying why, and reports [`Report::stopped`].
 pub fn run(
     db: &mut dyn Database,
     opts: &Options,
-    mut progress: impl FnMut(&TreeReport),
+    mut progress: impl FnMut(&TreeReport) -> std::io::Result<()>,
 ) -> Result<Report> {
     let mut report = Report {
         dry_run: opts.dry_run,
+        filter: opts.filter(),
         ..Report::default()
     };
+    let inv = load::inventory(db.conn())?;
+    let forest = tree::forest(&inv);
+    let trees = select(&forest, &inv, db.conn(), opts)?;
+    report.outside_filter = forest.trees.len() - trees.len();
+    report.strays = forest.strays.clone();
+    report.convergence_roots = convergence_roots(&inv);
     if !opts.dry_run {
         report.migrations_applied = db.migrate()?;
     }
     let conn = db.conn();
-    let inv = load::inventory(conn)?;
-    report.convergence_roots = convergence_roots(&inv);
-    let trees = tree::legacy_trees(&inv, &opts.stacks, opts.project.as_deref());
     // A UUID like every heat-engine's id: stack_lock.engine_id holds 36 characters.
     let engine_id = uuid::Uuid::new_v4().to_string();
     if !opts.dry_run {
@@ -154,7 +238,7 @@ pub fn run(
             },
         )?;
     }
-    for batch in trees.chunks(TREES_PER_BATCH) {
+    'batches: for batch in trees.chunks(TREES_PER_BATCH) {
         let blockers: Vec<Option<Blocker>> = batch
             .iter()
             .map(|t| eligibility::blocker(t, &inv))
@@ -164,7 +248,7 @@ pub fn run(
             .iter()
             .zip(&blockers)
             .filter(|(_, b)| b.is_none())
-            .map(|(t, _)| t)
+            .map(|(t, _)| *t)
             .collect();
         let stack_ids: Vec<String> = ready
             .iter()
@@ -177,15 +261,22 @@ pub fn run(
         let resources = load::resources(conn, &stack_ids)?;
         let templates = load::raw_templates(conn, &template_ids)?;
         for (tree, blocker) in batch.iter().zip(blockers) {
+            let mut warnings = Vec::new();
             let outcome = match blocker {
                 Some(b) => Outcome::Skipped(b),
                 None => match plan::plan_tree(tree, &resources, &templates, &opts.global) {
                     Err(b) => Outcome::Skipped(b),
-                    Ok(p) if opts.dry_run => Outcome::WouldConvert(p),
-                    Ok(p) => match apply::apply(conn, &p, &inv, &engine_id, &report.run_id) {
-                        Ok(a) => Outcome::Converted(a),
-                        Err(b) => Outcome::Skipped(b),
-                    },
+                    Ok(p) => {
+                        warnings = p.warnings();
+                        if opts.dry_run {
+                            Outcome::WouldConvert(p)
+                        } else {
+                            match apply::apply(conn, &p, &inv, &engine_id, &report.run_id) {
+                                Ok(a) => Outcome::Converted(a),
+                                Err(b) => Outcome::Skipped(b),
+                            }
+                        }
+                    }
                 },
             };
             if let (Outcome::Skipped(b), false) = (&outcome, opts.dry_run) {
@@ -198,11 +289,21 @@ pub fn run(
                 project: root.tenant.clone(),
                 stacks: tree.stacks.len(),
                 outcome,
+                warnings,
             };
-            progress(&tr);
+            let shown = progress(&tr);
             report.trees.push(tr);
+            if let Err(e) = shown {
+                report.stopped = Some(format!(
+                    "the output could not be written ({e}); stopped after {} of {} trees, each converted or untouched",
+                    report.trees.len(),
+                    trees.len()
+                ));
+                break 'batches;
+            }
         }
     }
+    report.not_reached = trees.len() - report.trees.len();
     if !opts.dry_run {
         let stacks_converted = report
             .trees
@@ -220,7 +321,8 @@ pub fn run(
                 stacks_converted,
                 trees_converted: report.converted() as i64,
                 trees_skipped: report.skipped() as i64,
-                trees_remaining: report.remaining() as i64,
+                trees_remaining: report.legacy_left_in_database() as i64,
+                stopped: report.stopped.as_deref(),
             },
         )?;
     }

@@ -41,6 +41,9 @@ pub struct StackPlan {
     pub template_id: i64,
     pub converts: Vec<ResourceChange>,
     pub deletes: Vec<ResourceDeletion>,
+    /// Resources of the template that depend on each other in a circle (each group sorted).
+    /// Heat's conversion writes their `requires` as they are; so do we, and say so.
+    pub cycles: Vec<Vec<String>>,
 }
 
 #[derive(Clone, Debug)]
@@ -55,6 +58,22 @@ impl TreePlan {
     }
     pub fn resources_deleted(&self) -> usize {
         self.stacks.iter().map(|s| s.deletes.len()).sum()
+    }
+    /// What the operator must hear about a tree converted as Heat converts it.
+    pub fn warnings(&self) -> Vec<String> {
+        self.stacks
+            .iter()
+            .flat_map(|sp| {
+                sp.cycles.iter().map(move |group| {
+                    format!(
+                        "stack {} ({}): resources {} depend on each other in a cycle; their requires are written as Heat's own conversion writes them, but no engine can update or delete the stack until its template is fixed",
+                        sp.stack.name,
+                        sp.stack.id,
+                        group.join(", ")
+                    )
+                })
+            })
+            .collect()
     }
     pub fn templates_deleted(&self) -> usize {
         self.stacks
@@ -176,6 +195,7 @@ fn plan_stack(
         template_id: tid,
         converts,
         deletes,
+        cycles: graph.cycles(),
     })
 }
 

@@ -1,10 +1,16 @@
 //! Stack trees: a root stack and every live, non-backup stack reachable through
 //! `owner_id`, as Heat's `stack_get_all_by_root_owner_id` walks them. A tree is the unit
 //! of conversion: all of it or none of it.
+//!
+//! Legacy stacks that belong to no convertible tree (a nested stack whose owner row is
+//! gone, an owner cycle, a legacy stack nested under a convergence root) are *strays*:
+//! they are never converted (that would convert part of a tree), but they are legacy
+//! stacks all the same, so they are listed with their reason and keep the exit code at 3.
 
 use crate::db::load::Inventory;
 use crate::db::read::StackRow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
 
 #[derive(Clone, Debug)]
 pub struct Tree {
@@ -20,42 +26,221 @@ impl Tree {
     }
 }
 
-/// The legacy root stacks of the inventory and their trees, optionally filtered.
-pub fn legacy_trees(
-    inv: &Inventory,
-    only_stacks: &[String],
-    only_project: Option<&str>,
-) -> Vec<Tree> {
+/// Why a legacy stack belongs to no tree heat-converge can convert.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StrayReason {
+    /// `owner_id` names a stack that is not live (deleted, or no row at all).
+    Orphan { owner: String },
+    /// Following `owner_id` comes back to a stack already seen.
+    OwnerCycle { members: Vec<String> },
+    /// Its root runs on the convergence engine: Heat would never convert it.
+    UnderConvergenceRoot { root: String },
+    /// Its root is a backup stack (the legacy engine's copy), never a unit of its own.
+    UnderBackupRoot { root: String },
+}
+
+impl StrayReason {
+    /// A short, stable name for summaries and JSON.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StrayReason::Orphan { .. } => "orphan",
+            StrayReason::OwnerCycle { .. } => "owner cycle",
+            StrayReason::UnderConvergenceRoot { .. } => "under a convergence root",
+            StrayReason::UnderBackupRoot { .. } => "under a backup root",
+        }
+    }
+}
+
+impl fmt::Display for StrayReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StrayReason::Orphan { owner } => write!(
+                f,
+                "its owner stack {owner} is not a live stack (deleted or missing), so no root reaches it"
+            ),
+            StrayReason::OwnerCycle { members } => write!(
+                f,
+                "its owner_id chain is a cycle ({}), so it has no root",
+                members.join(" -> ")
+            ),
+            StrayReason::UnderConvergenceRoot { root } => write!(
+                f,
+                "it is nested under {root}, which runs on the convergence engine; Heat converts only whole trees from their root"
+            ),
+            StrayReason::UnderBackupRoot { root } => {
+                write!(f, "it is nested under backup stack {root}, which has no owner")
+            }
+        }
+    }
+}
+
+/// A legacy stack outside every convertible tree.
+#[derive(Clone, Debug)]
+pub struct Stray {
+    pub stack: StackRow,
+    pub reason: StrayReason,
+}
+
+/// Every legacy tree of the database and every stray legacy stack.
+#[derive(Clone, Debug, Default)]
+pub struct Forest {
+    /// All legacy trees, unfiltered, in the inventory's order.
+    pub trees: Vec<Tree>,
+    pub strays: Vec<Stray>,
+}
+
+fn label(s: &StackRow) -> String {
+    format!("{} ({})", s.name, s.id)
+}
+
+/// The legacy trees and stray legacy stacks of the inventory.
+pub fn forest(inv: &Inventory) -> Forest {
     let mut children: HashMap<&str, Vec<&StackRow>> = HashMap::new();
     for s in inv.stacks.values() {
         if let Some(owner) = &s.owner_id {
             children.entry(owner.as_str()).or_default().push(s);
         }
     }
-    inv.stacks
+    let trees = inv
+        .stacks
         .values()
         .filter(|s| s.owner_id.is_none() && !s.convergence && !s.backup)
-        .filter(|s| only_stacks.is_empty() || only_stacks.contains(&s.id))
-        .filter(|s| only_project.is_none_or(|p| s.tenant == p))
-        .map(|root| {
-            let mut stacks = vec![root.clone()];
-            let mut live_backups = Vec::new();
-            let mut i = 0;
-            while i < stacks.len() {
-                let id = stacks[i].id.clone();
-                for c in children.get(id.as_str()).into_iter().flatten() {
-                    if c.backup {
-                        live_backups.push((*c).clone());
-                    } else {
-                        stacks.push((*c).clone());
-                    }
-                }
-                i += 1;
-            }
-            Tree {
-                stacks,
-                live_backups,
-            }
+        .map(|root| walk(root, &children))
+        .collect();
+    let strays = inv
+        .stacks
+        .values()
+        .filter(|s| !s.convergence && s.owner_id.is_some())
+        .filter_map(|s| {
+            stray_reason(s, inv).map(|reason| Stray {
+                stack: s.clone(),
+                reason,
+            })
         })
-        .collect()
+        .collect();
+    Forest { trees, strays }
+}
+
+/// The tree under `root`: its non-backup descendants, and the live backups met on the way.
+fn walk(root: &StackRow, children: &HashMap<&str, Vec<&StackRow>>) -> Tree {
+    let mut stacks = vec![root.clone()];
+    let mut live_backups = Vec::new();
+    let mut seen: HashSet<String> = HashSet::from([root.id.clone()]);
+    let mut i = 0;
+    while i < stacks.len() {
+        let id = stacks[i].id.clone();
+        for c in children.get(id.as_str()).into_iter().flatten() {
+            if !seen.insert(c.id.clone()) {
+                continue;
+            }
+            if c.backup {
+                live_backups.push((*c).clone());
+            } else {
+                stacks.push((*c).clone());
+            }
+        }
+        i += 1;
+    }
+    Tree {
+        stacks,
+        live_backups,
+    }
+}
+
+/// Why a nested legacy stack reaches no legacy root, if it does not: follows `owner_id`
+/// up to the root.
+fn stray_reason(stack: &StackRow, inv: &Inventory) -> Option<StrayReason> {
+    let mut seen: Vec<&str> = vec![stack.id.as_str()];
+    let mut current = stack;
+    while let Some(owner) = &current.owner_id {
+        let Some(next) = inv.stacks.get(owner) else {
+            return Some(StrayReason::Orphan {
+                owner: owner.clone(),
+            });
+        };
+        if let Some(at) = seen.iter().position(|id| *id == next.id) {
+            let mut members: Vec<String> = seen[at..].iter().map(|s| s.to_string()).collect();
+            members.push(next.id.clone());
+            return Some(StrayReason::OwnerCycle { members });
+        }
+        seen.push(next.id.as_str());
+        current = next;
+    }
+    if current.convergence {
+        Some(StrayReason::UnderConvergenceRoot {
+            root: label(current),
+        })
+    } else if current.backup {
+        Some(StrayReason::UnderBackupRoot {
+            root: label(current),
+        })
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stack(id: &str, owner: Option<&str>, convergence: bool) -> StackRow {
+        StackRow {
+            id: id.into(),
+            name: format!("n-{id}"),
+            tenant: "p".into(),
+            owner_id: owner.map(String::from),
+            raw_template_id: Some(1),
+            prev_raw_template_id: None,
+            action: "CREATE".into(),
+            status: "COMPLETE".into(),
+            convergence,
+            backup: false,
+            nested_depth: 0,
+            deleted: false,
+        }
+    }
+
+    fn inventory(stacks: Vec<StackRow>) -> Inventory {
+        let mut inv = Inventory::default();
+        for s in stacks {
+            inv.stacks.insert(s.id.clone(), s);
+        }
+        inv
+    }
+
+    #[test]
+    fn strays_are_found_with_their_reason_and_trees_stay_whole() {
+        let inv = inventory(vec![
+            stack("root", None, false),
+            stack("child", Some("root"), false),
+            stack("grandchild", Some("child"), false),
+            stack("orphan", Some("gone"), false),
+            stack("orphan-child", Some("orphan"), false),
+            stack("cycle-a", Some("cycle-b"), false),
+            stack("cycle-b", Some("cycle-a"), false),
+            stack("conv", None, true),
+            stack("under-conv", Some("conv"), false),
+            stack("conv-child", Some("conv"), true),
+        ]);
+        let f = forest(&inv);
+        assert_eq!(f.trees.len(), 1);
+        let ids: Vec<&str> = f.trees[0].stacks.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["root", "child", "grandchild"]);
+        let mut strays: Vec<(&str, &str)> = f
+            .strays
+            .iter()
+            .map(|s| (s.stack.id.as_str(), s.reason.kind()))
+            .collect();
+        strays.sort();
+        assert_eq!(
+            strays,
+            [
+                ("cycle-a", "owner cycle"),
+                ("cycle-b", "owner cycle"),
+                ("orphan", "orphan"),
+                ("orphan-child", "orphan"),
+                ("under-conv", "under a convergence root"),
+            ]
+        );
+    }
 }

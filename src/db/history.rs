@@ -57,14 +57,21 @@ pub fn start_run(conn: &mut dyn Connection, run: &RunStart) -> Result<()> {
 }
 
 /// The counts a run ends with.
-pub struct RunEnd {
+pub struct RunEnd<'a> {
     pub stacks_converted: i64,
     pub trees_converted: i64,
     pub trees_skipped: i64,
     pub trees_remaining: i64,
+    /// Why the run stopped before its end, if it did.
+    pub stopped: Option<&'a str>,
 }
 
-pub fn end_run(conn: &mut dyn Connection, id: &str, ended_at: &str, end: &RunEnd) -> Result<()> {
+pub fn end_run(
+    conn: &mut dyn Connection,
+    id: &str,
+    ended_at: &str,
+    end: &RunEnd<'_>,
+) -> Result<()> {
     conn.execute(
         include_str!("../../sql/run_end.sql"),
         &[
@@ -73,6 +80,9 @@ pub fn end_run(conn: &mut dyn Connection, id: &str, ended_at: &str, end: &RunEnd
             Param::Int(end.trees_converted),
             Param::Int(end.trees_skipped),
             Param::Int(end.trees_remaining),
+            end.stopped
+                .map(|r| Param::Text(r.into()))
+                .unwrap_or(Param::Null),
             Param::Text(id.into()),
         ],
     )?;

@@ -18,8 +18,20 @@ pub struct Inventory {
     pub stacks: BTreeMap<String, StackRow>,
     /// stack id -> engine id holding Heat's lock on it.
     pub locks: HashMap<String, String>,
-    /// engine id -> (host, whether its service record is deleted).
-    pub engines: HashMap<String, (String, bool)>,
+    /// engine id -> its service record.
+    pub engines: HashMap<String, Engine>,
+}
+
+/// A heat-engine's `service` row.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Engine {
+    pub host: String,
+    /// The row is soft-deleted: the engine stopped for good.
+    pub deleted: bool,
+    /// Its last heartbeat (`updated_at`, else `created_at`), as the database wrote it (UTC).
+    pub heartbeat: Option<String>,
+    /// Seconds between heartbeats.
+    pub report_interval: Option<i64>,
 }
 
 /// A resource row, the columns the conversion uses.
@@ -56,8 +68,15 @@ pub fn inventory(conn: &mut dyn Connection) -> Result<Inventory> {
     }
     for r in conn.query(include_str!("../../sql/engine_services.sql"), &[])? {
         if let Some(e) = text(&r, 0) {
-            inv.engines
-                .insert(e, (text(&r, 1).unwrap_or_default(), int(&r, 2) == Some(1)));
+            inv.engines.insert(
+                e,
+                Engine {
+                    host: text(&r, 1).unwrap_or_default(),
+                    deleted: int(&r, 2) == Some(1),
+                    heartbeat: text(&r, 3).map(|t| t.trim().to_string()),
+                    report_interval: int(&r, 4),
+                },
+            );
         }
     }
     Ok(inv)

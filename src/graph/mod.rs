@@ -69,6 +69,81 @@ impl Graph {
         Ok(Graph { resources })
     }
 
+    /// The groups of resources that depend on each other in a circle (strongly connected
+    /// components with more than one resource, or a resource that requires itself), each
+    /// sorted by name. Heat's conversion writes such `requires` as they are; the convergence
+    /// engine then refuses to act on the stack, so the operator must hear of it.
+    pub fn cycles(&self) -> Vec<Vec<String>> {
+        // Tarjan's algorithm, iterative so that a deep chain cannot overflow the stack.
+        let names: Vec<&String> = self.resources.keys().collect();
+        let index_of: BTreeMap<&str, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
+        let edges: Vec<Vec<usize>> = names
+            .iter()
+            .map(|n| {
+                self.resources[*n]
+                    .requires
+                    .iter()
+                    .filter_map(|r| index_of.get(r.as_str()).copied())
+                    .collect()
+            })
+            .collect();
+        let n = names.len();
+        let (mut index, mut low) = (vec![usize::MAX; n], vec![0; n]);
+        let mut on_stack = vec![false; n];
+        let (mut stack, mut next, mut out) = (Vec::new(), 0, Vec::new());
+        for start in 0..n {
+            if index[start] != usize::MAX {
+                continue;
+            }
+            let mut work: Vec<(usize, usize)> = vec![(start, 0)];
+            index[start] = next;
+            low[start] = next;
+            next += 1;
+            stack.push(start);
+            on_stack[start] = true;
+            while let Some(&mut (v, ref mut i)) = work.last_mut() {
+                if let Some(&w) = edges[v].get(*i) {
+                    *i += 1;
+                    if index[w] == usize::MAX {
+                        index[w] = next;
+                        low[w] = next;
+                        next += 1;
+                        stack.push(w);
+                        on_stack[w] = true;
+                        work.push((w, 0));
+                    } else if on_stack[w] {
+                        low[v] = low[v].min(index[w]);
+                    }
+                    continue;
+                }
+                work.pop();
+                if let Some(&(parent, _)) = work.last() {
+                    low[parent] = low[parent].min(low[v]);
+                }
+                if low[v] == index[v] {
+                    let mut group = Vec::new();
+                    while let Some(w) = stack.pop() {
+                        on_stack[w] = false;
+                        group.push(names[w].clone());
+                        if w == v {
+                            break;
+                        }
+                    }
+                    if group.len() > 1 || edges[v].contains(&v) {
+                        group.sort();
+                        out.push(group);
+                    }
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
     /// `{"resources": {"NAME": {"type": "TYPE", "requires": [...]}}}`, names sorted.
     pub fn to_json(&self) -> serde_json::Value {
         let mut res = serde_json::Map::new();
@@ -215,6 +290,28 @@ resources:
     type: OS::Neutron::RouterInterface
     properties: {router: {get_resource: gate}, subnet: [left-subnet, right-subnet]}
 ";
+
+    #[test]
+    fn cycles_are_found_with_their_members() {
+        let g = graph(
+            "heat_template_version: 2015-10-15\nresources:\n  a: {type: OS::Heat::None, depends_on: [b]}\n  b: {type: OS::Heat::None, depends_on: [c]}\n  c: {type: OS::Heat::None, depends_on: [a]}\n  d: {type: OS::Heat::None, depends_on: [d, a]}\n  e: {type: OS::Heat::None, depends_on: [a]}\n",
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            g.cycles(),
+            vec![
+                vec!["a".to_string(), "b".into(), "c".into()],
+                vec!["d".to_string()]
+            ]
+        );
+        let g = graph(
+            "heat_template_version: 2015-10-15\nresources:\n  a: {type: OS::Heat::None, depends_on: [b]}\n  b: {type: OS::Heat::None}\n",
+            true,
+        )
+        .unwrap();
+        assert!(g.cycles().is_empty());
+    }
 
     #[test]
     fn a_failing_rule_with_nothing_else_to_add_is_settled_as_heat_does() {

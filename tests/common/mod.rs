@@ -408,3 +408,135 @@ impl Bed {
         }
     }
 }
+
+impl Bed {
+    /// A copy of the shipped demo (examples/demo.sqlite, made by the real Heat) on
+    /// `backend`: the file itself for SQLite, rows copied by `heatbed copy` for a server.
+    pub fn demo(&self, backend: Backend) -> HeatDb {
+        let top = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let sqlite = self.handle(Backend::Sqlite);
+        std::fs::copy(top.join("examples/demo.sqlite"), sqlite.sqlite_path())
+            .expect("copy the demo database");
+        if backend == Backend::Sqlite {
+            return sqlite;
+        }
+        self.copy(&sqlite, backend)
+    }
+}
+
+/// Plain SQL on a test database through the database crates themselves (not through
+/// heat-converge's own layer), for setting up cases and checking their rows.
+impl HeatDb {
+    /// The server URL in the driver crates' own form (no SQLAlchemy driver part).
+    fn plain_url(&self) -> String {
+        match self.backend {
+            Backend::MariaDb => format!("mysql://{USER}:{USER}@127.0.0.1:3306/{}", self.name),
+            Backend::Postgres => {
+                format!("postgresql://{USER}:{USER}@127.0.0.1:5432/{}", self.name)
+            }
+            Backend::Sqlite => String::new(),
+        }
+    }
+
+    /// Runs statements (`;`-separated, no parameters).
+    pub fn exec(&self, sql: &str) {
+        match self.backend {
+            Backend::Sqlite => rusqlite::Connection::open(self.sqlite_path())
+                .and_then(|c| c.execute_batch(sql))
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+            Backend::MariaDb => {
+                use mysql::prelude::Queryable;
+                let mut c =
+                    mysql::Conn::new(mysql::Opts::from_url(&self.plain_url()).unwrap()).unwrap();
+                c.query_drop(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+            }
+            Backend::Postgres => {
+                let mut c = postgres::Client::connect(&self.plain_url(), postgres::NoTls).unwrap();
+                c.batch_execute(sql)
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            }
+        }
+    }
+
+    /// The rows of a query, every cell as text (NULL as None). Cast non-text columns in
+    /// the SQL (`CAST(x AS CHAR(64))`) so that every backend returns text.
+    pub fn rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        match self.backend {
+            Backend::Sqlite => {
+                let c = rusqlite::Connection::open(self.sqlite_path()).unwrap();
+                let mut stmt = c.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+                let n = stmt.column_count();
+                stmt.query_map([], |r| {
+                    Ok((0..n)
+                        .map(|i| match r.get_ref(i).unwrap() {
+                            rusqlite::types::ValueRef::Null => None,
+                            rusqlite::types::ValueRef::Integer(v) => Some(v.to_string()),
+                            rusqlite::types::ValueRef::Real(v) => Some(v.to_string()),
+                            rusqlite::types::ValueRef::Text(t)
+                            | rusqlite::types::ValueRef::Blob(t) => {
+                                Some(String::from_utf8_lossy(t).into_owned())
+                            }
+                        })
+                        .collect())
+                })
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+            }
+            Backend::MariaDb => {
+                use mysql::prelude::Queryable;
+                let mut c =
+                    mysql::Conn::new(mysql::Opts::from_url(&self.plain_url()).unwrap()).unwrap();
+                let rows: Vec<mysql::Row> = c.query(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+                rows.into_iter()
+                    .map(|r| {
+                        r.unwrap()
+                            .into_iter()
+                            .map(|v| match v {
+                                mysql::Value::NULL => None,
+                                mysql::Value::Bytes(b) => {
+                                    Some(String::from_utf8_lossy(&b).into_owned())
+                                }
+                                other => Some(other.as_sql(true).trim_matches('\'').to_string()),
+                            })
+                            .collect()
+                    })
+                    .collect()
+            }
+            Backend::Postgres => {
+                let mut c = postgres::Client::connect(&self.plain_url(), postgres::NoTls).unwrap();
+                let rows = c.simple_query(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+                rows.into_iter()
+                    .filter_map(|m| match m {
+                        postgres::SimpleQueryMessage::Row(r) => {
+                            Some((0..r.len()).map(|i| r.get(i).map(String::from)).collect())
+                        }
+                        _ => None,
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// The one text value of a query.
+    pub fn value(&self, sql: &str) -> Option<String> {
+        let rows = self.rows(sql);
+        assert_eq!(rows.len(), 1, "{sql}: {rows:?}");
+        rows[0][0].clone()
+    }
+
+    /// Runs the heat-converge binary on this database; returns (exit code, stdout, stderr).
+    pub fn heat_converge(&self, args: &[&str]) -> (i32, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_heat-converge"))
+            .args(args)
+            .arg("--db-url")
+            .arg(&self.url)
+            .output()
+            .expect("run heat-converge");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
