@@ -310,10 +310,12 @@ fn graph(args: GraphArgs) -> Result<()> {
         (None, Some(path)) => template_graph(&args, path, global)?,
         (None, None) => return Err(anyhow!("give a STACK_ID or --template")),
     };
+    let mut out = std::io::stdout().lock();
     match args.format {
-        GraphFormat::Json => println!("{}", serde_json::to_string_pretty(&graph.to_json())?),
-        GraphFormat::Dot => print!("{}", graph.to_dot()),
+        GraphFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&graph.to_json())?)?,
+        GraphFormat::Dot => write!(out, "{}", graph.to_dot())?,
     }
+    out.flush()?;
     Ok(())
 }
 
