@@ -13,5 +13,6 @@ pub mod environment;
 pub mod graph;
 pub mod parameters;
 pub mod report;
+pub mod source;
 pub mod stack;
 pub mod template;

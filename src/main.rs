@@ -3,17 +3,11 @@
 use anyhow::{anyhow, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use heat_converge::db::{self, url::DbUrl};
-use heat_converge::environment::{
-    is_template_name, Environment, Resolver, DEFAULT_ENVIRONMENT_DIR,
-};
+use heat_converge::environment::{Resolver, DEFAULT_ENVIRONMENT_DIR};
 use heat_converge::graph::Graph;
-use heat_converge::parameters::StackIdentity;
-use heat_converge::stack::StackDefinition;
-use heat_converge::template::Template;
-use heat_converge::{config, convert, report};
-use std::collections::HashMap;
+use heat_converge::{config, convert, report, source};
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Convert every legacy OpenStack Heat stack to the convergence engine.
@@ -249,65 +243,23 @@ fn status(args: StatusArgs) -> Result<u8> {
     Ok(report::exit_code(&report))
 }
 
-fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
-}
-
-/// The provider templates a stack uses, read as python-heatclient would: a template
-/// type relative to the template's directory, a registry entry relative to an
-/// environment file's directory; keyed by the name as written. Unreadable ones are left
-/// out (Heat then sees a provider template without parameters).
-fn template_files(
-    template_path: &Path,
-    env_paths: &[PathBuf],
-    template: &Template,
-    env: &Environment,
-) -> HashMap<String, String> {
-    let mut names: Vec<String> = Vec::new();
-    let type_key = template.resource_keys().kind;
-    if let Ok(resources) = template.resources() {
-        names.extend(
-            resources
-                .iter()
-                .filter_map(|(_, d)| d.get(type_key)?.as_str().map(String::from)),
-        );
-    }
-    names.extend(env.registry.mappings.iter().map(|(_, t)| t.clone()));
-    names.extend(
-        env.registry
-            .per_resource
-            .iter()
-            .flat_map(|(_, m)| m.iter().map(|(_, t)| t.clone())),
-    );
-    let dirs: Vec<PathBuf> = std::iter::once(template_path)
-        .chain(env_paths.iter().map(PathBuf::as_path))
-        .filter_map(|p| p.parent().map(Path::to_path_buf))
-        .collect();
-    let mut files = HashMap::new();
-    for name in names
-        .into_iter()
-        .filter(|n| is_template_name(n) && !n.contains("://"))
-    {
-        if let Some(text) = dirs
-            .iter()
-            .find_map(|d| std::fs::read_to_string(d.join(&name)).ok())
-        {
-            files.insert(name, text);
-        }
-    }
-    files
-}
-
 fn graph(args: GraphArgs) -> Result<()> {
     let global = Resolver::load_global(&args.environment_dir)?;
     let graph = match (&args.stack_id, &args.template) {
         (Some(id), _) => {
             let url = args.db.url()?;
             let mut conn = db::connect(&url)?;
-            let (_, stack) = db::read::stack_definition(conn.conn(), id, &global)?;
+            let (_, stack) = source::stored_by_id(conn.conn(), id, &global)?;
             Graph::of(&stack, true)?
         }
-        (None, Some(path)) => template_graph(&args, path, global)?,
+        (None, Some(path)) => {
+            let files = source::Files {
+                template: path,
+                environments: &args.environments,
+                parameters: &args.parameters,
+            };
+            Graph::of(&source::from_files(&files, global)?, false)?
+        }
         (None, None) => return Err(anyhow!("give a STACK_ID or --template")),
     };
     let mut out = std::io::stdout().lock();
@@ -317,39 +269,4 @@ fn graph(args: GraphArgs) -> Result<()> {
     }
     out.flush()?;
     Ok(())
-}
-
-fn template_graph(
-    args: &GraphArgs,
-    path: &Path,
-    global: heat_converge::environment::Registry,
-) -> Result<Graph> {
-    let origin = path.display().to_string();
-    let template = Template::from_text(&read(path)?, &origin)?;
-    let mut env = Environment::default();
-    for path in &args.environments {
-        env.merge(Environment::from_text(
-            &read(path)?,
-            &path.display().to_string(),
-        )?);
-    }
-    for kv in &args.parameters {
-        let (k, v) = kv
-            .split_once('=')
-            .ok_or_else(|| anyhow!("--parameter {kv}: expected KEY=VALUE"))?;
-        env.parameters
-            .insert(k.to_string(), serde_json::Value::String(v.to_string()));
-    }
-    let resolver = Resolver {
-        user: env.registry.clone(),
-        global,
-    };
-    let identity = StackIdentity {
-        name: "graph".into(),
-        id: None,
-        project: "heat-converge".into(),
-    };
-    let files = template_files(path, &args.environments, &template, &env);
-    let stack = StackDefinition::new(template, &env, resolver, &identity, files)?;
-    Graph::of(&stack, false)
 }

@@ -9,7 +9,7 @@
 use super::eligibility::{is_stale_lock, Blocker};
 use super::plan::{id_list, TreePlan};
 use crate::db::history::{record_stack, StackOutcome};
-use crate::db::load::Inventory;
+use crate::db::read::Inventory;
 use crate::db::{Connection, Param};
 use anyhow::{anyhow, bail, Result};
 use serde_json::Value;

@@ -13,7 +13,7 @@
 //! such a stack is named with Heat's own remedy instead of "wait".
 
 use super::tree::Tree;
-use crate::db::load::{Engine, Inventory};
+use crate::db::read::{Engine, Inventory};
 use std::fmt;
 use time::{OffsetDateTime, PrimitiveDateTime};
 

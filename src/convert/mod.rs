@@ -12,7 +12,7 @@ pub mod plan;
 pub mod tree;
 
 use crate::db::history::{self, RunEnd, RunStart, StackOutcome};
-use crate::db::load::{self, Inventory};
+use crate::db::read::{self as load, Inventory};
 use crate::db::Database;
 use crate::environment::Registry;
 use anyhow::Result;

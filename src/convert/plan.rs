@@ -11,7 +11,7 @@
 
 use super::eligibility::Blocker;
 use super::tree::Tree;
-use crate::db::load::ResourceRow;
+use crate::db::read::ResourceRow;
 use crate::db::read::{RawTemplateRow, StackRow};
 use crate::environment::Registry;
 use crate::graph::Graph;
@@ -205,7 +205,7 @@ pub fn stored_graph(
     raw: &RawTemplateRow,
     global: &Registry,
 ) -> anyhow::Result<Graph> {
-    Graph::of(&crate::db::read::definition(stack, raw, global)?, true)
+    Graph::of(&crate::source::stored(stack, raw, global)?, true)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! they are never converted (that would convert part of a tree), but they are legacy
 //! stacks all the same, so they are listed with their reason and keep the exit code at 3.
 
-use crate::db::load::Inventory;
+use crate::db::read::Inventory;
 use crate::db::read::StackRow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;

@@ -6,7 +6,6 @@
 //! database it talks to. The SQL lives in `sql/`, written once with `?` placeholders.
 
 pub mod history;
-pub mod load;
 mod mysql;
 mod postgres;
 pub mod read;

@@ -1,0 +1,148 @@
+//! Where a stack definition comes from: a stack stored in Heat's database (its rows, as
+//! Heat's `Stack.load` reads them) or template files on disk (as python-heatclient sends
+//! them). Both end in a [`StackDefinition`], the one input of the graph engine; the
+//! database layer below only reads rows.
+
+use crate::db::read::{raw_template, stack, RawTemplateRow, StackRow};
+use crate::db::Connection;
+use crate::environment::{is_template_name, Environment, Registry, Resolver};
+use crate::parameters::StackIdentity;
+use crate::stack::StackDefinition;
+use crate::template::Template;
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// A stored stack as Heat defines it when it loads it: its current template, stored
+/// environment and files; `global` is Heat's global environment.
+pub fn stored(row: &StackRow, raw: &RawTemplateRow, global: &Registry) -> Result<StackDefinition> {
+    let origin = format!("stack {} ({})", row.name, row.id);
+    let Value::Object(body) = raw.template.clone() else {
+        bail!("{origin}: raw_template {} is not a JSON object", raw.id);
+    };
+    let template = Template::from_body(body, &origin)?;
+    let env = Environment::from_value(&raw.environment)
+        .with_context(|| format!("{origin}: stored environment"))?;
+    let resolver = Resolver {
+        user: env.registry.clone(),
+        global: global.clone(),
+    };
+    let identity = StackIdentity {
+        name: row.name.clone(),
+        id: Some(row.id.clone()),
+        project: row.tenant.clone(),
+    };
+    StackDefinition::new(template, &env, resolver, &identity, raw.files.clone())
+}
+
+/// The stored stack `id` and its definition.
+pub fn stored_by_id(
+    conn: &mut dyn Connection,
+    id: &str,
+    global: &Registry,
+) -> Result<(StackRow, StackDefinition)> {
+    let row = stack(conn, id)?.ok_or_else(|| anyhow!("no stack {id} in the database"))?;
+    let tid = row
+        .raw_template_id
+        .ok_or_else(|| anyhow!("stack {} ({}): has no raw_template_id", row.name, row.id))?;
+    let raw = raw_template(conn, tid)?.ok_or_else(|| {
+        anyhow!(
+            "stack {} ({}): raw_template {tid} is missing",
+            row.name,
+            row.id
+        )
+    })?;
+    let def = stored(&row, &raw, global)?;
+    Ok((row, def))
+}
+
+/// A template file with its environment files and parameter values, as
+/// `openstack stack create -t FILE -e ENV --parameter K=V` would send them.
+pub struct Files<'a> {
+    pub template: &'a Path,
+    pub environments: &'a [PathBuf],
+    /// KEY=VALUE, winning over the environments.
+    pub parameters: &'a [String],
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// The definition of a new stack made from files; `global` is Heat's global environment.
+pub fn from_files(files: &Files, global: Registry) -> Result<StackDefinition> {
+    let path = files.template;
+    let origin = path.display().to_string();
+    let template = Template::from_text(&read(path)?, &origin)?;
+    let mut env = Environment::default();
+    for path in files.environments {
+        env.merge(Environment::from_text(
+            &read(path)?,
+            &path.display().to_string(),
+        )?);
+    }
+    for kv in files.parameters {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--parameter {kv}: expected KEY=VALUE"))?;
+        env.parameters
+            .insert(k.to_string(), serde_json::Value::String(v.to_string()));
+    }
+    let resolver = Resolver {
+        user: env.registry.clone(),
+        global,
+    };
+    let identity = StackIdentity {
+        name: "graph".into(),
+        id: None,
+        project: "heat-converge".into(),
+    };
+    let provided = template_files(path, files.environments, &template, &env);
+    StackDefinition::new(template, &env, resolver, &identity, provided)
+}
+
+/// The provider templates a stack uses, read as python-heatclient would: a template
+/// type relative to the template's directory, a registry entry relative to an
+/// environment file's directory; keyed by the name as written. Unreadable ones are left
+/// out (Heat then sees a provider template without parameters).
+fn template_files(
+    template_path: &Path,
+    env_paths: &[PathBuf],
+    template: &Template,
+    env: &Environment,
+) -> HashMap<String, String> {
+    let mut names: Vec<String> = Vec::new();
+    let type_key = template.resource_keys().kind;
+    if let Ok(resources) = template.resources() {
+        names.extend(
+            resources
+                .iter()
+                .filter_map(|(_, d)| d.get(type_key)?.as_str().map(String::from)),
+        );
+    }
+    names.extend(env.registry.mappings.iter().map(|(_, t)| t.clone()));
+    names.extend(
+        env.registry
+            .per_resource
+            .iter()
+            .flat_map(|(_, m)| m.iter().map(|(_, t)| t.clone())),
+    );
+    let dirs: Vec<PathBuf> = std::iter::once(template_path)
+        .chain(env_paths.iter().map(PathBuf::as_path))
+        .filter_map(|p| p.parent().map(Path::to_path_buf))
+        .collect();
+    let mut files = HashMap::new();
+    for name in names
+        .into_iter()
+        .filter(|n| is_template_name(n) && !n.contains("://"))
+    {
+        if let Some(text) = dirs
+            .iter()
+            .find_map(|d| std::fs::read_to_string(d.join(&name)).ok())
+        {
+            files.insert(name, text);
+        }
+    }
+    files
+}
