@@ -163,8 +163,8 @@ pub fn summary(report: &Report) -> String {
         "  already convergence (roots)   {:>6}",
         report.convergence_roots
     );
-    if !report.run_id.is_empty() {
-        let _ = writeln!(s, "  recorded as run               {}", report.run_id);
+    if let Some(id) = &report.run_id {
+        let _ = writeln!(s, "  recorded as run               {id}");
     }
     let _ = writeln!(s, "{}", next_step(report));
     s
@@ -314,7 +314,7 @@ pub fn to_json(report: &Report) -> serde_json::Value {
         .collect();
     json!({
         "dry_run": report.dry_run,
-        "run_id": if report.run_id.is_empty() { serde_json::Value::Null } else { json!(report.run_id) },
+        "run_id": report.run_id,
         "migrations_applied": report.migrations_applied,
         "legacy_trees": report.trees.len(),
         "converted": report.converted(),

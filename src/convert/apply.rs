@@ -7,6 +7,7 @@
 //! left alone. The locks are released before commit, so other sessions never see them.
 
 use super::eligibility::{is_stale_lock, Blocker};
+use super::mode::Recording;
 use super::plan::{id_list, TreePlan};
 use crate::db::history::{record_stack, StackOutcome};
 use crate::db::read::Inventory;
@@ -28,13 +29,12 @@ pub fn apply(
     conn: &mut dyn Connection,
     plan: &TreePlan,
     inv: &Inventory,
-    engine_id: &str,
-    run_id: &str,
+    rec: &Recording,
 ) -> Result<Applied, Blocker> {
     conn.begin().map_err(|e| Blocker::Refused {
         detail: format!("cannot start a transaction: {e:#}"),
     })?;
-    match write(conn, plan, inv, engine_id, run_id) {
+    match write(conn, plan, inv, rec) {
         Ok(applied) => match conn.commit() {
             Ok(()) => Ok(applied),
             Err(e) => {
@@ -61,9 +61,9 @@ fn write(
     conn: &mut dyn Connection,
     plan: &TreePlan,
     inv: &Inventory,
-    engine_id: &str,
-    run_id: &str,
+    rec: &Recording,
 ) -> Result<Applied> {
+    let engine_id = rec.engine_id.as_str();
     for sp in &plan.stacks {
         let id = &sp.stack.id;
         if let Some(holder) = inv.locks.get(id) {
@@ -161,21 +161,19 @@ fn write(
             include_str!("../../sql/unlock_stack.sql"),
             &[text(&sp.stack.id), text(engine_id)],
         )?;
-        if !run_id.is_empty() {
-            record_stack(
-                conn,
-                &StackOutcome {
-                    run_id,
-                    stack_id: &sp.stack.id,
-                    root_stack_id: &plan.root_id,
-                    outcome: "converted",
-                    reason: None,
-                    resources_converted: sp.converts.len() as i64,
-                    resources_deleted: sp.deletes.len() as i64,
-                    templates_deleted: templates_deleted as i64,
-                },
-            )?;
-        }
+        record_stack(
+            conn,
+            &StackOutcome {
+                run_id: &rec.run_id,
+                stack_id: &sp.stack.id,
+                root_stack_id: &plan.root_id,
+                outcome: "converted",
+                reason: None,
+                resources_converted: sp.converts.len() as i64,
+                resources_deleted: sp.deletes.len() as i64,
+                templates_deleted: templates_deleted as i64,
+            },
+        )?;
         applied.stacks += 1;
         applied.resources_converted += sp.converts.len();
         applied.resources_deleted += sp.deletes.len();

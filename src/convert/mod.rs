@@ -8,10 +8,10 @@
 
 pub mod apply;
 pub mod eligibility;
+pub mod mode;
 pub mod plan;
 pub mod tree;
 
-use crate::db::history::{self, RunEnd, RunStart, StackOutcome};
 use crate::db::read::{self as load, Inventory};
 use crate::db::Database;
 use crate::environment::Registry;
@@ -81,7 +81,8 @@ pub struct TreeReport {
 
 #[derive(Clone, Debug, Default)]
 pub struct Report {
-    pub run_id: String,
+    /// The run's record in the database (None: a dry run records nothing).
+    pub run_id: Option<String>,
     pub dry_run: bool,
     pub migrations_applied: Vec<String>,
     /// Root stacks already on convergence before the run.
@@ -220,24 +221,10 @@ pub fn run(
     report.outside_filter = forest.trees.len() - trees.len();
     report.strays = forest.strays.clone();
     report.convergence_roots = convergence_roots(&inv);
-    if !opts.dry_run {
-        report.migrations_applied = db.migrate()?;
-    }
+    let (mode, applied) = mode::Mode::begin(db, opts)?;
+    report.migrations_applied = applied;
+    report.run_id = mode.run_id().map(String::from);
     let conn = db.conn();
-    // A UUID like every heat-engine's id: stack_lock.engine_id holds 36 characters.
-    let engine_id = uuid::Uuid::new_v4().to_string();
-    if !opts.dry_run {
-        report.run_id = uuid::Uuid::new_v4().to_string();
-        history::start_run(
-            conn,
-            &RunStart {
-                id: &report.run_id,
-                started_at: &now_utc(),
-                host: &opts.host,
-                options: &opts.described,
-            },
-        )?;
-    }
     'batches: for batch in trees.chunks(TREES_PER_BATCH) {
         let blockers: Vec<Option<Blocker>> = batch
             .iter()
@@ -268,19 +255,12 @@ pub fn run(
                     Err(b) => Outcome::Skipped(b),
                     Ok(p) => {
                         warnings = p.warnings();
-                        if opts.dry_run {
-                            Outcome::WouldConvert(p)
-                        } else {
-                            match apply::apply(conn, &p, &inv, &engine_id, &report.run_id) {
-                                Ok(a) => Outcome::Converted(a),
-                                Err(b) => Outcome::Skipped(b),
-                            }
-                        }
+                        mode.settle(conn, p, &inv)
                     }
                 },
             };
-            if let (Outcome::Skipped(b), false) = (&outcome, opts.dry_run) {
-                record_skip(conn, &report.run_id, tree, b)?;
+            if let Outcome::Skipped(b) = &outcome {
+                mode.record_skip(conn, tree, b)?;
             }
             let root = tree.root();
             let tr = TreeReport {
@@ -304,52 +284,8 @@ pub fn run(
         }
     }
     report.not_reached = trees.len() - report.trees.len();
-    if !opts.dry_run {
-        let stacks_converted = report
-            .trees
-            .iter()
-            .map(|t| match &t.outcome {
-                Outcome::Converted(a) => a.stacks as i64,
-                _ => 0,
-            })
-            .sum();
-        history::end_run(
-            conn,
-            &report.run_id,
-            &now_utc(),
-            &RunEnd {
-                stacks_converted,
-                trees_converted: report.converted() as i64,
-                trees_skipped: report.skipped() as i64,
-                trees_remaining: report.legacy_left_in_database() as i64,
-                stopped: report.stopped.as_deref(),
-            },
-        )?;
-    }
+    mode.end(conn, &report)?;
     Ok(report)
-}
-
-/// A skipped tree is recorded against its root, with the reason.
-fn record_skip(
-    conn: &mut dyn crate::db::Connection,
-    run_id: &str,
-    tree: &tree::Tree,
-    b: &Blocker,
-) -> Result<()> {
-    let reason = format!("{}: {b}", b.kind());
-    history::record_stack(
-        conn,
-        &StackOutcome {
-            run_id,
-            stack_id: &tree.root().id,
-            root_stack_id: &tree.root().id,
-            outcome: "skipped",
-            reason: Some(&reason),
-            resources_converted: 0,
-            resources_deleted: 0,
-            templates_deleted: 0,
-        },
-    )
 }
 
 /// Skipped trees by the kind of reason.
