@@ -223,7 +223,8 @@ mod tests {
             // As much as fits: one more emoji would not.
             assert!(kept.len() + 4 + TRUNCATED.len() > max_bytes);
         }
-        let b = bounded(&"x".repeat(300), 255, usize::MAX);
+        let xs = "x".repeat(300);
+        let b = bounded(&xs, 255, usize::MAX);
         assert_eq!(b.chars().count(), 255);
         assert!(b.ends_with(TRUNCATED));
     }
