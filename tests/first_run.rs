@@ -514,6 +514,32 @@ fn a_cut_off_v1_is_recovered_and_foreign_rows_are_left_alone() {
         assert!(expected.len() > 5, "{what}: converted");
         check_history(&mut sql, &expected, &locks_before, what);
     }
+    // V2 cut off after its first statement (each commits by itself): applied again.
+    let v2 = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations/mysql/V2__heat_converge_utf8mb4.sql"),
+    )
+    .unwrap();
+    let v2: String = v2
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let first_alter = v2.split(';').find(|s| s.contains("ALTER")).unwrap();
+    let db = Clone::of(&demo.name);
+    apply_v1_only_mysql(&db.name);
+    let mut sql = Sql::mysql(&db.name);
+    sql.exec(first_alter);
+    let r = migrate(&db.url(), &[]);
+    assert!(
+        matches!(r.code, 0 | 3),
+        "V2 cut off: rc {}: {}",
+        r.code,
+        r.stderr
+    );
+    let expected = convergence_roots(&mut sql);
+    check_history(&mut sql, &expected, &locks_before, "V2 cut off");
+
     // A heat_converge_run with rows and no V1 record is not ours to drop.
     let db = Clone::of(&demo.name);
     let mut sql = Sql::mysql(&db.name);
@@ -763,20 +789,23 @@ fn an_emoji_project_and_a_huge_option_list_are_recorded() {
     }
 }
 
+/// Applies only V1 to a MariaDB database, as a build before V2 did.
+fn apply_v1_only_mysql(name: &str) -> refinery::Report {
+    use heat_converge::db::history::{self, SCHEMA_HISTORY_TABLE};
+    let mut c = mysql::Conn::new(mysql::Opts::from_url(&format!("{MYSQL_SERVER}/{name}")).unwrap())
+        .unwrap();
+    let mut runner =
+        history::mysql_migrations::migrations::runner().set_target(refinery::Target::Version(1));
+    runner.set_migration_table_name(SCHEMA_HISTORY_TABLE);
+    runner.run(&mut c).unwrap()
+}
+
 /// Applies only V1, as a build before V2 did.
 fn apply_v1_only(db: &HeatDb) {
     use heat_converge::db::history::{self, SCHEMA_HISTORY_TABLE};
     let target = refinery::Target::Version(1);
     let report = match db.backend {
-        Backend::MariaDb => {
-            let mut c = mysql::Conn::new(
-                mysql::Opts::from_url(&format!("{MYSQL_SERVER}/{}", db.name)).unwrap(),
-            )
-            .unwrap();
-            let mut runner = history::mysql_migrations::migrations::runner().set_target(target);
-            runner.set_migration_table_name(SCHEMA_HISTORY_TABLE);
-            runner.run(&mut c).unwrap()
-        }
+        Backend::MariaDb => apply_v1_only_mysql(&db.name),
         Backend::Postgres => {
             let mut c = postgres::Client::connect(
                 &format!("{PG_SERVER} dbname={}", db.name),

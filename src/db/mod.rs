@@ -159,5 +159,11 @@ pub fn take_run_lock(
     notice(&format!(
         "another heat-converge run holds the run lock on {name}; waiting"
     ));
-    db.lock_run()
+    let started = std::time::Instant::now();
+    let held = db.lock_run()?;
+    notice(&format!(
+        "took the run lock on {name} after {} s",
+        started.elapsed().as_secs()
+    ));
+    Ok(held)
 }
