@@ -713,6 +713,7 @@ fn a_run_waits_for_the_run_lock_or_with_no_wait_refuses() {
         drop(holder);
         let status = child.wait().unwrap();
         let err = std::fs::read_to_string(&err_path).unwrap();
+        let _ = std::fs::remove_file(&err_path);
         assert!(
             matches!(status.code(), Some(0 | 3)),
             "{backend:?}: {status:?}: {err}"
