@@ -86,6 +86,10 @@ struct MigrateArgs {
     /// Heat's global environment directory (`environment_dir` in heat.conf).
     #[arg(long, default_value = DEFAULT_ENVIRONMENT_DIR)]
     environment_dir: PathBuf,
+    /// Exit with an error at once when another heat-converge run holds the run lock,
+    /// instead of waiting for it.
+    #[arg(long)]
+    no_wait: bool,
 }
 
 #[derive(clap::Args)]
@@ -173,6 +177,7 @@ fn migrate(args: MigrateArgs) -> Result<u8> {
         global: Resolver::load_global(&args.environment_dir)?,
         described,
         host: hostname(),
+        no_wait: args.no_wait,
     };
     let text = args.format == OutputFormat::Text;
     let stdout = std::io::stdout();

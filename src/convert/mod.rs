@@ -34,6 +34,8 @@ pub struct Options {
     pub described: String,
     /// This host's name, for the run row.
     pub host: String,
+    /// Fail at once, instead of waiting, when another run holds the run lock.
+    pub no_wait: bool,
 }
 
 impl Options {
@@ -210,6 +212,16 @@ pub fn run(
     opts: &Options,
     mut progress: impl FnMut(&TreeReport) -> std::io::Result<()>,
 ) -> Result<Report> {
+    // Before anything else: refuse a database that is not Heat's, and write nothing.
+    crate::db::heat_schema::check(db.conn())?;
+    // One writing run at a time, for the whole run (a dry run writes nothing: no lock).
+    let _run_lock = if opts.dry_run {
+        None
+    } else {
+        Some(crate::db::take_run_lock(db, !opts.no_wait, &mut |m| {
+            eprintln!("heat-converge: {m}")
+        })?)
+    };
     let mut report = Report {
         dry_run: opts.dry_run,
         filter: opts.filter(),

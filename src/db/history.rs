@@ -2,9 +2,28 @@
 //! the tables (per backend, under `migrations/`), then each run and each stack it looked
 //! at get a row. A converted tree's rows are written in the tree's own transaction, so
 //! the record can never disagree with what happened.
+//!
+//! **A set-up cut off must not break later runs.** Migrations run under the run lock
+//! ([`super::RunLock`]), so two runs never apply them at once. On PostgreSQL and SQLite
+//! refinery applies them grouped, in one transaction with their history rows: a killed
+//! run leaves all or nothing. MySQL/MariaDB commit each DDL statement by itself, so a run
+//! killed inside V1 can leave `heat_converge_run` (or both tables) without V1's history
+//! row, and V1's `CREATE TABLE` would then fail for ever. V1's file cannot change (refinery
+//! checks the checksums of applied migrations), so [`recover_interrupted_setup`] runs
+//! first: while V1 is not recorded, no run can have started (a run writes its row only
+//! after every migration), so our tables are leftovers of a cut-off V1 and are dropped,
+//! after checking they are empty. Every later migration is written to be applied again
+//! from any point (V2 only converts character sets), so its partial application needs no
+//! repair.
+//!
+//! **Any value fits.** V2 makes every text column of our tables utf8mb4 on MySQL/MariaDB
+//! (V1's `utf8` rejects an emoji), and the values we write are bounded to what the
+//! columns hold on every backend ([`bounded`]), cut on a character boundary and marked
+//! as truncated.
 
-use super::{Connection, Param};
-use anyhow::Result;
+use super::{int, Connection, Param};
+use anyhow::{bail, Context, Result};
+use std::borrow::Cow;
 
 /// refinery's history table, named so that it cannot clash with Heat's tables.
 pub const SCHEMA_HISTORY_TABLE: &str = "heat_converge_schema_history";
@@ -25,6 +44,46 @@ pub trait Migrations {
     fn migrate(&mut self) -> Result<Vec<String>>;
 }
 
+/// Our tables made by V1, in the order they are dropped.
+const V1_TABLES: &[&str] = &["heat_converge_stack", "heat_converge_run"];
+
+fn table_exists(conn: &mut dyn Connection, table: &str) -> bool {
+    conn.query(&format!("SELECT 1 FROM {table} WHERE 1=0"), &[])
+        .is_ok()
+}
+
+/// Drops the tables a cut-off first set-up left without V1's history row (see the module
+/// doc); returns their names. Run under the run lock, before refinery.
+pub fn recover_interrupted_setup(conn: &mut dyn Connection) -> Result<Vec<String>> {
+    if table_exists(conn, SCHEMA_HISTORY_TABLE) {
+        let rows = conn.query(
+            &format!("SELECT COUNT(*) FROM {SCHEMA_HISTORY_TABLE} WHERE version = 1"),
+            &[],
+        )?;
+        if rows.first().and_then(|r| int(r, 0)) != Some(0) {
+            return Ok(Vec::new());
+        }
+    }
+    let mut dropped = Vec::new();
+    for table in V1_TABLES {
+        if !table_exists(conn, table) {
+            continue;
+        }
+        let rows = conn.query(&format!("SELECT COUNT(*) FROM {table}"), &[])?;
+        let count = rows.first().and_then(|r| int(r, 0));
+        if count != Some(0) {
+            bail!(
+                "table {table} holds rows but {SCHEMA_HISTORY_TABLE} does not record \
+                 migration V1: not made by heat-converge's set-up; left alone, move it away"
+            );
+        }
+        conn.execute(&format!("DROP TABLE {table}"), &[])
+            .with_context(|| format!("dropping {table}, left by a cut-off first run"))?;
+        dropped.push(table.to_string());
+    }
+    Ok(dropped)
+}
+
 /// Names of the migrations a refinery report says were applied.
 pub(crate) fn applied(report: refinery::Report) -> Vec<String> {
     report
@@ -42,6 +101,38 @@ pub struct RunStart<'a> {
     pub options: &'a str,
 }
 
+/// What `heat_converge_run.options` and `heat_converge_stack.reason` hold: MySQL's TEXT,
+/// the smallest of the three backends, in bytes.
+pub const TEXT_MAX_BYTES: usize = 65_535;
+/// What `heat_converge_run.host` holds: VARCHAR(255), in characters.
+pub const HOST_MAX_CHARS: usize = 255;
+/// The mark a value cut to fit its column ends with.
+pub const TRUNCATED: &str = "… (truncated)";
+
+/// `value` as a column holding `max_chars` characters and `max_bytes` bytes (UTF-8) can
+/// store it: unchanged when it fits, otherwise cut on a character boundary and ending
+/// with [`TRUNCATED`], within both limits. NUL, which PostgreSQL's text refuses, becomes
+/// U+FFFD.
+pub fn bounded(value: &str, max_chars: usize, max_bytes: usize) -> Cow<'_, str> {
+    let clean: Cow<str> = if value.contains('\0') {
+        Cow::Owned(value.replace('\0', "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(value)
+    };
+    if clean.len() <= max_bytes && clean.chars().count() <= max_chars {
+        return clean;
+    }
+    let room_chars = max_chars.saturating_sub(TRUNCATED.chars().count());
+    let room_bytes = max_bytes.saturating_sub(TRUNCATED.len());
+    let cut = clean
+        .char_indices()
+        .enumerate()
+        .find(|(n, (i, c))| *n >= room_chars || i + c.len_utf8() > room_bytes)
+        .map(|(_, (i, _))| i)
+        .unwrap_or(clean.len());
+    Cow::Owned(format!("{}{TRUNCATED}", &clean[..cut]))
+}
+
 pub fn start_run(conn: &mut dyn Connection, run: &RunStart) -> Result<()> {
     conn.execute(
         include_str!("../../sql/run_start.sql"),
@@ -49,8 +140,8 @@ pub fn start_run(conn: &mut dyn Connection, run: &RunStart) -> Result<()> {
             Param::Text(run.id.into()),
             Param::Text(run.started_at.into()),
             Param::Text(env!("CARGO_PKG_VERSION").into()),
-            Param::Text(run.host.into()),
-            Param::Text(run.options.into()),
+            Param::Text(bounded(run.host, HOST_MAX_CHARS, usize::MAX).into_owned()),
+            Param::Text(bounded(run.options, usize::MAX, TEXT_MAX_BYTES).into_owned()),
         ],
     )?;
     Ok(())
@@ -110,7 +201,7 @@ pub fn record_stack(conn: &mut dyn Connection, o: &StackOutcome) -> Result<()> {
             Param::Text(o.root_stack_id.into()),
             Param::Text(o.outcome.into()),
             o.reason
-                .map(|r| Param::Text(r.into()))
+                .map(|r| Param::Text(bounded(r, usize::MAX, TEXT_MAX_BYTES).into_owned()))
                 .unwrap_or(Param::Null),
             Param::Int(o.resources_converted),
             Param::Int(o.resources_deleted),
@@ -118,4 +209,38 @@ pub fn record_stack(conn: &mut dyn Connection, o: &StackOutcome) -> Result<()> {
         ],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{bounded, TRUNCATED};
+
+    #[test]
+    fn a_value_that_fits_is_kept() {
+        assert_eq!(bounded("héllo 🔥", 8, 100), "héllo 🔥");
+        assert_eq!(bounded("", 0, 0), "");
+    }
+
+    #[test]
+    fn a_long_value_is_cut_on_a_char_boundary_and_marked() {
+        let long = "🔥".repeat(100); // 400 bytes
+        for max_bytes in [20, 21, 22, 23, 24, 399] {
+            let b = bounded(&long, usize::MAX, max_bytes);
+            assert!(b.len() <= max_bytes, "{max_bytes}: {} bytes", b.len());
+            assert!(b.ends_with(TRUNCATED));
+            let kept = b.trim_end_matches(TRUNCATED);
+            assert!(kept.chars().all(|c| c == '🔥'));
+            // As much as fits: one more emoji would not.
+            assert!(kept.len() + 4 + TRUNCATED.len() > max_bytes);
+        }
+        let xs = "x".repeat(300);
+        let b = bounded(&xs, 255, usize::MAX);
+        assert_eq!(b.chars().count(), 255);
+        assert!(b.ends_with(TRUNCATED));
+    }
+
+    #[test]
+    fn nul_becomes_a_replacement_character() {
+        assert_eq!(bounded("a\0b", 10, 10), "a\u{FFFD}b");
+    }
 }

@@ -4,7 +4,11 @@
 //! read rows as JSON values, open and end a transaction. One short file per driver
 //! implements it; everything above ([`read`]) is written once and never knows which
 //! database it talks to. The SQL lives in `sql/`, written once with `?` placeholders.
+//! What needs more than plain statements has one small trait per capability, one
+//! implementation per driver: [`history::Migrations`] (refinery) and [`RunLock`] (one
+//! heat-converge run at a time on a database).
 
+pub mod heat_schema;
 pub mod history;
 mod mysql;
 mod postgres;
@@ -58,12 +62,12 @@ pub trait Connection {
 }
 
 /// A connection to Heat's database with every capability the tool uses.
-pub trait Database: Connection + history::Migrations {
+pub trait Database: Connection + history::Migrations + RunLock {
     /// The plain statement capability (for code that needs nothing else).
     fn conn(&mut self) -> &mut dyn Connection;
 }
 
-impl<T: Connection + history::Migrations> Database for T {
+impl<T: Connection + history::Migrations + RunLock> Database for T {
     fn conn(&mut self) -> &mut dyn Connection {
         self
     }
@@ -95,4 +99,70 @@ pub(crate) fn numbered_placeholders(sql: &str) -> String {
         }
     }
     out
+}
+
+/// The run lock: at most one `heat-converge migrate` at a time on one Heat database, so
+/// that two runs never race through our schema set-up or over the same trees. Only
+/// heat-converge takes it; Heat's engines never wait for it.
+///
+/// MySQL/MariaDB and PostgreSQL hold it in the server session (a named lock, an advisory
+/// lock): it goes away with the connection, however the process ends. SQLite has no
+/// sessions, so its driver locks a file next to the database with `flock`, which the
+/// kernel releases when the process dies; a lock inside SQLite itself would block
+/// Heat's engines for the whole run.
+pub trait RunLock {
+    /// Takes the run lock if nobody holds it; `None` if another run does.
+    fn try_lock_run(&mut self) -> Result<Option<RunLockHeld>>;
+    /// Waits as long as it takes for the run lock.
+    fn lock_run(&mut self) -> Result<RunLockHeld>;
+    /// What the lock covers and what it is, for an operator looking for the other run:
+    /// "database heat (MariaDB lock heat_converge.heat)".
+    fn run_lock_name(&mut self) -> Result<String>;
+}
+
+/// The run lock, held until this is dropped (or, for a server's session lock, until the
+/// connection ends).
+#[derive(Debug)]
+pub struct RunLockHeld {
+    /// The locked file, for backends that lock with a file.
+    _file: Option<std::fs::File>,
+}
+
+impl RunLockHeld {
+    /// A lock the server holds for this connection's session.
+    pub(crate) fn session() -> RunLockHeld {
+        RunLockHeld { _file: None }
+    }
+    /// A lock held through an open file (released when the file is closed).
+    pub(crate) fn file(f: std::fs::File) -> RunLockHeld {
+        RunLockHeld { _file: Some(f) }
+    }
+}
+
+/// Takes the run lock: at once if it is free; otherwise says so through `notice` and
+/// waits, or, with `wait` false, fails.
+pub fn take_run_lock(
+    db: &mut dyn Database,
+    wait: bool,
+    notice: &mut dyn FnMut(&str),
+) -> Result<RunLockHeld> {
+    if let Some(held) = db.try_lock_run()? {
+        return Ok(held);
+    }
+    let name = db.run_lock_name()?;
+    if !wait {
+        anyhow::bail!(
+            "another heat-converge run holds the run lock on {name}; not waiting (--no-wait)"
+        );
+    }
+    notice(&format!(
+        "another heat-converge run holds the run lock on {name}; waiting"
+    ));
+    let started = std::time::Instant::now();
+    let held = db.lock_run()?;
+    notice(&format!(
+        "took the run lock on {name} after {} s",
+        started.elapsed().as_secs()
+    ));
+    Ok(held)
 }

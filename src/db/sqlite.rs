@@ -79,8 +79,61 @@ impl Connection for Sqlite {
 
 impl super::history::Migrations for Sqlite {
     fn migrate(&mut self) -> Result<Vec<String>> {
-        let mut runner = super::history::sqlite_migrations::migrations::runner();
+        super::history::recover_interrupted_setup(self)?;
+        // Grouped: every migration and its history row in one transaction, all or nothing.
+        let mut runner = super::history::sqlite_migrations::migrations::runner().set_grouped(true);
         runner.set_migration_table_name(super::history::SCHEMA_HISTORY_TABLE);
         Ok(super::history::applied(runner.run(&mut self.0)?))
+    }
+}
+
+/// The run lock is `flock` on a file next to the database, `<file>.heat-converge-lock`:
+/// SQLite has no sessions to hold a lock, and a lock inside SQLite (a write transaction)
+/// would stop Heat's engines for the whole run. The kernel releases it when the process
+/// ends, however it ends; the file stays (removing it could let two runs lock two
+/// different files).
+impl Sqlite {
+    fn run_lock_file(&self) -> Result<(std::path::PathBuf, std::fs::File)> {
+        let db = match self.0.path() {
+            Some(p) if !p.is_empty() => p.to_string(),
+            _ => bail!("an SQLite database without a file has no run lock"),
+        };
+        let path = std::path::PathBuf::from(format!("{db}.heat-converge-lock"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| anyhow::anyhow!("cannot open the run lock {}: {e}", path.display()))?;
+        Ok((path, file))
+    }
+}
+
+impl super::RunLock for Sqlite {
+    fn try_lock_run(&mut self) -> Result<Option<super::RunLockHeld>> {
+        let (path, file) = self.run_lock_file()?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(super::RunLockHeld::file(file))),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => {
+                bail!("cannot lock {}: {e}", path.display())
+            }
+        }
+    }
+
+    fn lock_run(&mut self) -> Result<super::RunLockHeld> {
+        let (path, file) = self.run_lock_file()?;
+        file.lock()
+            .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", path.display()))?;
+        Ok(super::RunLockHeld::file(file))
+    }
+
+    fn run_lock_name(&mut self) -> Result<String> {
+        let (path, _) = self.run_lock_file()?;
+        Ok(format!(
+            "{} (flock on {})",
+            self.0.path().unwrap_or_default(),
+            path.display()
+        ))
     }
 }
