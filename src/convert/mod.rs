@@ -19,6 +19,7 @@ use anyhow::Result;
 use eligibility::Blocker;
 use plan::TreePlan;
 use std::collections::HashMap;
+use std::io::Write as _;
 use tree::{Forest, Stray, Tree};
 
 /// What the operator asked for.
@@ -219,7 +220,7 @@ pub fn run(
         None
     } else {
         Some(crate::db::take_run_lock(db, !opts.no_wait, &mut |m| {
-            eprintln!("heat-converge: {m}")
+            let _ = writeln!(std::io::stderr(), "heat-converge: {m}");
         })?)
     };
     let mut report = Report {

@@ -50,7 +50,17 @@ pub const HEAT_COLUMNS: &[(&str, &[&str])] = &[
     ),
     ("raw_template_files", &["id", "files"]),
     ("stack_lock", &["stack_id", "engine_id"]),
-    ("service", &["engine_id", "host", "deleted_at"]),
+    (
+        "service",
+        &[
+            "engine_id",
+            "host",
+            "deleted_at",
+            "updated_at",
+            "created_at",
+            "report_interval",
+        ],
+    ),
     ("resource_data", &["resource_id"]),
     ("resource_properties_data", &["id"]),
 ];

@@ -12,9 +12,9 @@
 //! checks the checksums of applied migrations), so [`recover_interrupted_setup`] runs
 //! first: while V1 is not recorded, no run can have started (a run writes its row only
 //! after every migration), so our tables are leftovers of a cut-off V1 and are dropped,
-//! after checking they are empty. Every later migration is written to be applied again
-//! from any point (V2 only converts character sets), so its partial application needs no
-//! repair.
+//! after checking they are empty. V2 is written to be applied again from any point (it
+//! only converts character sets). V3 adds a column, which MySQL cannot add twice: while V3
+//! is not recorded no run can have written that column, so a leftover one is dropped.
 //!
 //! **Any value fits.** V2 makes every text column of our tables utf8mb4 on MySQL/MariaDB
 //! (V1's `utf8` rejects an emoji), and the values we write are bounded to what the
@@ -56,12 +56,8 @@ fn table_exists(conn: &mut dyn Connection, table: &str) -> bool {
 /// doc); returns their names. Run under the run lock, before refinery.
 pub fn recover_interrupted_setup(conn: &mut dyn Connection) -> Result<Vec<String>> {
     if table_exists(conn, SCHEMA_HISTORY_TABLE) {
-        let rows = conn.query(
-            &format!("SELECT COUNT(*) FROM {SCHEMA_HISTORY_TABLE} WHERE version = 1"),
-            &[],
-        )?;
-        if rows.first().and_then(|r| int(r, 0)) != Some(0) {
-            return Ok(Vec::new());
+        if recorded(conn, 1)? {
+            return recover_interrupted_v3(conn);
         }
     }
     let mut dropped = Vec::new();
@@ -82,6 +78,29 @@ pub fn recover_interrupted_setup(conn: &mut dyn Connection) -> Result<Vec<String
         dropped.push(table.to_string());
     }
     Ok(dropped)
+}
+
+/// Whether refinery recorded migration `version` as applied.
+fn recorded(conn: &mut dyn Connection, version: i64) -> Result<bool> {
+    let rows = conn.query(
+        &format!("SELECT COUNT(*) FROM {SCHEMA_HISTORY_TABLE} WHERE version = {version}"),
+        &[],
+    )?;
+    Ok(rows.first().and_then(|r| int(r, 0)) != Some(0))
+}
+
+/// V3's column, added but not recorded (a run killed in between on MySQL): dropped, so
+/// that V3 applies again.
+fn recover_interrupted_v3(conn: &mut dyn Connection) -> Result<Vec<String>> {
+    let column_there = conn
+        .query("SELECT stopped FROM heat_converge_run WHERE 1=0", &[])
+        .is_ok();
+    if !column_there || recorded(conn, 3)? {
+        return Ok(Vec::new());
+    }
+    conn.execute("ALTER TABLE heat_converge_run DROP COLUMN stopped", &[])
+        .context("dropping heat_converge_run.stopped, left by a cut-off V3")?;
+    Ok(vec!["heat_converge_run.stopped".to_string()])
 }
 
 /// Names of the migrations a refinery report says were applied.

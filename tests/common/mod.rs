@@ -164,15 +164,6 @@ impl Bed {
         db
     }
 
-    /// A new database on `backend` holding the rows of the shipped demo
-    /// (`examples/demo.sqlite`: legacy stacks made by the real Heat), ids kept.
-    pub fn demo(&self, backend: Backend) -> HeatDb {
-        let db = self.handle(backend);
-        let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo.sqlite");
-        self.must(&["copy", &format!("sqlite:///{}", demo.display()), &db.url]);
-        db
-    }
-
     /// Makes every case of `tests/templates/cases.yaml` with a real legacy heat-engine.
     pub fn build_cases(&self, db: &HeatDb) -> BTreeMap<String, Case> {
         let v = self.must(&["build", &db.url, &self.workdir("build")]);

@@ -1,0 +1,119 @@
+//! A run's mode as a type: a dry run only looks, a real run converts each ready tree and
+//! records what it did. Every place where the two differ is a method here, so the
+//! conversion cannot forget which mode it is in (and a dry run has no run id to lose).
+
+use super::eligibility::Blocker;
+use super::plan::TreePlan;
+use super::tree::Tree;
+use super::{apply, Options, Outcome, Report};
+use crate::db::history::{self, RunEnd, RunStart, StackOutcome};
+use crate::db::read::Inventory;
+use crate::db::{Connection, Database};
+use anyhow::Result;
+
+/// The identity of a real run: its record's id and the engine id its stack locks carry.
+#[derive(Clone, Debug)]
+pub struct Recording {
+    pub run_id: String,
+    /// A UUID like every heat-engine's id: `stack_lock.engine_id` holds 36 characters.
+    pub engine_id: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum Mode {
+    /// Read and plan everything, write nothing at all (not even the tool's own tables).
+    DryRun,
+    /// Convert and record.
+    Write(Recording),
+}
+
+impl Mode {
+    /// Starts a run: a real one applies the tool's schema migrations (their names are
+    /// returned) and writes its run row.
+    pub fn begin(db: &mut dyn Database, opts: &Options) -> Result<(Mode, Vec<String>)> {
+        if opts.dry_run {
+            return Ok((Mode::DryRun, Vec::new()));
+        }
+        let applied = db.migrate()?;
+        let rec = Recording {
+            run_id: uuid::Uuid::new_v4().to_string(),
+            engine_id: uuid::Uuid::new_v4().to_string(),
+        };
+        history::start_run(
+            db.conn(),
+            &RunStart {
+                id: &rec.run_id,
+                started_at: &super::now_utc(),
+                host: &opts.host,
+                options: &opts.described,
+            },
+        )?;
+        Ok((Mode::Write(rec), applied))
+    }
+
+    pub fn run_id(&self) -> Option<&str> {
+        match self {
+            Mode::DryRun => None,
+            Mode::Write(rec) => Some(&rec.run_id),
+        }
+    }
+
+    /// What becomes of a tree whose plan is made: reported, or written.
+    pub fn settle(&self, conn: &mut dyn Connection, plan: TreePlan, inv: &Inventory) -> Outcome {
+        match self {
+            Mode::DryRun => Outcome::WouldConvert(plan),
+            Mode::Write(rec) => match apply::apply(conn, &plan, inv, rec) {
+                Ok(a) => Outcome::Converted(a),
+                Err(b) => Outcome::Skipped(b),
+            },
+        }
+    }
+
+    /// A tree left alone is recorded against its root, with the reason.
+    pub fn record_skip(&self, conn: &mut dyn Connection, tree: &Tree, b: &Blocker) -> Result<()> {
+        let Mode::Write(rec) = self else {
+            return Ok(());
+        };
+        let reason = format!("{}: {b}", b.kind());
+        history::record_stack(
+            conn,
+            &StackOutcome {
+                run_id: &rec.run_id,
+                stack_id: &tree.root().id,
+                root_stack_id: &tree.root().id,
+                outcome: "skipped",
+                reason: Some(&reason),
+                resources_converted: 0,
+                resources_deleted: 0,
+                templates_deleted: 0,
+            },
+        )
+    }
+
+    /// Ends the run's record with its counts.
+    pub fn end(&self, conn: &mut dyn Connection, report: &Report) -> Result<()> {
+        let Mode::Write(rec) = self else {
+            return Ok(());
+        };
+        let stacks_converted = report
+            .trees
+            .iter()
+            .map(|t| match &t.outcome {
+                Outcome::Converted(a) => a.stacks as i64,
+                _ => 0,
+            })
+            .sum();
+        history::end_run(
+            conn,
+            &rec.run_id,
+            &super::now_utc(),
+            &RunEnd {
+                stacks_converted,
+                trees_converted: report.converted() as i64,
+                trees_skipped: report.skipped() as i64,
+                trees_remaining: report.legacy_left_in_database() as i64,
+                stopped: report.stopped.as_deref(),
+            },
+        )
+    }
+}
