@@ -540,6 +540,21 @@ fn a_cut_off_v1_is_recovered_and_foreign_rows_are_left_alone() {
     let expected = convergence_roots(&mut sql);
     check_history(&mut sql, &expected, &locks_before, "V2 cut off");
 
+    // V3 cut off after its ALTER (a column MySQL cannot add twice), before its record.
+    let db = Clone::of(&demo.name);
+    apply_v1_only_mysql(&db.name);
+    let mut sql = Sql::mysql(&db.name);
+    sql.exec("ALTER TABLE heat_converge_run ADD COLUMN stopped TEXT");
+    let r = migrate(&db.url(), &[]);
+    assert!(
+        matches!(r.code, 0 | 3),
+        "V3 cut off: rc {}: {}",
+        r.code,
+        r.stderr
+    );
+    let expected = convergence_roots(&mut sql);
+    check_history(&mut sql, &expected, &locks_before, "V3 cut off");
+
     // A heat_converge_run with rows and no V1 record is not ours to drop.
     let db = Clone::of(&demo.name);
     let mut sql = Sql::mysql(&db.name);
