@@ -90,10 +90,12 @@ fn tls_options(url: &DbUrl) -> Result<Tls> {
     }
     // With a CA, SQLAlchemy gives PyMySQL ssl={"ca": ...}: the chain and the host name
     // are checked unless ssl_check_hostname=false. ssl_verify_identity implies the chain.
+    // ssl_verify_cert=false turns both checks off (PyMySQL: verify_mode CERT_NONE).
+    let verify_cert = flag(url, "ssl_verify_cert")?;
     let identity = flag(url, "ssl_verify_identity")?
         .or(flag(url, "ssl_check_hostname")?)
-        .unwrap_or(ca.is_some());
-    let chain = identity || flag(url, "ssl_verify_cert")?.unwrap_or(ca.is_some());
+        .unwrap_or(ca.is_some() && verify_cert != Some(false));
+    let chain = identity || verify_cert.unwrap_or(ca.is_some());
     if chain && !identity {
         bail!(
             "{}: checking the certificate chain but not the host name is not supported \
@@ -193,6 +195,12 @@ impl MySql {
     }
 }
 
+/// The rustls error inside an I/O error (a refused certificate), if that is what it is.
+fn tls_failure(io: &std::io::Error) -> Option<&rustls::Error> {
+    io.get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+}
+
 /// What to do about the common server errors.
 fn advice(code: u16) -> Option<&'static str> {
     Some(match code {
@@ -241,7 +249,19 @@ fn plain(e: &mysql::Error, server: &str) -> anyhow::Error {
         {
             anyhow!("the server{at} did not answer in time (read_timeout/write_timeout): {io}")
         }
-        mysql::Error::IoError(io) => anyhow!("talking to the server{at}: {io}"),
+        mysql::Error::IoError(io) => match tls_failure(io) {
+            Some(t) => anyhow!("TLS with the server{at} failed: {t}"),
+            None => anyhow!("talking to the server{at}: {io}"),
+        },
+        mysql::Error::CodecError(c) => match std::error::Error::source(c)
+            .and_then(|s| s.downcast_ref::<std::io::Error>())
+        {
+            Some(io) => match tls_failure(io) {
+                Some(t) => anyhow!("TLS with the server{at} failed: {t}"),
+                None => anyhow!("talking to the server{at}: {io}"),
+            },
+            None => anyhow!("talking to the server{at}: {c}"),
+        },
         mysql::Error::DriverError(D::CouldNotConnect(Some((_, _, kind))))
             if *kind == std::io::ErrorKind::ConnectionRefused =>
         {
@@ -259,7 +279,6 @@ fn plain(e: &mysql::Error, server: &str) -> anyhow::Error {
         ),
         mysql::Error::DriverError(d) => anyhow!("MariaDB/MySQL driver{at}: {d}"),
         mysql::Error::TlsError(t) => anyhow!("TLS with the server{at} failed: {t}"),
-        mysql::Error::CodecError(c) => anyhow!("talking to the server{at}: {c}"),
         mysql::Error::UrlError(u) => anyhow!("{u}"),
         other => anyhow!("{other}"),
     }
