@@ -55,7 +55,10 @@ fn mariadb_tls_options() {
     let other_ca = format!("&ssl_ca={}", certs.other_ca);
 
     // The server really requires TLS of heattls: clear text is refused by the server.
-    fails(&url("heattls", "localhost", "&ssl_disabled=true"), &["1045"]);
+    fails(
+        &url("heattls", "localhost", "&ssl_disabled=true"),
+        &["1045"],
+    );
     // ssl_ca alone (SQLAlchemy: chain and host name checked) against the right name.
     ok(&url("heattls", "localhost", &ca));
     ok(&url(
@@ -100,8 +103,14 @@ fn mariadb_tls_options() {
     ok(&url("heatcert", "localhost", &client));
     fails(&url("heatcert", "localhost", &ca), &["1045"]);
     // Options we do not know or cannot honour are refused, naming them.
-    fails(&url("heattls", "localhost", "&ssl_capath=/etc"), &["ssl_capath"]);
-    fails(&url("heattls", "localhost", "&sslmode=require"), &["sslmode"]);
+    fails(
+        &url("heattls", "localhost", "&ssl_capath=/etc"),
+        &["ssl_capath"],
+    );
+    fails(
+        &url("heattls", "localhost", "&sslmode=require"),
+        &["sslmode"],
+    );
     fails(
         &url("heattls", "localhost", &format!("{ca}&ssl_disabled=true")),
         &["ssl_disabled"],
@@ -121,10 +130,12 @@ fn mariadb_tls_options() {
     db.start(None);
     ok(&url("heatplain", "localhost", ""));
     fails(&url("heatplain", "localhost", &ca), &["does not offer TLS"]);
-    fails(&url("heatplain", "localhost", "&ssl=true"), &["does not offer TLS"]);
     fails(
-        &url("heatplain", "localhost", "&ssl_verify_cert=false&ssl_ca=x")
-            .replace("&ssl_ca=x", &ca),
+        &url("heatplain", "localhost", "&ssl=true"),
+        &["does not offer TLS"],
+    );
+    fails(
+        &url("heatplain", "localhost", "&ssl_verify_cert=false&ssl_ca=x").replace("&ssl_ca=x", &ca),
         &["does not offer TLS"],
     );
 }
@@ -165,15 +176,27 @@ fn postgres_tls_options() {
     // The server takes heattls over TLS only: clear text is refused by the server.
     fails(&url("heattls", "127.0.0.1", "&sslmode=disable"), &["28000"]);
     // verify-full: chain and host name.
-    ok(&url("heattls", "localhost", &format!("&sslmode=verify-full{ca}")));
+    ok(&url(
+        "heattls",
+        "localhost",
+        &format!("&sslmode=verify-full{ca}"),
+    ));
     fails(
         &url("heattls", "127.0.0.1", &format!("&sslmode=verify-full{ca}")),
         &["TLS"],
     );
     // verify-ca: the chain only, so 127.0.0.1 is fine; a foreign CA is not.
-    ok(&url("heattls", "127.0.0.1", &format!("&sslmode=verify-ca{ca}")));
+    ok(&url(
+        "heattls",
+        "127.0.0.1",
+        &format!("&sslmode=verify-ca{ca}"),
+    ));
     fails(
-        &url("heattls", "localhost", &format!("&sslmode=verify-ca{other_ca}")),
+        &url(
+            "heattls",
+            "localhost",
+            &format!("&sslmode=verify-ca{other_ca}"),
+        ),
         &["TLS"],
     );
     fails(
@@ -188,7 +211,11 @@ fn postgres_tls_options() {
     // the chain is checked.
     ok(&url("heattls", "127.0.0.1", "&sslmode=require"));
     fails(
-        &url("heattls", "127.0.0.1", &format!("&sslmode=require{other_ca}")),
+        &url(
+            "heattls",
+            "127.0.0.1",
+            &format!("&sslmode=require{other_ca}"),
+        ),
         &["TLS"],
     );
     // The default, prefer, encrypts when the server offers TLS.
@@ -203,7 +230,11 @@ fn postgres_tls_options() {
         ),
     ));
     fails(
-        &url("heatcert", "localhost", &format!("&sslmode=verify-full{ca}")),
+        &url(
+            "heatcert",
+            "localhost",
+            &format!("&sslmode=verify-full{ca}"),
+        ),
         &["28000"],
     );
     // Refused: unknown or unsupported options and values, named.
@@ -213,15 +244,20 @@ fn postgres_tls_options() {
     );
     fails(&url("heattls", "localhost", "&sslcrl=/x"), &["sslcrl"]);
     fails(
-        &url("heattls", "localhost", "&sslmode=verify-full&sslrootcert=system"),
+        &url(
+            "heattls",
+            "localhost",
+            "&sslmode=verify-full&sslrootcert=system",
+        ),
         &["sslrootcert=system"],
     );
+    fails(&url("heattls", "localhost", "&ssl_ca=/x"), &["ssl_ca"]);
     fails(
-        &url("heattls", "localhost", "&ssl_ca=/x"),
-        &["ssl_ca"],
-    );
-    fails(
-        &url("heattls", "localhost", &format!("&sslmode=verify-full{ca}&sslcert=/x")),
+        &url(
+            "heattls",
+            "localhost",
+            &format!("&sslmode=verify-full{ca}&sslcert=/x"),
+        ),
         &["sslcert"],
     );
 
@@ -235,7 +271,11 @@ fn postgres_tls_options() {
         &["does not offer TLS"],
     );
     fails(
-        &url("heatplain", "localhost", &format!("&sslmode=verify-full{ca}")),
+        &url(
+            "heatplain",
+            "localhost",
+            &format!("&sslmode=verify-full{ca}"),
+        ),
         &["does not offer TLS"],
     );
 }

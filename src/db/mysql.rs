@@ -253,15 +253,15 @@ fn plain(e: &mysql::Error, server: &str) -> anyhow::Error {
             Some(t) => anyhow!("TLS with the server{at} failed: {t}"),
             None => anyhow!("talking to the server{at}: {io}"),
         },
-        mysql::Error::CodecError(c) => match std::error::Error::source(c)
-            .and_then(|s| s.downcast_ref::<std::io::Error>())
-        {
-            Some(io) => match tls_failure(io) {
-                Some(t) => anyhow!("TLS with the server{at} failed: {t}"),
-                None => anyhow!("talking to the server{at}: {io}"),
-            },
-            None => anyhow!("talking to the server{at}: {c}"),
-        },
+        mysql::Error::CodecError(c) => {
+            match std::error::Error::source(c).and_then(|s| s.downcast_ref::<std::io::Error>()) {
+                Some(io) => match tls_failure(io) {
+                    Some(t) => anyhow!("TLS with the server{at} failed: {t}"),
+                    None => anyhow!("talking to the server{at}: {io}"),
+                },
+                None => anyhow!("talking to the server{at}: {c}"),
+            }
+        }
         mysql::Error::DriverError(D::CouldNotConnect(Some((_, _, kind))))
             if *kind == std::io::ErrorKind::ConnectionRefused =>
         {

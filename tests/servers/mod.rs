@@ -56,16 +56,31 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// heat-converge status --db-url URL: its exit code and stderr.
+/// heat-converge status --db-url URL: its exit code and stderr. A run longer than a
+/// minute is killed and fails the test (a hang must fail, not stall the suite).
 pub fn status(url: &str) -> (i32, String) {
-    let out = Command::new(BIN)
+    let mut child = Command::new(BIN)
         .args(["status", "--db-url", url])
-        .output()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run heat-converge");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let start = Instant::now();
+    loop {
+        if let Some(st) = child.try_wait().expect("wait for heat-converge") {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut e, &mut err);
+            }
+            return (st.code().unwrap_or(-1), err);
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("heat-converge status hung for a minute on {url}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// A CA, a server certificate for `localhost` only (not 127.0.0.1) signed by it, a client
