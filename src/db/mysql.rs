@@ -356,3 +356,117 @@ impl super::history::Migrations for MySql {
         Ok(super::history::applied(report))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::process::Command;
+
+    /// What PyMySQL (through SQLAlchemy's URL handling, as Heat connects) makes of each
+    /// URL: TLS attempted, required, chain verified, host name checked.
+    const ORACLE: &str = r#"
+import json, ssl, sys
+import sqlalchemy as sa, pymysql
+out = []
+for url in sys.argv[1:]:
+    eng = sa.create_engine(url)
+    _, kw = eng.dialect.create_connect_args(eng.url)
+    c = pymysql.connections.Connection(defer_connect=True, **kw)
+    out.append([bool(c.ssl), bool(c._ssl_required),
+                bool(c.ssl) and c.ctx.verify_mode == ssl.CERT_REQUIRED,
+                bool(c.ssl) and c.ctx.check_hostname])
+print(json.dumps(out))
+"#;
+
+    fn ours(url: &str) -> [bool; 4] {
+        match tls_options(&DbUrl::parse(url).unwrap()).unwrap() {
+            Tls::Off => [false; 4],
+            Tls::Preferred => [true, false, false, false],
+            Tls::Required(o) => [
+                true,
+                true,
+                !o.accept_invalid_certs(),
+                !o.skip_domain_validation(),
+            ],
+        }
+    }
+
+    #[test]
+    fn tls_options_mean_what_they_mean_to_pymysql() {
+        let top = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = top.join(format!("target/mysql-tls-oracle-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (cert, key) = (dir.join("c.pem"), dir.join("k.pem"));
+        let made = Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
+            .args(["-subj", "/CN=oracle", "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .output()
+            .unwrap();
+        assert!(made.status.success());
+        let (c, k) = (cert.display(), key.display());
+        let base = "mysql+pymysql://heat:pw@db.example:3306/heat?charset=utf8";
+        let urls: Vec<String> = [
+            String::new(),
+            "&ssl_disabled=true".into(),
+            format!("&ssl_ca={c}"),
+            format!("&ssl_ca={c}&ssl_check_hostname=true"),
+            format!("&ssl_ca={c}&ssl_verify_cert=false"),
+            "&ssl_verify_cert=false".into(),
+            format!("&ssl_cert={c}&ssl_key={k}"),
+            format!("&ssl_cert={c}&ssl_key={k}&ssl_ca={c}"),
+        ]
+        .iter()
+        .map(|o| format!("{base}{o}"))
+        .collect();
+        let out = Command::new(top.join("target/heat-venv/bin/python"))
+            .arg("-c")
+            .arg(ORACLE)
+            .args(&urls)
+            .env("PYTHONWARNINGS", "ignore")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let python: Vec<[bool; 4]> = serde_json::from_slice(&out.stdout).unwrap();
+        for (url, py) in urls.iter().zip(python) {
+            assert_eq!(ours(url), py, "{url}: [tls, required, chain, host name]");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn what_cannot_be_honoured_is_refused() {
+        for (opts, named) in [
+            ("ssl_capath=/etc/ssl", "ssl_capath"),
+            ("ssl_cipher=AES256", "ssl_cipher"),
+            ("ssl_key_password=x", "ssl_key_password"),
+            ("sslmode=require", "sslmode"),
+            ("ssl_verify_cert=true", "ssl_verify_cert=true"),
+            (
+                "ssl_ca=/etc/hostname&ssl_check_hostname=false",
+                "ssl_check_hostname=false",
+            ),
+            ("ssl_ca=/etc/hostname&ssl_disabled=true", "ssl_disabled"),
+            (
+                "ssl_ca=/etc/hostname&unix_socket=/run/mysqld.sock",
+                "unix_socket",
+            ),
+            ("ssl_key=/etc/hostname", "ssl_key"),
+            ("ssl_verify_identity=perhaps", "ssl_verify_identity=perhaps"),
+            ("ssl_ca=/nonexistent.pem", "ssl_ca=/nonexistent.pem"),
+        ] {
+            let url = DbUrl::parse(&format!("mysql+pymysql://heat:pw@db/heat?{opts}")).unwrap();
+            let e = tls_options(&url).expect_err(opts).to_string();
+            assert!(e.contains(named), "{opts}: {e}");
+        }
+    }
+}

@@ -389,3 +389,72 @@ impl super::history::Migrations for Postgres {
         Ok(super::history::applied(report))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tls(opts: &str) -> Result<Tls> {
+        tls_options(&DbUrl::parse(&format!("postgresql://heat:pw@db/heat?{opts}")).unwrap())
+    }
+
+    #[test]
+    fn sslmode_as_libpq() {
+        let f = "/etc/hostname";
+        let t = tls("").unwrap();
+        assert_eq!(t.mode, SslMode::Prefer);
+        assert_eq!(tls("sslmode=disable").unwrap().mode, SslMode::Disable);
+        assert_eq!(tls("sslmode=allow").unwrap().mode, SslMode::Prefer);
+        let t = tls("sslmode=require").unwrap();
+        assert_eq!(t.mode, SslMode::Require);
+        let t = tls(&format!("sslmode=require&sslrootcert={f}")).unwrap();
+        assert_eq!(
+            (t.mode, t.verify),
+            (SslMode::Require, Verify::Chain(f.into()))
+        );
+        let t = tls(&format!("sslmode=verify-ca&sslrootcert={f}")).unwrap();
+        assert_eq!(
+            (t.mode, t.verify),
+            (SslMode::Require, Verify::Chain(f.into()))
+        );
+        let t = tls(&format!("sslmode=verify-full&sslrootcert={f}")).unwrap();
+        assert_eq!(
+            (t.mode, t.verify),
+            (SslMode::Require, Verify::Full(f.into()))
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_honoured_is_refused() {
+        for (opts, named) in [
+            ("sslmode=verify-everything", "sslmode=verify-everything"),
+            (
+                "sslmode=verify-full&sslrootcert=system",
+                "sslrootcert=system",
+            ),
+            (
+                "sslmode=verify-full&sslrootcert=/nonexistent",
+                "sslrootcert=/nonexistent",
+            ),
+            ("sslpassword=x", "sslpassword"),
+            ("sslcrl=/x", "sslcrl"),
+            (
+                "ssl_max_protocol_version=TLSv1.2",
+                "ssl_max_protocol_version",
+            ),
+            ("ssl_min_protocol_version=SSLv3", "ssl_min_protocol_version"),
+            ("sslcert=/etc/hostname", "sslcert"),
+            ("sslsni=0", "sslsni"),
+            ("ssl_ca=/etc/hostname", "ssl_ca"),
+            ("connect_timeout=soon", "connect_timeout=soon"),
+        ] {
+            let url = DbUrl::parse(&format!("postgresql://heat:pw@db/heat?{opts}")).unwrap();
+            let e = tls_options(&url)
+                .and_then(|_| connect_timeout(&url).map(|_| ()))
+                .err()
+                .unwrap_or_else(|| panic!("{opts} accepted"))
+                .to_string();
+            assert!(e.contains(named), "{opts}: {e}");
+        }
+    }
+}
