@@ -241,6 +241,26 @@ impl MariaDb {
             .expect("start mariadbd");
         wait_for_port(self.port, &mut child, "mariadbd");
         self.child = Some(child);
+        let start = Instant::now();
+        while Command::new("mariadb-admin")
+            .args([
+                "--no-defaults",
+                &format!("--socket={}", self.socket),
+                "-uroot",
+                "ping",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| !s.success())
+            .unwrap_or(true)
+        {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "mariadbd not ready within 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     pub fn stop(&mut self) {
@@ -352,6 +372,20 @@ impl Postgres {
             .expect("start postgres");
         wait_for_port(self.port, &mut child, "postgres");
         self.child = Some(child);
+        // The port opens before the server takes connections ("starting up").
+        let start = Instant::now();
+        while Command::new("/usr/lib/postgresql/15/bin/pg_isready")
+            .args(["-q", "-h", &self.socket_dir, "-p", &self.port.to_string()])
+            .status()
+            .map(|s| !s.success())
+            .unwrap_or(true)
+        {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "postgres not ready within 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     pub fn stop(&mut self) {
