@@ -21,20 +21,25 @@ fn silent_listener() -> u16 {
 }
 
 fn bounded(url: &str) {
+    bounded_by(url, 2);
+}
+
+/// Exit 1 after about `secs` seconds, saying the server did not answer.
+fn bounded_by(url: &str, secs: u64) {
     let start = Instant::now();
     let (code, err) = servers::status(url);
     let took = start.elapsed();
     assert_eq!(code, 1, "{url}: expected exit 1: {err}");
     assert!(
-        took < Duration::from_secs(10),
-        "{url}: took {took:?} with connect_timeout=2"
+        took < Duration::from_secs(secs + 8),
+        "{url}: took {took:?} with a {secs} s time-out"
     );
     assert!(
-        took >= Duration::from_secs(2),
-        "{url}: gave up after {took:?}, before connect_timeout=2"
+        took >= Duration::from_secs(secs),
+        "{url}: gave up after {took:?}, before {secs} s"
     );
     assert!(
-        err.contains("did not answer within 2 s"),
+        err.contains(&format!("did not answer within {secs} s")),
         "{url}: the message does not say the server did not answer: {err}"
     );
     assert!(
@@ -49,6 +54,15 @@ fn mysql_silent_server_times_out() {
     bounded(&format!(
         "mysql+pymysql://heat:Hush-Secret-9@127.0.0.1:{port}/heat?connect_timeout=2"
     ));
+}
+
+#[test]
+fn mysql_default_connect_timeout_is_pymysqls_10_s() {
+    let port = silent_listener();
+    bounded_by(
+        &format!("mysql+pymysql://heat:Hush-Secret-9@127.0.0.1:{port}/heat"),
+        10,
+    );
 }
 
 #[test]
