@@ -14,6 +14,7 @@ mod mysql;
 mod postgres;
 pub mod read;
 mod sqlite;
+mod tls;
 pub mod url;
 
 use anyhow::Result;
@@ -82,6 +83,61 @@ pub fn connect(url: &DbUrl) -> Result<Box<dyn Database>> {
         Backend::Postgres => Box::new(postgres::Postgres::connect(url).with_context(context)?),
         Backend::Sqlite => Box::new(sqlite::Sqlite::connect(url).with_context(context)?),
     })
+}
+
+/// Runs `connect` (the whole of it: TCP, TLS, authentication) on a thread and gives up
+/// after `limit`, so that a server which accepts the connection and never answers cannot
+/// hang the tool (the drivers' own time-outs cover only part of the handshake). A
+/// connection still stuck is left to its thread, which dies with the process.
+pub(crate) fn within<T: Send + 'static>(
+    limit: Option<std::time::Duration>,
+    server: &str,
+    connect: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let Some(limit) = limit else {
+        return connect();
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("db-connect".into())
+        .spawn(move || {
+            let _ = tx.send(connect());
+        })
+        .map_err(|e| anyhow::anyhow!("cannot start the connection thread: {e}"))?;
+    match rx.recv_timeout(limit) {
+        Ok(result) => result,
+        Err(_) => anyhow::bail!(
+            "the server at {server} did not answer within {} s (connect_timeout): \
+             is it the right host and port, and is the database server healthy?",
+            limit.as_secs()
+        ),
+    }
+}
+
+/// A refinery failure in plain words: its own message, then the driver's error as `plain`
+/// words it (refinery's Display would print the driver error's debug-like dump).
+pub(crate) fn migration_error<E: std::error::Error + 'static>(
+    e: refinery::Error,
+    plain: impl Fn(&E) -> anyhow::Error,
+) -> anyhow::Error {
+    match e.kind() {
+        refinery::error::Kind::Connection(what, source) => match source.downcast_ref::<E>() {
+            Some(driver) => plain(driver).context(format!("heat-converge's own tables: {what}")),
+            None => anyhow::anyhow!("heat-converge's own tables: {what}: {source}"),
+        },
+        _ => anyhow::anyhow!("heat-converge's own tables: {e}"),
+    }
+}
+
+/// A whole number of seconds from a URL option (`connect_timeout=10`), if present.
+pub(crate) fn seconds_option(url: &DbUrl, key: &str) -> Result<Option<i64>> {
+    url.option(key)
+        .map(|v| {
+            v.trim()
+                .parse::<i64>()
+                .map_err(|_| anyhow::anyhow!("{key}={v}: expected a whole number of seconds"))
+        })
+        .transpose()
 }
 
 /// Rewrites `?` placeholders to `$1, $2, ...` (PostgreSQL). Our SQL has no `?` in

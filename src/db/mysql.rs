@@ -1,28 +1,286 @@
-//! MySQL and MariaDB, through the mysql crate.
+//! MySQL and MariaDB, through the mysql crate, with PyMySQL's TLS and time-out options.
+//!
+//! Heat's URL (`mysql+pymysql://`) is read by SQLAlchemy and PyMySQL, so its options mean
+//! what they mean there: `ssl_ca`, `ssl_cert`, `ssl_key`, `ssl_check_hostname`,
+//! `ssl_verify_cert`, `ssl_verify_identity`, `ssl`, `ssl_disabled`, `connect_timeout`,
+//! `read_timeout`, `write_timeout`. TLS is rustls; an option or a combination we cannot
+//! honour is refused, never ignored. Errors name the server's message and error number,
+//! never the SQL text or the password.
 
+use super::tls;
 use super::url::DbUrl;
 use super::{Connection, Param, Row};
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Result};
 use mysql::prelude::Queryable;
 use serde_json::Value;
+use std::time::Duration;
+
+/// How long a connection may take when the URL sets no `connect_timeout`: PyMySQL's own
+/// default, so heat-converge waits as long as Heat does.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct MySql(mysql::Conn);
 
+/// The TLS the URL asks for, in PyMySQL's terms.
+#[derive(Debug, PartialEq)]
+enum Tls {
+    /// `ssl_disabled=true`: clear text.
+    Off,
+    /// No TLS option (PyMySQL's PREFERRED mode): TLS without certificate checks when the
+    /// server offers it, clear text when it does not.
+    Preferred,
+    /// TLS or no connection.
+    Required(mysql::SslOpts),
+}
+
+/// The TLS options SQLAlchemy and PyMySQL know, and the ones we refuse.
+const SUPPORTED: [&str; 8] = [
+    "ssl_ca",
+    "ssl_cert",
+    "ssl_key",
+    "ssl_check_hostname",
+    "ssl_verify_cert",
+    "ssl_verify_identity",
+    "ssl",
+    "ssl_disabled",
+];
+
+fn flag(url: &DbUrl, key: &str) -> Result<Option<bool>> {
+    url.option(key).map(|v| tls::boolean(key, v)).transpose()
+}
+
+/// PyMySQL's reading of the TLS options (through SQLAlchemy's URL handling).
+fn tls_options(url: &DbUrl) -> Result<Tls> {
+    for (key, value) in &url.options {
+        if key.starts_with("ssl") && !SUPPORTED.contains(&key.as_str()) {
+            bail!(
+                "{key}={value}: heat-converge does not support this TLS option; \
+                 supported: {}",
+                SUPPORTED.join(", ")
+            );
+        }
+    }
+    let given: Vec<&str> = SUPPORTED
+        .iter()
+        .copied()
+        .filter(|k| *k != "ssl_disabled" && url.option(k).is_some())
+        .collect();
+    if flag(url, "ssl_disabled")? == Some(true) {
+        if let Some(k) = given.first() {
+            bail!("ssl_disabled=true contradicts {k}: remove one of them");
+        }
+        return Ok(Tls::Off);
+    }
+    if given.is_empty() {
+        return Ok(Tls::Preferred);
+    }
+    if url.option("unix_socket").is_some() {
+        bail!(
+            "{}: the driver does not use TLS over a local socket (unix_socket); \
+             remove the TLS options or connect over TCP",
+            given[0]
+        );
+    }
+    if flag(url, "ssl")? == Some(false) {
+        bail!("ssl=false with other TLS options: use ssl_disabled=true to turn TLS off");
+    }
+    let ca = url.option("ssl_ca");
+    if let Some(ca) = ca {
+        tls::readable_file("ssl_ca", ca)?;
+    }
+    // With a CA, SQLAlchemy gives PyMySQL ssl={"ca": ...}: the chain and the host name
+    // are checked unless ssl_check_hostname=false. ssl_verify_identity implies the chain.
+    // ssl_verify_cert=false turns both checks off (PyMySQL: verify_mode CERT_NONE).
+    let verify_cert = flag(url, "ssl_verify_cert")?;
+    let identity = flag(url, "ssl_verify_identity")?
+        .or(flag(url, "ssl_check_hostname")?)
+        .unwrap_or(ca.is_some() && verify_cert != Some(false));
+    let chain = identity || verify_cert.unwrap_or(ca.is_some());
+    if chain && !identity {
+        bail!(
+            "{}: checking the certificate chain but not the host name is not supported \
+             (the driver would also trust every public CA then); check the host name too \
+             (ssl_verify_identity=true, with a server certificate for the host in the URL) \
+             or check nothing (ssl_verify_cert=false)",
+            if url.option("ssl_check_hostname").is_some() {
+                "ssl_check_hostname=false"
+            } else {
+                "ssl_verify_cert=true"
+            }
+        );
+    }
+    let mut opts = mysql::SslOpts::default()
+        .with_danger_accept_invalid_certs(!chain)
+        .with_danger_skip_domain_validation(!identity);
+    if chain {
+        // Without ssl_ca the public CAs the driver ships (webpki-roots) are the roots.
+        opts = opts.with_root_cert_path(ca.map(std::path::PathBuf::from));
+    }
+    match (url.option("ssl_cert"), url.option("ssl_key")) {
+        (None, None) => {}
+        (Some(cert), key) => {
+            tls::readable_file("ssl_cert", cert)?;
+            // As PyMySQL's load_cert_chain: without ssl_key the key is in the cert file.
+            let key = key.unwrap_or(cert);
+            tls::readable_file("ssl_key", key)?;
+            opts = opts.with_client_identity(Some(mysql::ClientIdentity::new(
+                std::path::PathBuf::from(cert),
+                std::path::PathBuf::from(key),
+            )));
+        }
+        (None, Some(_)) => bail!("ssl_key without ssl_cert: give the client certificate too"),
+    }
+    Ok(Tls::Required(opts))
+}
+
+/// PyMySQL's time-outs: whole seconds, more than 0 (`connect_timeout` at most a year).
+fn timeout(url: &DbUrl, key: &str) -> Result<Option<Duration>> {
+    match super::seconds_option(url, key)? {
+        None => Ok(None),
+        Some(s) if s > 0 && s <= 31_536_000 => Ok(Some(Duration::from_secs(s as u64))),
+        Some(s) => bail!("{key}={s}: expected a number of seconds above 0"),
+    }
+}
+
 impl MySql {
     pub fn connect(url: &DbUrl) -> Result<MySql> {
+        let tls = tls_options(url)?;
+        let limit = timeout(url, "connect_timeout")?.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        let host = url.host.clone().unwrap_or_else(|| "localhost".into());
+        let port = url.port.unwrap_or(3306);
         let mut opts = mysql::OptsBuilder::new()
             .user(url.user.clone())
             .pass(url.password().map(String::from))
-            .db_name(Some(url.database.clone()));
-        opts = match url.option("unix_socket") {
-            Some(sock) => opts.socket(Some(sock.to_string())),
-            None => opts
-                .ip_or_hostname(url.host.clone().or(Some("localhost".into())))
-                .tcp_port(url.port.unwrap_or(3306)),
+            .db_name(Some(url.database.clone()))
+            // PyMySQL never swaps a TCP connection for the local socket.
+            .prefer_socket(false)
+            .tcp_connect_timeout(Some(limit))
+            .read_timeout(timeout(url, "read_timeout")?)
+            .write_timeout(timeout(url, "write_timeout")?)
+            // A server that dies mid-query is noticed within a few minutes instead of
+            // never (PyMySQL sets SO_KEEPALIVE too).
+            .tcp_keepalive_time_ms(Some(30_000))
+            .tcp_keepalive_probe_interval_secs(Some(10))
+            .tcp_keepalive_probe_count(Some(6))
+            .tcp_user_timeout_ms(Some(90_000));
+        let server = match url.option("unix_socket") {
+            Some(sock) => {
+                opts = opts.socket(Some(sock.to_string()));
+                sock.to_string()
+            }
+            None => {
+                opts = opts.ip_or_hostname(Some(host.clone())).tcp_port(port);
+                format!("{host}:{port}")
+            }
         };
-        // The error of a failed connection never contains the password.
-        let conn = mysql::Conn::new(opts).map_err(|e| anyhow!("{e}"))?;
+        let at = server.clone();
+        let conn = super::within(Some(limit), &server, move || match tls {
+            Tls::Off => mysql::Conn::new(opts).map_err(|e| plain(&e, &at)),
+            Tls::Required(ssl) => mysql::Conn::new(opts.ssl_opts(ssl)).map_err(|e| plain(&e, &at)),
+            Tls::Preferred => {
+                let encrypted = opts.clone().ssl_opts(
+                    mysql::SslOpts::default()
+                        .with_danger_accept_invalid_certs(true)
+                        .with_danger_skip_domain_validation(true),
+                );
+                match mysql::Conn::new(encrypted) {
+                    Err(mysql::Error::DriverError(mysql::DriverError::TlsNotSupported)) => {
+                        mysql::Conn::new(opts).map_err(|e| plain(&e, &at))
+                    }
+                    other => other.map_err(|e| plain(&e, &at)),
+                }
+            }
+        })?;
         Ok(MySql(conn))
+    }
+}
+
+/// The rustls error inside an I/O error (a refused certificate), if that is what it is.
+fn tls_failure(io: &std::io::Error) -> Option<&rustls::Error> {
+    io.get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+}
+
+/// What to do about the common server errors.
+fn advice(code: u16) -> Option<&'static str> {
+    Some(match code {
+        1045 => "check the user and password in [database] connection",
+        1044 => "the user may not use this database: check the user in [database] connection and its grants",
+        1049 => "check the database name in [database] connection",
+        1142 | 1143 | 1227 | 1370 => {
+            "permission denied: the database user lacks a privilege heat-converge needs"
+        }
+        1040 | 1203 => "the server has no free connection: retry later",
+        1130 => "the server refuses connections from this host for this user: check its grants",
+        _ => return None,
+    })
+}
+
+/// A mysql crate error in plain words: the server's message, its error number and
+/// SQLSTATE and what to do; for a connection failure its cause. `server` is host:port (or
+/// the socket) when connecting, empty otherwise.
+fn plain(e: &mysql::Error, server: &str) -> anyhow::Error {
+    use mysql::DriverError as D;
+    let at = if server.is_empty() {
+        String::new()
+    } else {
+        format!(" at {server}")
+    };
+    let refused = || anyhow!("connection refused{at}: is MariaDB/MySQL running there?");
+    match e {
+        mysql::Error::MySqlError(m) => {
+            let mut text = format!(
+                "MariaDB/MySQL error {} (SQLSTATE {}): {}",
+                m.code, m.state, m.message
+            );
+            if let Some(a) = advice(m.code) {
+                text.push_str(&format!(": {a}"));
+            }
+            anyhow!(text)
+        }
+        mysql::Error::IoError(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            refused()
+        }
+        mysql::Error::IoError(io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+            ) =>
+        {
+            anyhow!("the server{at} did not answer in time (read_timeout/write_timeout): {io}")
+        }
+        mysql::Error::IoError(io) => match tls_failure(io) {
+            Some(t) => anyhow!("TLS with the server{at} failed: {t}"),
+            None => anyhow!("talking to the server{at}: {io}"),
+        },
+        mysql::Error::CodecError(c) => {
+            match std::error::Error::source(c).and_then(|s| s.downcast_ref::<std::io::Error>()) {
+                Some(io) => match tls_failure(io) {
+                    Some(t) => anyhow!("TLS with the server{at} failed: {t}"),
+                    None => anyhow!("talking to the server{at}: {io}"),
+                },
+                None => anyhow!("talking to the server{at}: {c}"),
+            }
+        }
+        mysql::Error::DriverError(D::CouldNotConnect(Some((_, _, kind))))
+            if *kind == std::io::ErrorKind::ConnectionRefused =>
+        {
+            refused()
+        }
+        mysql::Error::DriverError(D::CouldNotConnect(Some((addr, why, _)))) => {
+            anyhow!("could not connect to {addr}: {why}")
+        }
+        mysql::Error::DriverError(D::ConnectTimeout) => {
+            anyhow!("the server{at} did not accept the connection in time (connect_timeout)")
+        }
+        mysql::Error::DriverError(D::TlsNotSupported) => anyhow!(
+            "the server{at} does not offer TLS, and the URL's ssl_* options ask for it: \
+             enable TLS on the server or remove the options"
+        ),
+        mysql::Error::DriverError(d) => anyhow!("MariaDB/MySQL driver{at}: {d}"),
+        mysql::Error::TlsError(t) => anyhow!("TLS with the server{at} failed: {t}"),
+        mysql::Error::UrlError(u) => anyhow!("{u}"),
+        other => anyhow!("{other}"),
     }
 }
 
@@ -55,7 +313,7 @@ fn cell(v: mysql::Value) -> Value {
 
 impl Connection for MySql {
     fn query(&mut self, sql: &str, p: &[Param]) -> Result<Vec<Row>> {
-        let rows: Vec<mysql::Row> = self.0.exec(sql, params(p))?;
+        let rows: Vec<mysql::Row> = self.0.exec(sql, params(p)).map_err(|e| plain(&e, ""))?;
         Ok(rows
             .into_iter()
             .map(|r| {
@@ -67,20 +325,24 @@ impl Connection for MySql {
     }
 
     fn execute(&mut self, sql: &str, p: &[Param]) -> Result<u64> {
-        self.0.exec_drop(sql, params(p))?;
+        self.0
+            .exec_drop(sql, params(p))
+            .map_err(|e| plain(&e, ""))?;
         Ok(self.0.affected_rows())
     }
 
     fn begin(&mut self) -> Result<()> {
-        Ok(self.0.query_drop("START TRANSACTION")?)
+        self.0
+            .query_drop("START TRANSACTION")
+            .map_err(|e| plain(&e, ""))
     }
 
     fn commit(&mut self) -> Result<()> {
-        Ok(self.0.query_drop("COMMIT")?)
+        self.0.query_drop("COMMIT").map_err(|e| plain(&e, ""))
     }
 
     fn rollback(&mut self) -> Result<()> {
-        Ok(self.0.query_drop("ROLLBACK")?)
+        self.0.query_drop("ROLLBACK").map_err(|e| plain(&e, ""))
     }
 }
 
@@ -90,7 +352,124 @@ impl super::history::Migrations for MySql {
         super::history::recover_interrupted_setup(self)?;
         let mut runner = super::history::mysql_migrations::migrations::runner();
         runner.set_migration_table_name(super::history::SCHEMA_HISTORY_TABLE);
-        Ok(super::history::applied(runner.run(&mut self.0)?))
+        let report = runner
+            .run(&mut self.0)
+            .map_err(|e| super::migration_error(e, |m: &mysql::Error| plain(m, "")))?;
+        Ok(super::history::applied(report))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::process::Command;
+
+    /// What PyMySQL (through SQLAlchemy's URL handling, as Heat connects) makes of each
+    /// URL: TLS attempted, required, chain verified, host name checked.
+    const ORACLE: &str = r#"
+import json, ssl, sys
+import sqlalchemy as sa, pymysql
+out = []
+for url in sys.argv[1:]:
+    eng = sa.create_engine(url)
+    _, kw = eng.dialect.create_connect_args(eng.url)
+    c = pymysql.connections.Connection(defer_connect=True, **kw)
+    out.append([bool(c.ssl), bool(c._ssl_required),
+                bool(c.ssl) and c.ctx.verify_mode == ssl.CERT_REQUIRED,
+                bool(c.ssl) and c.ctx.check_hostname])
+print(json.dumps(out))
+"#;
+
+    fn ours(url: &str) -> [bool; 4] {
+        match tls_options(&DbUrl::parse(url).unwrap()).unwrap() {
+            Tls::Off => [false; 4],
+            Tls::Preferred => [true, false, false, false],
+            Tls::Required(o) => [
+                true,
+                true,
+                !o.accept_invalid_certs(),
+                !o.skip_domain_validation(),
+            ],
+        }
+    }
+
+    #[test]
+    fn tls_options_mean_what_they_mean_to_pymysql() {
+        let top = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = top.join(format!("target/mysql-tls-oracle-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (cert, key) = (dir.join("c.pem"), dir.join("k.pem"));
+        let made = Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
+            .args(["-subj", "/CN=oracle", "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .output()
+            .unwrap();
+        assert!(made.status.success());
+        let (c, k) = (cert.display(), key.display());
+        let base = "mysql+pymysql://heat:pw@db.example:3306/heat?charset=utf8";
+        let urls: Vec<String> = [
+            String::new(),
+            "&ssl_disabled=true".into(),
+            format!("&ssl_ca={c}"),
+            format!("&ssl_ca={c}&ssl_check_hostname=true"),
+            format!("&ssl_ca={c}&ssl_verify_cert=false"),
+            "&ssl_verify_cert=false".into(),
+            format!("&ssl_cert={c}&ssl_key={k}"),
+            format!("&ssl_cert={c}&ssl_key={k}&ssl_ca={c}"),
+        ]
+        .iter()
+        .map(|o| format!("{base}{o}"))
+        .collect();
+        let out = Command::new(top.join("target/heat-venv/bin/python"))
+            .arg("-c")
+            .arg(ORACLE)
+            .args(&urls)
+            .env("PYTHONWARNINGS", "ignore")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let python: Vec<[bool; 4]> = serde_json::from_slice(&out.stdout).unwrap();
+        for (url, py) in urls.iter().zip(python) {
+            assert_eq!(ours(url), py, "{url}: [tls, required, chain, host name]");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn what_cannot_be_honoured_is_refused() {
+        for (opts, named) in [
+            ("ssl_capath=/etc/ssl", "ssl_capath"),
+            ("ssl_cipher=AES256", "ssl_cipher"),
+            ("ssl_key_password=x", "ssl_key_password"),
+            ("sslmode=require", "sslmode"),
+            ("ssl_verify_cert=true", "ssl_verify_cert=true"),
+            (
+                "ssl_ca=/etc/hostname&ssl_check_hostname=false",
+                "ssl_check_hostname=false",
+            ),
+            ("ssl_ca=/etc/hostname&ssl_disabled=true", "ssl_disabled"),
+            (
+                "ssl_ca=/etc/hostname&unix_socket=/run/mysqld.sock",
+                "unix_socket",
+            ),
+            ("ssl_key=/etc/hostname", "ssl_key"),
+            ("ssl_verify_identity=perhaps", "ssl_verify_identity=perhaps"),
+            ("ssl_ca=/nonexistent.pem", "ssl_ca=/nonexistent.pem"),
+        ] {
+            let url = DbUrl::parse(&format!("mysql+pymysql://heat:pw@db/heat?{opts}")).unwrap();
+            let e = tls_options(&url).expect_err(opts).to_string();
+            assert!(e.contains(named), "{opts}: {e}");
+        }
     }
 }
 

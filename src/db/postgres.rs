@@ -1,10 +1,22 @@
-//! PostgreSQL, through the postgres crate.
+//! PostgreSQL, through the postgres crate, with libpq's TLS and time-out options.
+//!
+//! Heat's URL is read by psycopg2, i.e. libpq, so its options mean what libpq says:
+//! `sslmode` (default `prefer`), `sslrootcert`, `sslcert`, `sslkey`, `connect_timeout`.
+//! TLS is rustls; an option or value we cannot honour is refused, never ignored.
+//! Errors name the server's message and SQLSTATE, never the SQL text or the password.
 
+use super::tls::{self, Identity, Verify};
 use super::url::DbUrl;
 use super::{numbered_placeholders, Connection, Param, Row};
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Result};
+use postgres::config::SslMode;
 use postgres::types::{ToSql, Type};
 use serde_json::Value;
+use std::time::Duration;
+
+/// How long a connection may take when the URL sets no `connect_timeout` (libpq waits for
+/// ever; a pipeline must not).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct Postgres {
     client: postgres::Client,
@@ -13,8 +25,145 @@ pub struct Postgres {
     statements: std::collections::HashMap<String, postgres::Statement>,
 }
 
+/// The TLS the URL asks for, in libpq's terms.
+#[derive(Debug, PartialEq, Eq)]
+struct Tls {
+    mode: SslMode,
+    verify: Verify,
+    identity: Option<Identity>,
+    tls13_only: bool,
+}
+
+/// libpq's reading of the `ssl*` options.
+fn tls_options(url: &DbUrl) -> Result<Tls> {
+    for (key, value) in &url.options {
+        let known = [
+            "sslmode",
+            "sslrootcert",
+            "sslcert",
+            "sslkey",
+            "sslcompression",
+            "sslsni",
+            "sslnegotiation",
+            "ssl_min_protocol_version",
+        ];
+        if (key.starts_with("ssl") || key == "requiressl") && !known.contains(&key.as_str()) {
+            bail!(
+                "{key}={value}: heat-converge does not support this TLS option; \
+                 supported: sslmode, sslrootcert, sslcert, sslkey, sslsni=1, \
+                 sslnegotiation=postgres, ssl_min_protocol_version"
+            );
+        }
+    }
+    let mode = url.option("sslmode").unwrap_or("prefer");
+    if mode == "disable" {
+        return Ok(Tls {
+            mode: SslMode::Disable,
+            verify: Verify::Nothing,
+            identity: None,
+            tls13_only: false,
+        });
+    }
+    if let Some(v) = url.option("sslsni") {
+        if v != "1" {
+            bail!("sslsni={v}: heat-converge always sends the server name (sslsni=1)");
+        }
+    }
+    if let Some(v) = url.option("sslnegotiation") {
+        if v != "postgres" {
+            bail!("sslnegotiation={v}: only sslnegotiation=postgres is supported");
+        }
+    }
+    // sslcompression is obsolete: libpq ignores it unless it is 1 and the library can.
+    if let Some(v) = url.option("sslcompression") {
+        if v != "0" {
+            bail!("sslcompression={v}: TLS compression is not supported (sslcompression=0)");
+        }
+    }
+    let tls13_only = match url.option("ssl_min_protocol_version") {
+        None | Some("TLSv1") | Some("TLSv1.1") | Some("TLSv1.2") => false,
+        Some("TLSv1.3") => true,
+        Some(v) => bail!("ssl_min_protocol_version={v}: expected TLSv1.2 or TLSv1.3"),
+    };
+    if let Some(v) = url.option("sslrootcert") {
+        if v == "system" {
+            bail!(
+                "sslrootcert=system: the system CA store is not supported; \
+                 name the CA file instead"
+            );
+        }
+        tls::readable_file("sslrootcert", v)?;
+    }
+    // libpq reads ~/.postgresql/root.crt when sslrootcert is not given; with a root
+    // certificate, every mode that encrypts also checks the chain.
+    let root = url
+        .option("sslrootcert")
+        .map(String::from)
+        .or_else(|| tls::libpq_default_file("root.crt"));
+    let (mode, verify) = match mode {
+        // `allow` would try clear text first; we try TLS first, as `prefer` does: never
+        // weaker than asked.
+        "allow" | "prefer" | "require" => {
+            let verify = root.map(Verify::Chain).unwrap_or(Verify::Nothing);
+            let ssl = if mode == "require" {
+                SslMode::Require
+            } else {
+                SslMode::Prefer
+            };
+            (ssl, verify)
+        }
+        "verify-ca" | "verify-full" => {
+            let root = root.ok_or_else(|| {
+                anyhow!(
+                    "sslmode={mode} needs the CA certificate: set sslrootcert=FILE \
+                     (or put it at ~/.postgresql/root.crt)"
+                )
+            })?;
+            let verify = if mode == "verify-ca" {
+                Verify::Chain(root)
+            } else {
+                Verify::Full(root)
+            };
+            (SslMode::Require, verify)
+        }
+        other => bail!(
+            "sslmode={other}: expected disable, allow, prefer, require, verify-ca or verify-full"
+        ),
+    };
+    let identity = match (url.option("sslcert"), url.option("sslkey")) {
+        (None, None) => None,
+        (Some(cert), Some(key)) => {
+            tls::readable_file("sslcert", cert)?;
+            tls::readable_file("sslkey", key)?;
+            Some(Identity {
+                cert: cert.to_string(),
+                key: key.to_string(),
+            })
+        }
+        (Some(_), None) => bail!("sslcert without sslkey: give both files"),
+        (None, Some(_)) => bail!("sslkey without sslcert: give both files"),
+    };
+    Ok(Tls {
+        mode,
+        verify,
+        identity,
+        tls13_only,
+    })
+}
+
+/// libpq's `connect_timeout`: seconds, 0 or less waits for ever, 1 means 2.
+fn connect_timeout(url: &DbUrl) -> Result<Option<Duration>> {
+    Ok(match super::seconds_option(url, "connect_timeout")? {
+        None => Some(DEFAULT_CONNECT_TIMEOUT),
+        Some(s) if s <= 0 => None,
+        Some(s) => Some(Duration::from_secs(s.max(2) as u64)),
+    })
+}
+
 impl Postgres {
     pub fn connect(url: &DbUrl) -> Result<Postgres> {
+        let tls = tls_options(url)?;
+        let limit = connect_timeout(url)?;
         let mut cfg = postgres::Config::new();
         cfg.dbname(&url.database);
         if let Some(u) = &url.user {
@@ -23,15 +172,36 @@ impl Postgres {
         if let Some(p) = url.password() {
             cfg.password(p);
         }
-        cfg.host(
-            url.option("host")
-                .or(url.host.as_deref())
-                .unwrap_or("localhost"),
-        );
-        if let Some(port) = url.port {
-            cfg.port(port);
+        let host = url
+            .option("host")
+            .or(url.host.as_deref())
+            .unwrap_or("localhost")
+            .to_string();
+        cfg.host(&host);
+        let port = url.port.unwrap_or(5432);
+        cfg.port(port);
+        if let Some(limit) = limit {
+            cfg.connect_timeout(limit);
         }
-        let client = cfg.connect(postgres::NoTls).map_err(|e| anyhow!("{e}"))?;
+        // A server that dies mid-query is noticed within about a minute and a half
+        // instead of never: keepalives probe an idle connection, and unacknowledged
+        // writes give up after the user time-out.
+        cfg.keepalives(true)
+            .keepalives_idle(Duration::from_secs(30))
+            .keepalives_interval(Duration::from_secs(10))
+            .keepalives_retries(6)
+            .tcp_user_timeout(Duration::from_secs(90));
+        cfg.ssl_mode(tls.mode);
+        let connector = tokio_postgres_rustls::MakeRustlsConnect::new(tls::client_config(
+            &tls.verify,
+            tls.identity.as_ref(),
+            tls.tls13_only,
+        )?);
+        let server = format!("{host}:{port}");
+        let server2 = server.clone();
+        let client = super::within(limit, &server, move || {
+            cfg.connect(connector).map_err(|e| plain(&e, &server2))
+        })?;
         Ok(Postgres {
             client,
             statements: Default::default(),
@@ -45,14 +215,72 @@ impl Postgres {
         let stmt = self
             .client
             .prepare(&numbered_placeholders(sql))
-            .map_err(|e| {
-                anyhow::Error::new(e).context(format!(
-                    "in: {}",
-                    sql.split_whitespace().collect::<Vec<_>>().join(" ")
-                ))
-            })?;
+            .map_err(|e| plain(&e, ""))?;
         self.statements.insert(sql.to_string(), stmt.clone());
         Ok(stmt)
+    }
+}
+
+/// What to do about the common SQLSTATEs.
+fn advice(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "28P01" => "check the user and password in [database] connection",
+        "28000" => {
+            "the server refused this user from this host: check the user in \
+             [database] connection and the server's pg_hba.conf"
+        }
+        "3D000" => "check the database name in [database] connection",
+        "42501" => "permission denied: the database user lacks a privilege heat-converge needs",
+        "53300" => "the server has no free connection slot: retry later",
+        "57P03" => "the server is starting up or shutting down: retry later",
+        _ => return None,
+    })
+}
+
+/// A postgres error in plain words: the server's message, its SQLSTATE and what to do;
+/// for a connection failure, its cause. `server` is host:port when connecting.
+pub(crate) fn plain(e: &postgres::Error, server: &str) -> anyhow::Error {
+    if let Some(db) = e.as_db_error() {
+        let code = db.code().code();
+        let mut text = format!("PostgreSQL error {code}: {}", db.message());
+        if let Some(d) = db.detail() {
+            text.push_str(&format!(" ({d})"));
+        }
+        if let Some(a) = advice(code) {
+            text.push_str(&format!(": {a}"));
+        } else if let Some(h) = db.hint() {
+            text.push_str(&format!(" (hint: {h})"));
+        }
+        return anyhow!(text);
+    }
+    let mut cause = String::new();
+    let mut io_kind = None;
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            io_kind = Some(io.kind());
+        }
+        cause = s.to_string();
+        source = s.source();
+    }
+    let what = e.to_string();
+    let at = if server.is_empty() {
+        String::new()
+    } else {
+        format!(" at {server}")
+    };
+    match io_kind {
+        Some(std::io::ErrorKind::ConnectionRefused) => {
+            anyhow!("connection refused{at}: is PostgreSQL running there and listening on TCP?")
+        }
+        _ if what == "server does not support TLS" || cause == "server does not support TLS" => {
+            anyhow!(
+                "the server{at} does not offer TLS, and sslmode asks for it: \
+                 enable ssl on the server or change sslmode"
+            )
+        }
+        _ if cause.is_empty() => anyhow!("{what}{at}"),
+        _ => anyhow!("{what}{at}: {cause}"),
     }
 }
 
@@ -119,7 +347,7 @@ impl Connection for Postgres {
         let stmt = self.statement(sql)?;
         let owned = params(p, stmt.params())?;
         let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
-        let rows = self.client.query(&stmt, &refs)?;
+        let rows = self.client.query(&stmt, &refs).map_err(|e| plain(&e, ""))?;
         rows.iter()
             .map(|r| (0..r.len()).map(|i| cell(r, i)).collect())
             .collect()
@@ -129,19 +357,25 @@ impl Connection for Postgres {
         let stmt = self.statement(sql)?;
         let owned = params(p, stmt.params())?;
         let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
-        Ok(self.client.execute(&stmt, &refs)?)
+        self.client.execute(&stmt, &refs).map_err(|e| plain(&e, ""))
     }
 
     fn begin(&mut self) -> Result<()> {
-        Ok(self.client.batch_execute("BEGIN")?)
+        self.client
+            .batch_execute("BEGIN")
+            .map_err(|e| plain(&e, ""))
     }
 
     fn commit(&mut self) -> Result<()> {
-        Ok(self.client.batch_execute("COMMIT")?)
+        self.client
+            .batch_execute("COMMIT")
+            .map_err(|e| plain(&e, ""))
     }
 
     fn rollback(&mut self) -> Result<()> {
-        Ok(self.client.batch_execute("ROLLBACK")?)
+        self.client
+            .batch_execute("ROLLBACK")
+            .map_err(|e| plain(&e, ""))
     }
 }
 
@@ -153,7 +387,79 @@ impl super::history::Migrations for Postgres {
         let mut runner =
             super::history::postgres_migrations::migrations::runner().set_grouped(true);
         runner.set_migration_table_name(super::history::SCHEMA_HISTORY_TABLE);
-        Ok(super::history::applied(runner.run(&mut self.client)?))
+        let report = runner
+            .run(&mut self.client)
+            .map_err(|e| super::migration_error(e, |pg: &postgres::Error| plain(pg, "")))?;
+        Ok(super::history::applied(report))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tls(opts: &str) -> Result<Tls> {
+        tls_options(&DbUrl::parse(&format!("postgresql://heat:pw@db/heat?{opts}")).unwrap())
+    }
+
+    #[test]
+    fn sslmode_as_libpq() {
+        let f = "/etc/hostname";
+        let t = tls("").unwrap();
+        assert_eq!(t.mode, SslMode::Prefer);
+        assert_eq!(tls("sslmode=disable").unwrap().mode, SslMode::Disable);
+        assert_eq!(tls("sslmode=allow").unwrap().mode, SslMode::Prefer);
+        let t = tls("sslmode=require").unwrap();
+        assert_eq!(t.mode, SslMode::Require);
+        let t = tls(&format!("sslmode=require&sslrootcert={f}")).unwrap();
+        assert_eq!(
+            (t.mode, t.verify),
+            (SslMode::Require, Verify::Chain(f.into()))
+        );
+        let t = tls(&format!("sslmode=verify-ca&sslrootcert={f}")).unwrap();
+        assert_eq!(
+            (t.mode, t.verify),
+            (SslMode::Require, Verify::Chain(f.into()))
+        );
+        let t = tls(&format!("sslmode=verify-full&sslrootcert={f}")).unwrap();
+        assert_eq!(
+            (t.mode, t.verify),
+            (SslMode::Require, Verify::Full(f.into()))
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_honoured_is_refused() {
+        for (opts, named) in [
+            ("sslmode=verify-everything", "sslmode=verify-everything"),
+            (
+                "sslmode=verify-full&sslrootcert=system",
+                "sslrootcert=system",
+            ),
+            (
+                "sslmode=verify-full&sslrootcert=/nonexistent",
+                "sslrootcert=/nonexistent",
+            ),
+            ("sslpassword=x", "sslpassword"),
+            ("sslcrl=/x", "sslcrl"),
+            (
+                "ssl_max_protocol_version=TLSv1.2",
+                "ssl_max_protocol_version",
+            ),
+            ("ssl_min_protocol_version=SSLv3", "ssl_min_protocol_version"),
+            ("sslcert=/etc/hostname", "sslcert"),
+            ("sslsni=0", "sslsni"),
+            ("ssl_ca=/etc/hostname", "ssl_ca"),
+            ("connect_timeout=soon", "connect_timeout=soon"),
+        ] {
+            let url = DbUrl::parse(&format!("postgresql://heat:pw@db/heat?{opts}")).unwrap();
+            let e = tls_options(&url)
+                .and_then(|_| connect_timeout(&url).map(|_| ()))
+                .err()
+                .unwrap_or_else(|| panic!("{opts} accepted"))
+                .to_string();
+            assert!(e.contains(named), "{opts}: {e}");
+        }
     }
 }
 
