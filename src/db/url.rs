@@ -371,7 +371,7 @@ impl DbUrl {
         }
         let database = match url.database {
             Some(d) if !d.is_empty() => d,
-            _ => bail!("the URL names no database (…/DATABASE after the host)"),
+            _ => bail!("the URL names no database (/DATABASE after the host)"),
         };
         Ok(DbUrl {
             backend,
