@@ -194,6 +194,17 @@ fn handwritten() -> Vec<Case> {
             &[],
         ),
     ];
+    // A byte-order mark is no whitespace to oslo.config: the first line is no section.
+    cases.push(Case::new(
+        &[("bom.conf", "\u{feff}[database]\nconnection = x\n")],
+        &["bom.conf"],
+        &[],
+    ));
+    cases.push(Case::new(
+        &[("bom.conf", "\u{feff}# c\n[database]\nconnection = x\n")],
+        &["bom.conf", "bom.conf"],
+        &[],
+    ));
     let mut latin1 = Case::new(&[], &["l1.conf"], &[]);
     latin1.files.push((
         "l1.conf".into(),
