@@ -25,8 +25,9 @@
 //! value (joined with a newline; an indented `#` line too), a blank line ends it, one pair
 //! of matching quotes around a value is dropped, Python's `strip()` whitespace, a key set
 //! twice keeps both values (the last one counts), `[ x ]` is a section named ` x `, and
-//! lines end at `\n`, `\r\n` or `\r`. Parse errors name the file and line, never the
-//! line's text (it may hold a password).
+//! lines end at `\n`, `\r\n` or `\r`. Files are read as UTF-8 (what Python reads them as
+//! under a UTF-8 or the C locale; a byte-order mark is kept, as Python keeps it). Parse
+//! errors name the file and line, never the line's text (it may hold a password).
 
 use anyhow::{anyhow, bail, Context, Result};
 use std::collections::HashMap;
