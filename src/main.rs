@@ -3,7 +3,7 @@
 use anyhow::{anyhow, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use heat_converge::db::{self, url::DbUrl};
-use heat_converge::environment::{Resolver, DEFAULT_ENVIRONMENT_DIR};
+use heat_converge::environment::Resolver;
 use heat_converge::graph::Graph;
 use heat_converge::{config, convert, report, source};
 use std::io::Write as _;
@@ -34,7 +34,8 @@ enum Command {
 /// Where Heat's database is.
 #[derive(clap::Args)]
 struct DbArgs {
-    /// heat.conf files, read in order, later files win [default: /etc/heat/heat.conf].
+    /// heat.conf files, read in order, later files win [default: heat-manage's, those that
+    /// exist: heat.conf and heat-engine.conf in ~/.heat, ~, /etc/heat or /etc].
     #[arg(long = "config-file")]
     config_files: Vec<PathBuf>,
     /// Directories of *.conf files read after the config files (heat.conf.d style).
@@ -49,16 +50,14 @@ impl DbArgs {
     fn url(&self) -> Result<DbUrl> {
         let text = match &self.db_url {
             Some(u) => u.clone(),
-            None => {
-                let files = if self.config_files.is_empty() {
-                    vec![PathBuf::from(config::DEFAULT_CONFIG_FILE)]
-                } else {
-                    self.config_files.clone()
-                };
-                config::database_connection(&files, &self.config_dirs)?
-            }
+            None => config::database_connection(&self.config_files, &self.config_dirs)?,
         };
         DbUrl::parse(&text).context("the database URL")
+    }
+
+    /// `--environment-dir`, else `environment_dir` from the config files, else Heat's default.
+    fn environment_dir(&self, flag: &Option<PathBuf>) -> Result<PathBuf> {
+        config::environment_dir(flag.as_deref(), &self.config_files, &self.config_dirs)
     }
 }
 
@@ -83,9 +82,10 @@ struct MigrateArgs {
     project: Option<String>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
-    /// Heat's global environment directory (`environment_dir` in heat.conf).
-    #[arg(long, default_value = DEFAULT_ENVIRONMENT_DIR)]
-    environment_dir: PathBuf,
+    /// Heat's global environment directory [default: `environment_dir` in heat.conf, else
+    /// /etc/heat/environment.d].
+    #[arg(long)]
+    environment_dir: Option<PathBuf>,
     /// Exit with an error at once when another heat-converge run holds the run lock,
     /// instead of waiting for it.
     #[arg(long)]
@@ -98,9 +98,10 @@ struct StatusArgs {
     db: DbArgs,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
-    /// Heat's global environment directory (`environment_dir` in heat.conf).
-    #[arg(long, default_value = DEFAULT_ENVIRONMENT_DIR)]
-    environment_dir: PathBuf,
+    /// Heat's global environment directory [default: `environment_dir` in heat.conf, else
+    /// /etc/heat/environment.d].
+    #[arg(long)]
+    environment_dir: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -119,9 +120,10 @@ struct GraphArgs {
     /// Parameter values, KEY=VALUE (win over the environments).
     #[arg(long = "parameter", short = 'P')]
     parameters: Vec<String>,
-    /// Heat's global environment directory (`environment_dir` in heat.conf).
-    #[arg(long, default_value = DEFAULT_ENVIRONMENT_DIR)]
-    environment_dir: PathBuf,
+    /// Heat's global environment directory [default: `environment_dir` in heat.conf, else
+    /// /etc/heat/environment.d].
+    #[arg(long)]
+    environment_dir: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = GraphFormat::Json)]
     format: GraphFormat,
 }
@@ -174,7 +176,7 @@ fn migrate(args: MigrateArgs) -> Result<u8> {
         dry_run: args.dry_run,
         stacks: args.stacks.clone(),
         project: args.project.clone(),
-        global: Resolver::load_global(&args.environment_dir)?,
+        global: Resolver::load_global(&args.db.environment_dir(&args.environment_dir)?)?,
         described,
         host: hostname(),
         no_wait: args.no_wait,
@@ -230,7 +232,7 @@ fn status(args: StatusArgs) -> Result<u8> {
     let mut db = db::connect(&url)?;
     let opts = convert::Options {
         dry_run: true,
-        global: Resolver::load_global(&args.environment_dir)?,
+        global: Resolver::load_global(&args.db.environment_dir(&args.environment_dir)?)?,
         ..convert::Options::default()
     };
     let report = convert::run(db.as_mut(), &opts, |_| Ok(()))?;
@@ -249,7 +251,7 @@ fn status(args: StatusArgs) -> Result<u8> {
 }
 
 fn graph(args: GraphArgs) -> Result<()> {
-    let global = Resolver::load_global(&args.environment_dir)?;
+    let global = Resolver::load_global(&args.db.environment_dir(&args.environment_dir)?)?;
     let graph = match (&args.stack_id, &args.template) {
         (Some(id), _) => {
             let url = args.db.url()?;

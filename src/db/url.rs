@@ -1,26 +1,298 @@
-//! Heat's `[database] connection` URLs, in the SQLAlchemy forms deployments use:
-//! `mysql+pymysql://`, `mysql://`, `postgresql://`, `postgresql+psycopg2://`,
-//! `sqlite:///relative`, `sqlite:////absolute`, with query options such as `charset`.
+//! Heat's `[database] connection`: a SQLAlchemy URL, read exactly as SQLAlchemy 2's
+//! `sqlalchemy.engine.url.make_url` reads it, then checked for what heat-converge needs.
+//!
+//! Two layers, because Heat accepts whatever SQLAlchemy accepts and we must read the same
+//! user, password, host and database out of it:
+//! - [`SqlAlchemyUrl`] is what `make_url` returns, field for field. The pattern is
+//!   SQLAlchemy's own (`_parse_url`), run by the `regex` crate: its leftmost-first matching
+//!   gives the same captures as Python's backtracking `re` (Python's `\w` on a str is
+//!   "Unicode letter or number, or `_`", written `[\p{L}\p{N}_]` here). User, password and
+//!   database are unquoted by `percent-encoding` and decoded lossily, as Python's `unquote`
+//!   does; the query goes through `form_urlencoded`, which is `parse_qsl` once blank values
+//!   are dropped. Written by hand, since no crate does it: the port, read as Python's
+//!   `int()` reads a string (Unicode digits and spaces, a sign, `_` between digits, the
+//!   4300-digit limit), and SQLAlchemy's grouping of a repeated query key into a list.
+//!   Known limit: Python 3.11 knows Unicode 14, the `regex` crate a later version, so a
+//!   letter or digit assigned since can read differently; it only ever changes whether an
+//!   exotic driver name or port is rejected.
+//! - [`DbUrl`] is what the drivers use: a backend Heat runs on, a port that fits, a database
+//!   named, and SQLite's rules (SQLAlchemy's SQLite dialect refuses a user, password, host
+//!   or port).
 //!
 //! A URL carries the database password. It is kept out of every message: `Display` and
-//! `Debug` print `***` in its place, and errors about a URL never quote it.
+//! `Debug` print `***` in its place, and errors name the part that is wrong in words,
+//! never quoting the URL or a piece of it. An unescaped `@` in a password (or `/` in a
+//! user name) makes SQLAlchemy put the rest of the password into the host, port, database
+//! or query, where it would be shown; [`DbUrl::parse`] refuses such a URL (an `@` left
+//! after the `user:password@` part) and says how to write it (`%40`).
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{bail, Result};
+use regex::Regex;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Backend {
     MySql,
     Postgres,
     Sqlite,
 }
 
-/// A parsed connection URL.
+/// Why `make_url` refuses a URL. The messages quote nothing of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UrlError {
+    /// SQLAlchemy's pattern does not match ("Could not parse SQLAlchemy URL").
+    NotAUrl,
+    /// `int()` refuses the port (`ValueError: invalid literal for int()`).
+    PortNotANumber,
+    /// The port has more than 4300 digits (Python's limit for `int()` on a string).
+    PortTooLong,
+}
+
+impl fmt::Display for UrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            UrlError::NotAUrl => {
+                "this is not a SQLAlchemy URL (DRIVER://USER:PASSWORD@HOST:PORT/DATABASE?OPTIONS)"
+            }
+            UrlError::PortNotANumber => "the port is not a number",
+            UrlError::PortTooLong => "the port has more than 4300 digits",
+        })
+    }
+}
+
+impl std::error::Error for UrlError {}
+
+/// What `sqlalchemy.engine.url.make_url` returns, field for field.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SqlAlchemyUrl {
+    pub drivername: String,
+    pub username: Option<String>,
+    password: Option<String>,
+    pub host: Option<String>,
+    /// The port as Python's `int()` reads it, in plain decimal (`-5`, `0080` -> `80`):
+    /// SQLAlchemy takes any integer here.
+    pub port: Option<String>,
+    pub database: Option<String>,
+    /// Query keys in the order they first appear, each with its values in order (SQLAlchemy
+    /// makes a repeated key a list); keys with a blank value are dropped, as `parse_qsl` does.
+    pub query: Vec<(String, Vec<String>)>,
+}
+
+/// The raw pieces SQLAlchemy's pattern captures, before unquoting.
+struct Pieces<'a> {
+    name: &'a str,
+    username: Option<&'a str>,
+    password: Option<&'a str>,
+    ipv6host: Option<&'a str>,
+    ipv4host: Option<&'a str>,
+    port: Option<&'a str>,
+    database: Option<&'a str>,
+    query: Option<&'a str>,
+    /// Where the text after `DRIVER://` and the `user:password@` part (if any) begins.
+    after_userinfo: usize,
+}
+
+/// SQLAlchemy 2.x `_parse_url`'s pattern, group for group (the `userinfo` group is ours: it
+/// marks where the `user:password@` part ends and changes no match).
+const PATTERN: &str = r"(?x)
+    ^(?P<name>[\p{L}\p{N}_+]+)://
+    (?P<userinfo>
+        (?P<username>[^:/]*)
+        (?::(?P<password>[^@]*))?
+    @)?
+    (?:
+        (?:
+            \[(?P<ipv6host>[^/?]+)\] |
+            (?P<ipv4host>[^/:?]+)
+        )?
+        (?::(?P<port>[^/?]*))?
+    )?
+    (?:/(?P<database>[^?]*))?
+    (?:\?(?P<query>.*))?
+";
+
+/// The compiled pattern; a constant, so it compiles (the unit tests prove it).
+fn pattern() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(PATTERN).ok()).as_ref()
+}
+
+fn pieces(text: &str) -> Option<Pieces<'_>> {
+    let c = pattern()?.captures(text)?;
+    let get = |n: &str| c.name(n).map(|m| m.as_str());
+    let name = c.name("name")?;
+    Some(Pieces {
+        name: name.as_str(),
+        username: get("username"),
+        password: get("password"),
+        ipv6host: get("ipv6host"),
+        ipv4host: get("ipv4host"),
+        port: get("port"),
+        database: get("database"),
+        query: get("query"),
+        after_userinfo: c
+            .name("userinfo")
+            .map_or(name.end() + "://".len(), |m| m.end()),
+    })
+}
+
+impl SqlAlchemyUrl {
+    /// Reads `text` as `make_url(text)` does.
+    pub fn parse(text: &str) -> Result<SqlAlchemyUrl, UrlError> {
+        Self::from_pieces(pieces(text).ok_or(UrlError::NotAUrl)?)
+    }
+
+    fn from_pieces(p: Pieces<'_>) -> Result<SqlAlchemyUrl, UrlError> {
+        // `if components["port"]: int(port)`, and `URL.create` calls int() on "" too.
+        let port = p.port.map(python_int).transpose()?;
+        let mut query: Vec<(String, Vec<String>)> = Vec::new();
+        for (k, v) in form_urlencoded::parse(p.query.unwrap_or("").as_bytes()) {
+            if v.is_empty() {
+                continue; // parse_qsl(keep_blank_values=False)
+            }
+            match query.iter_mut().find(|(key, _)| *key == k) {
+                Some((_, values)) => values.push(v.into_owned()),
+                None => query.push((k.into_owned(), vec![v.into_owned()])),
+            }
+        }
+        Ok(SqlAlchemyUrl {
+            drivername: p.name.to_string(),
+            username: p.username.map(unquote),
+            password: p.password.map(unquote),
+            // `ipv4host or ipv6host`: neither group can capture an empty string.
+            host: p.ipv4host.or(p.ipv6host).map(String::from),
+            port,
+            database: p.database.map(unquote),
+            query,
+        })
+    }
+
+    /// The password, unquoted.
+    pub fn password(&self) -> Option<&str> {
+        self.password.as_deref()
+    }
+
+    /// `URL.get_backend_name()`: the driver name up to its first `+`.
+    pub fn backend_name(&self) -> &str {
+        self.drivername.split('+').next().unwrap_or("")
+    }
+}
+
+impl fmt::Debug for SqlAlchemyUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlAlchemyUrl")
+            .field("drivername", &self.drivername)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("database", &self.database)
+            .field("query", &self.query)
+            .finish()
+    }
+}
+
+/// Python's `urllib.parse.unquote`: `%XX` escapes become bytes, decoded as UTF-8 with
+/// U+FFFD for what is not; a `%` without two hex digits stays as it is.
+fn unquote(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// `str.isspace()` in Python: Unicode White_Space plus the ASCII separators 0x1C-0x1F.
+fn python_space(c: char) -> bool {
+    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
+}
+
+/// The value of a Unicode decimal digit (category Nd), as Python's `int()` reads it. Nd
+/// digits come in runs of ten, zero first, so the value is the distance from the start of
+/// the run, modulo ten.
+fn unicode_digit(c: char) -> Option<u8> {
+    static ND: OnceLock<Option<Regex>> = OnceLock::new();
+    let nd = ND.get_or_init(|| Regex::new(r"^\p{Nd}$").ok()).as_ref()?;
+    let is_nd = |c: char| nd.is_match(c.encode_utf8(&mut [0; 4]));
+    if !is_nd(c) {
+        return None;
+    }
+    let mut steps = 0u32;
+    let mut cp = c as u32;
+    while let Some(prev) = cp.checked_sub(1).and_then(char::from_u32) {
+        if !is_nd(prev) {
+            break;
+        }
+        steps += 1;
+        cp -= 1;
+    }
+    u8::try_from(steps % 10).ok()
+}
+
+/// Python 3.11's `int(s)` for a str, as plain decimal: Unicode spaces around it, Unicode
+/// decimal digits, one sign, single `_` between digits, at most 4300 digits.
+fn python_int(s: &str) -> Result<String, UrlError> {
+    // _PyUnicode_TransformDecimalAndSpaceToASCII: ASCII stays, other spaces become ' ',
+    // other decimal digits their ASCII digit, anything else ends the number (invalid).
+    let mut ascii = Vec::with_capacity(s.len());
+    for c in s.chars() {
+        if (c as u32) < 127 {
+            ascii.push(c as u8);
+        } else if python_space(c) {
+            ascii.push(b' ');
+        } else if let Some(d) = unicode_digit(c) {
+            ascii.push(b'0' + d);
+        } else {
+            return Err(UrlError::PortNotANumber);
+        }
+    }
+    // PyLong_FromString(base=10): C isspace around, a sign, digits with single '_' between.
+    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r');
+    let start = ascii.iter().position(|b| !space(b)).unwrap_or(ascii.len());
+    let end = ascii
+        .iter()
+        .rposition(|b| !space(b))
+        .map_or(start, |i| i + 1);
+    let mut body = &ascii[start..end.max(start)];
+    let negative = body.first() == Some(&b'-');
+    if matches!(body.first(), Some(b'-' | b'+')) {
+        body = &body[1..];
+    }
+    let mut digits = Vec::with_capacity(body.len());
+    let mut prev_underscore = true; // no '_' first
+    for &b in body {
+        match b {
+            b'0'..=b'9' => {
+                digits.push(b);
+                prev_underscore = false;
+            }
+            b'_' if !prev_underscore => prev_underscore = true,
+            _ => return Err(UrlError::PortNotANumber),
+        }
+    }
+    if digits.is_empty() || prev_underscore {
+        return Err(UrlError::PortNotANumber);
+    }
+    if digits.len() > 4300 {
+        return Err(UrlError::PortTooLong);
+    }
+    let significant = digits
+        .iter()
+        .position(|&d| d != b'0')
+        .map_or(&b"0"[..], |i| &digits[i..]);
+    let mut out = String::with_capacity(significant.len() + 1);
+    if negative && significant != b"0" {
+        out.push('-');
+    }
+    out.extend(significant.iter().map(|&d| char::from(d)));
+    Ok(out)
+}
+
+/// A parsed connection URL, as the drivers use it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DbUrl {
     pub backend: Backend,
-    /// The scheme as written (`mysql+pymysql`), for messages.
+    /// The driver name as written (`mysql+pymysql`), for messages.
     pub scheme: String,
     pub user: Option<String>,
     password: Option<String>,
@@ -28,93 +300,87 @@ pub struct DbUrl {
     pub port: Option<u16>,
     /// Database name (server backends) or file path (SQLite).
     pub database: String,
-    /// Query options (`charset=utf8`, `unix_socket=...`).
+    /// Query options in order (`charset=utf8`, `unix_socket=...`); a repeated key appears
+    /// once per value.
     pub options: Vec<(String, String)>,
 }
 
 impl DbUrl {
+    /// Reads a `[database] connection` as SQLAlchemy does and checks that heat-converge can
+    /// use it. Errors never quote the URL or any part of it.
     pub fn parse(text: &str) -> Result<DbUrl> {
-        let (scheme, rest) = text
-            .split_once("://")
-            .ok_or_else(|| anyhow!("not a database URL (expected scheme://...)"))?;
-        let dialect = scheme.split('+').next().unwrap_or(scheme);
-        let backend = match dialect {
+        let p = pieces(text).ok_or(UrlError::NotAUrl)?;
+        if text[p.after_userinfo..].contains('@') {
+            bail!(
+                "an '@' is left after the USER:PASSWORD@ part, so SQLAlchemy would read part \
+                 of the password (or user name) as the host, port, database or options: \
+                 percent-encode '@' as %40 (and '/' as %2F, ':' as %3A) in the user name and \
+                 password"
+            );
+        }
+        let url = SqlAlchemyUrl::from_pieces(p)?;
+        let backend = match url.backend_name() {
             "mysql" | "mariadb" => Backend::MySql,
             "postgresql" | "postgres" => Backend::Postgres,
             "sqlite" => Backend::Sqlite,
-            other => bail!("unsupported database scheme \"{other}\" (Heat runs on MySQL/MariaDB, PostgreSQL or SQLite)"),
+            _ => bail!(
+                "the driver name (before ://) is not one Heat runs on: MySQL/MariaDB \
+                 (mysql+pymysql://), PostgreSQL (postgresql://) or SQLite (sqlite:///)"
+            ),
         };
-        let (rest, query) = match rest.split_once('?') {
-            Some((r, q)) => (r, q),
-            None => (rest, ""),
+        let port = match &url.port {
+            None => None,
+            Some(p) => Some(
+                p.parse::<u16>()
+                    .map_err(|_| anyhow::anyhow!("the port is not between 0 and 65535"))?,
+            ),
         };
-        let options = query
-            .split('&')
-            .filter(|kv| !kv.is_empty())
-            .map(|kv| {
-                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                Ok((decode(k)?, decode(v)?))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let options: Vec<(String, String)> = url
+            .query
+            .iter()
+            .flat_map(|(k, vs)| vs.iter().map(move |v| (k.clone(), v.clone())))
+            .collect();
         if backend == Backend::Sqlite {
-            // sqlite:///rel/path -> "rel/path"; sqlite:////abs/path -> "/abs/path".
-            let path = rest
-                .strip_prefix('/')
-                .ok_or_else(|| anyhow!("a SQLite URL is sqlite:///PATH"))?;
-            if path.is_empty() {
-                bail!("an in-memory SQLite database (sqlite://) holds no Heat stacks");
+            // pysqlite's create_connect_args: `if url.username or url.password or url.host
+            // or url.port: raise ArgumentError("Invalid SQLite URL")`.
+            let set = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.is_empty());
+            if set(&url.username)
+                || set(&url.password)
+                || url.host.is_some()
+                || port.unwrap_or(0) != 0
+            {
+                bail!("a SQLite URL has no user, password, host or port: sqlite:///RELATIVE/PATH or sqlite:////ABSOLUTE/PATH");
+            }
+            let path = url.database.unwrap_or_default();
+            if path.is_empty() || path == ":memory:" {
+                bail!("an in-memory SQLite database (sqlite://, sqlite:///:memory:) holds no Heat stacks");
+            }
+            if url.query.iter().any(|(k, _)| k == "uri") {
+                bail!("SQLite URI file names (the uri option) are not supported: give the file's path");
             }
             return Ok(DbUrl {
                 backend,
-                scheme: scheme.to_string(),
+                scheme: url.drivername,
                 user: None,
                 password: None,
                 host: None,
                 port: None,
-                database: decode(path)?,
+                database: path,
                 options,
             });
         }
-        let (authority, database) = rest.split_once('/').unwrap_or((rest, ""));
-        let (userinfo, hostport) = match authority.rsplit_once('@') {
-            Some((u, h)) => (Some(u), h),
-            None => (None, authority),
+        let database = match url.database {
+            Some(d) if !d.is_empty() => d,
+            _ => bail!("the URL names no database (/DATABASE after the host)"),
         };
-        let (user, password) = match userinfo {
-            None => (None, None),
-            Some(u) => match u.split_once(':') {
-                Some((n, p)) => (Some(decode(n)?), Some(decode(p)?)),
-                None => (Some(decode(u)?), None),
-            },
-        };
-        let (host, port) = if let Some(h) = hostport.strip_prefix('[') {
-            let (h, after) = h
-                .split_once(']')
-                .ok_or_else(|| anyhow!("bad IPv6 host in database URL"))?;
-            (h.to_string(), after.strip_prefix(':'))
-        } else {
-            match hostport.rsplit_once(':') {
-                Some((h, p)) => (h.to_string(), Some(p)),
-                None => (hostport.to_string(), None),
-            }
-        };
-        let port = port
-            .map(|p| {
-                p.parse::<u16>()
-                    .map_err(|_| anyhow!("bad port \"{p}\" in database URL"))
-            })
-            .transpose()?;
-        if database.is_empty() {
-            bail!("the database URL names no database");
-        }
         Ok(DbUrl {
             backend,
-            scheme: scheme.to_string(),
-            user,
-            password,
-            host: (!host.is_empty()).then_some(host),
+            scheme: url.drivername,
+            user: url.username,
+            password: url.password,
+            host: url.host,
             port,
-            database: decode(database)?,
+            database,
             options,
         })
     }
@@ -124,6 +390,7 @@ impl DbUrl {
         self.password.as_deref()
     }
 
+    /// The last value of a query option.
     pub fn option(&self, key: &str) -> Option<&str> {
         self.options
             .iter()
@@ -132,31 +399,18 @@ impl DbUrl {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every value of a query option, in order (SQLAlchemy passes a repeated key as a list).
+    pub fn options_all(&self, key: &str) -> Vec<&str> {
+        self.options
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     pub fn sqlite_path(&self) -> PathBuf {
         PathBuf::from(&self.database)
     }
-}
-
-/// Percent-decoding, as SQLAlchemy does for each URL part.
-fn decode(s: &str) -> Result<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s
-                .get(i + 1..i + 3)
-                .ok_or_else(|| anyhow!("bad %-escape in database URL"))?;
-            out.push(
-                u8::from_str_radix(hex, 16).map_err(|_| anyhow!("bad %-escape in database URL"))?,
-            );
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| anyhow!("database URL is not UTF-8 once decoded"))
 }
 
 impl fmt::Display for DbUrl {
@@ -172,8 +426,10 @@ impl fmt::Display for DbUrl {
             }
             write!(f, "@")?;
         }
-        if let Some(h) = &self.host {
-            write!(f, "{h}")?;
+        match &self.host {
+            Some(h) if h.contains(':') => write!(f, "[{h}]")?,
+            Some(h) => write!(f, "{h}")?,
+            None => {}
         }
         if let Some(p) = self.port {
             write!(f, ":{p}")?;
@@ -193,6 +449,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_patterns_compile() {
+        assert!(pattern().is_some());
+        assert_eq!(unicode_digit('\u{1d7d8}'), Some(0)); // a second run of ten, right after one
+        assert_eq!(unicode_digit('7'), Some(7));
+        assert_eq!(unicode_digit('x'), None);
+    }
+
+    #[test]
     fn sqlalchemy_forms() {
         let u = DbUrl::parse("mysql+pymysql://heat:s3cr%40t@db.example:3307/heat?charset=utf8")
             .unwrap();
@@ -206,6 +470,7 @@ mod tests {
         let u = DbUrl::parse("postgresql+psycopg2://heat:pw@[::1]/heat").unwrap();
         assert!(u.backend == Backend::Postgres);
         assert_eq!(u.host.as_deref(), Some("::1"));
+        assert_eq!(u.to_string(), "postgresql+psycopg2://heat:***@[::1]/heat");
         assert_eq!(
             DbUrl::parse("sqlite:///rel/heat.db").unwrap().database,
             "rel/heat.db"
@@ -216,6 +481,24 @@ mod tests {
         );
         assert!(DbUrl::parse("oracle://x/y").is_err());
         assert!(DbUrl::parse("mysql://heat:pw@host").is_err());
+        assert!(DbUrl::parse("sqlite://").is_err());
+        assert!(DbUrl::parse("sqlite://user@/x.db").is_err());
+        let u = DbUrl::parse("mysql://h/heat?a=1&a=2&b=&c").unwrap();
+        assert_eq!(u.options_all("a"), ["1", "2"]);
+        assert_eq!(u.option("a"), Some("2"));
+        assert_eq!(u.option("b"), None);
+    }
+
+    /// The issue's example: SQLAlchemy reads `/` inside the password as part of it.
+    #[test]
+    fn a_slash_in_the_password_is_part_of_it() {
+        let u = DbUrl::parse("mysql+pymysql://heat:TopS3cret/Part2@db/heat").unwrap();
+        assert_eq!(u.user.as_deref(), Some("heat"));
+        assert_eq!(u.password(), Some("TopS3cret/Part2"));
+        assert_eq!(u.host.as_deref(), Some("db"));
+        assert_eq!(u.port, None);
+        assert_eq!(u.database, "heat");
+        assert_eq!(u.to_string(), "mysql+pymysql://heat:***@db/heat");
     }
 
     #[test]
@@ -225,7 +508,42 @@ mod tests {
             assert!(!shown.contains("TopSecret"), "{shown}");
             assert!(shown.contains("heat:***@db/heat"), "{shown}");
         }
-        let e = DbUrl::parse("mysql://heat:TopSecret@db:notaport/heat").unwrap_err();
-        assert!(!format!("{e:#}").contains("TopSecret"));
+        for bad in [
+            "mysql://heat:TopSecret@db:notaport/heat",
+            "mysql://heat:Top@Secret@db/heat",
+            "mysql://heat:Top@Secret:12/x@db/heat",
+            "mysql://he/at:TopSecret@db/heat",
+            "mysql://heat:Top@Sec?ret@db/heat",
+            "mysql://heat:TopSecret@db:99999/heat",
+        ] {
+            let e = format!("{:#}", DbUrl::parse(bad).unwrap_err());
+            for part in ["Top", "Secret", "Sec", "ret"] {
+                assert!(!e.contains(part), "{bad}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn ports_as_python_int_reads_them() {
+        for (text, want) in [
+            (" 5 ", Ok("5")),
+            ("0080", Ok("80")),
+            ("1_000", Ok("1000")),
+            ("-0", Ok("0")),
+            ("+7", Ok("7")),
+            ("\u{663}\u{660}", Ok("30")),
+            ("\u{a0}5\u{3000}", Ok("5")),
+            ("", Err(UrlError::PortNotANumber)),
+            ("\x1c5", Err(UrlError::PortNotANumber)),
+            ("_1", Err(UrlError::PortNotANumber)),
+            ("1_", Err(UrlError::PortNotANumber)),
+            ("1__0", Err(UrlError::PortNotANumber)),
+            ("- 5", Err(UrlError::PortNotANumber)),
+            ("0x10", Err(UrlError::PortNotANumber)),
+        ] {
+            assert_eq!(python_int(text), want.map(String::from), "{text:?}");
+        }
+        assert!(python_int(&"1".repeat(4300)).is_ok());
+        assert_eq!(python_int(&"0".repeat(4301)), Err(UrlError::PortTooLong));
     }
 }
