@@ -1,4 +1,4 @@
--- A stored template with its environment and files (inline or through files_id).
-SELECT id, template, environment, files, files_id
+-- The files row a stored template uses, if any.
+SELECT files_id
 FROM raw_template
 WHERE id = ?

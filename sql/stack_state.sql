@@ -1,5 +1,7 @@
 -- Read again under the lock, inside the conversion's transaction.
-SELECT status, CASE WHEN convergence THEN 1 ELSE 0 END, raw_template_id,
-       CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END
+SELECT status,
+       CASE WHEN convergence THEN 1 ELSE 0 END AS convergence,
+       raw_template_id,
+       CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END AS deleted
 FROM stack
 WHERE id = ?

@@ -11,9 +11,9 @@ use super::mode::Recording;
 use super::plan::{id_list, TreePlan};
 use crate::db::history::{record_stack, StackOutcome};
 use crate::db::read::Inventory;
-use crate::db::{Connection, Param};
+use crate::db::read::{stack_state, template_files_id, StackState};
+use crate::db::{in_transaction, Connection, Param};
 use anyhow::{anyhow, bail, Result};
-use serde_json::Value;
 
 /// What a converted tree changed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -31,26 +31,9 @@ pub fn apply(
     inv: &Inventory,
     rec: &Recording,
 ) -> Result<Applied, Blocker> {
-    conn.begin().map_err(|e| Blocker::Refused {
-        detail: format!("cannot start a transaction: {e:#}"),
-    })?;
-    match write(conn, plan, inv, rec) {
-        Ok(applied) => match conn.commit() {
-            Ok(()) => Ok(applied),
-            Err(e) => {
-                let _ = conn.rollback();
-                Err(Blocker::Refused {
-                    detail: format!("commit failed, nothing was changed: {e:#}"),
-                })
-            }
-        },
-        Err(e) => {
-            let _ = conn.rollback();
-            Err(Blocker::Refused {
-                detail: format!("{e:#}; nothing was changed"),
-            })
-        }
-    }
+    in_transaction(conn, |tx| write(tx, plan, inv, rec)).map_err(|e| Blocker::Refused {
+        detail: format!("{e:#}"),
+    })
 }
 
 fn text(p: &str) -> Param {
@@ -86,17 +69,15 @@ fn write(
         })?;
     }
     for sp in &plan.stacks {
-        let rows = conn.query(
-            include_str!("../../sql/stack_state.sql"),
-            &[text(&sp.stack.id)],
-        )?;
-        let row = rows
-            .first()
+        let state = stack_state(conn, &sp.stack.id)?
             .ok_or_else(|| anyhow!("stack {} disappeared", sp.stack.id))?;
-        let same = row.first() == Some(&Value::from("COMPLETE"))
-            && row.get(1).and_then(Value::as_i64) == Some(0)
-            && row.get(2).and_then(Value::as_i64) == Some(sp.template_id)
-            && row.get(3).and_then(Value::as_i64) == Some(0);
+        let same = state
+            == StackState {
+                status: "COMPLETE".into(),
+                convergence: false,
+                raw_template_id: Some(sp.template_id),
+                deleted: false,
+            };
         if !same {
             bail!(
                 "stack {} ({}) changed since it was read",
@@ -141,11 +122,7 @@ fn write(
         )?;
         let mut templates_deleted = 0;
         if let Some(prev) = sp.stack.prev_raw_template_id {
-            let rows = conn.query(
-                include_str!("../../sql/raw_template_by_id.sql"),
-                &[Param::Int(prev)],
-            )?;
-            let files_id = rows.first().and_then(|r| r.get(4)).and_then(Value::as_i64);
+            let files_id = template_files_id(conn, prev)?;
             templates_deleted = conn.execute(
                 include_str!("../../sql/raw_template_delete.sql"),
                 &[Param::Int(prev)],

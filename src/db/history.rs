@@ -21,7 +21,7 @@
 //! columns hold on every backend ([`bounded`]), cut on a character boundary and marked
 //! as truncated.
 
-use super::{int, Connection, Param};
+use super::{count, Connection, Param};
 use anyhow::{bail, Context, Result};
 use std::borrow::Cow;
 
@@ -65,9 +65,7 @@ pub fn recover_interrupted_setup(conn: &mut dyn Connection) -> Result<Vec<String
         if !table_exists(conn, table) {
             continue;
         }
-        let rows = conn.query(&format!("SELECT COUNT(*) FROM {table}"), &[])?;
-        let count = rows.first().and_then(|r| int(r, 0));
-        if count != Some(0) {
+        if count(conn, &format!("SELECT COUNT(*) AS n FROM {table}"), &[])? != 0 {
             bail!(
                 "table {table} holds rows but {SCHEMA_HISTORY_TABLE} does not record \
                  migration V1: not made by heat-converge's set-up; left alone, move it away"
@@ -82,11 +80,12 @@ pub fn recover_interrupted_setup(conn: &mut dyn Connection) -> Result<Vec<String
 
 /// Whether refinery recorded migration `version` as applied.
 fn recorded(conn: &mut dyn Connection, version: i64) -> Result<bool> {
-    let rows = conn.query(
-        &format!("SELECT COUNT(*) FROM {SCHEMA_HISTORY_TABLE} WHERE version = {version}"),
+    let n = count(
+        conn,
+        &format!("SELECT COUNT(*) AS n FROM {SCHEMA_HISTORY_TABLE} WHERE version = {version}"),
         &[],
     )?;
-    Ok(rows.first().and_then(|r| int(r, 0)) != Some(0))
+    Ok(n != 0)
 }
 
 /// V3's column, added but not recorded (a run killed in between on MySQL): dropped, so

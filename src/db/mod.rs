@@ -29,25 +29,112 @@ pub enum Param {
     Null,
 }
 
-/// One result row, its cells as JSON values (null, integer, float, text, boolean).
-pub type Row = Vec<Value>;
+/// One result row: its cells as JSON values (null, integer, float, text, boolean), found
+/// by the column names the SQL gives them (compared without regard to case: PostgreSQL
+/// folds unquoted names to lower case). Each query's rows are read into a typed struct
+/// ([`FromRow`]) next to its SQL, so nothing depends on the order of a `SELECT` list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    columns: std::sync::Arc<[String]>,
+    cells: Vec<Value>,
+}
 
-/// A text cell (numbers rendered as text); None for NULL or a missing column.
-pub(crate) fn text(row: &Row, i: usize) -> Option<String> {
-    match row.get(i)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Null => None,
-        other => Some(other.to_string()),
+impl Row {
+    /// A row as a driver read it: the statement's column names and one cell per column.
+    pub fn new(columns: std::sync::Arc<[String]>, cells: Vec<Value>) -> Row {
+        Row { columns, cells }
+    }
+
+    /// The cell of `column`; an error when the query has no such column (the SQL and its
+    /// row struct disagree).
+    pub fn get(&self, column: &str) -> Result<&Value> {
+        self.columns
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(column))
+            .and_then(|i| self.cells.get(i))
+            .ok_or_else(|| anyhow::anyhow!("the query has no column {column}"))
+    }
+
+    /// A text cell (numbers rendered as text); None for NULL.
+    pub fn text(&self, column: &str) -> Result<Option<String>> {
+        Ok(match self.get(column)? {
+            Value::String(s) => Some(s.clone()),
+            Value::Null => None,
+            other => Some(other.to_string()),
+        })
+    }
+
+    /// A text cell that must not be NULL.
+    pub fn string(&self, column: &str) -> Result<String> {
+        self.text(column)?
+            .ok_or_else(|| anyhow::anyhow!("column {column} is NULL"))
+    }
+
+    /// An integer cell, whichever way the driver returned it; None for NULL.
+    pub fn int(&self, column: &str) -> Result<Option<i64>> {
+        Ok(match self.get(column)? {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.trim().parse().ok(),
+            Value::Bool(b) => Some(i64::from(*b)),
+            _ => None,
+        })
+    }
+
+    /// A 0/1 (or boolean) cell as a boolean; NULL is false.
+    pub fn flag(&self, column: &str) -> Result<bool> {
+        Ok(self.int(column)? == Some(1))
     }
 }
 
-/// An integer cell, whichever way the driver returned it.
-pub(crate) fn int(row: &Row, i: usize) -> Option<i64> {
-    match row.get(i)? {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.parse().ok(),
-        Value::Bool(b) => Some(i64::from(*b)),
-        _ => None,
+/// A typed row of one query, read by column name.
+pub trait FromRow: Sized {
+    fn from_row(row: &Row) -> Result<Self>;
+}
+
+/// Runs a query and reads each row into `T`.
+pub fn query_as<T: FromRow>(
+    conn: &mut dyn Connection,
+    sql: &str,
+    params: &[Param],
+) -> Result<Vec<T>> {
+    conn.query(sql, params)?.iter().map(T::from_row).collect()
+}
+
+/// The one integer a `SELECT COUNT(*) AS n ...` returns.
+pub fn count(conn: &mut dyn Connection, sql: &str, params: &[Param]) -> Result<i64> {
+    let rows = conn.query(sql, params)?;
+    let row = rows
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("a count returned no row"))?;
+    row.int("n")?
+        .ok_or_else(|| anyhow::anyhow!("a count returned NULL"))
+}
+
+/// Runs `work` in one transaction: commits when it succeeds, rolls back when it fails.
+/// A rollback that fails too is reported with the first error, never dropped.
+pub fn in_transaction<T>(
+    conn: &mut dyn Connection,
+    work: impl FnOnce(&mut dyn Connection) -> Result<T>,
+) -> Result<T> {
+    use anyhow::Context;
+    conn.begin().context("cannot start a transaction")?;
+    match work(conn) {
+        Ok(value) => match conn.commit() {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                let e = e.context("the commit failed; nothing was changed");
+                Err(match conn.rollback() {
+                    Ok(()) => e,
+                    Err(r) => e.context(format!("and the rollback failed too: {r:#}")),
+                })
+            }
+        },
+        Err(e) => Err(match conn.rollback() {
+            Ok(()) => e.context("rolled back; nothing was changed"),
+            Err(r) => e.context(format!(
+                "the rollback failed too ({r:#}); the server discards the transaction when the connection ends"
+            )),
+        }),
     }
 }
 

@@ -314,12 +314,21 @@ fn cell(v: mysql::Value) -> Value {
 impl Connection for MySql {
     fn query(&mut self, sql: &str, p: &[Param]) -> Result<Vec<Row>> {
         let rows: Vec<mysql::Row> = self.0.exec(sql, params(p)).map_err(|e| plain(&e, ""))?;
+        let Some(first) = rows.first() else {
+            return Ok(Vec::new());
+        };
+        let columns: std::sync::Arc<[String]> = first
+            .columns_ref()
+            .iter()
+            .map(|c| c.name_str().into_owned())
+            .collect();
         Ok(rows
             .into_iter()
             .map(|r| {
-                (0..r.len())
+                let cells = (0..r.len())
                     .map(|i| cell(r.as_ref(i).cloned().unwrap_or(mysql::Value::NULL)))
-                    .collect()
+                    .collect();
+                Row::new(columns.clone(), cells)
             })
             .collect())
     }

@@ -348,8 +348,16 @@ impl Connection for Postgres {
         let owned = params(p, stmt.params())?;
         let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
         let rows = self.client.query(&stmt, &refs).map_err(|e| plain(&e, ""))?;
+        let columns: std::sync::Arc<[String]> = stmt
+            .columns()
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect();
         rows.iter()
-            .map(|r| (0..r.len()).map(|i| cell(r, i)).collect())
+            .map(|r| {
+                let cells = (0..r.len()).map(|i| cell(r, i)).collect::<Result<_>>()?;
+                Ok(Row::new(columns.clone(), cells))
+            })
             .collect()
     }
 

@@ -6,7 +6,7 @@
 //! Only rows live here: what a stack *means* (its definition, its graph) is built above,
 //! in [`crate::source`].
 
-use super::{int, text, Connection, Param, Row};
+use super::{query_as, Connection, FromRow, Param, Row};
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -55,31 +55,67 @@ impl ResourceRow {
     }
 }
 
+impl FromRow for ResourceRow {
+    fn from_row(r: &Row) -> Result<Self> {
+        Ok(ResourceRow {
+            id: r.int("id")?.unwrap_or_default(),
+            name: r.string("name")?,
+            stack_id: r.string("stack_id")?,
+            action: r.text("action")?.unwrap_or_default(),
+            status: r.text("status")?.unwrap_or_default(),
+            attr_data_id: r.int("attr_data_id")?,
+        })
+    }
+}
+
+/// A row of `sql/stack_locks.sql`.
+struct LockRow {
+    stack_id: String,
+    engine_id: String,
+}
+
+impl FromRow for LockRow {
+    fn from_row(r: &Row) -> Result<Self> {
+        Ok(LockRow {
+            stack_id: r.string("stack_id")?,
+            engine_id: r.text("engine_id")?.unwrap_or_default(),
+        })
+    }
+}
+
+/// A row of `sql/engine_services.sql`.
+struct EngineRow {
+    engine_id: Option<String>,
+    engine: Engine,
+}
+
+impl FromRow for EngineRow {
+    fn from_row(r: &Row) -> Result<Self> {
+        Ok(EngineRow {
+            engine_id: r.text("engine_id")?,
+            engine: Engine {
+                host: r.text("host")?.unwrap_or_default(),
+                deleted: r.flag("deleted")?,
+                heartbeat: r.text("heartbeat")?.map(|t| t.trim().to_string()),
+                report_interval: r.int("report_interval")?,
+            },
+        })
+    }
+}
+
 pub fn inventory(conn: &mut dyn Connection) -> Result<Inventory> {
     let mut inv = Inventory::default();
-    let rows = conn
-        .query(include_str!("../../sql/live_stacks.sql"), &[])
-        .context("reading Heat's stack table (is this a Heat database?)")?;
-    for r in rows {
-        let s = stack_row(&r);
+    let stacks: Vec<StackRow> = query_as(conn, include_str!("../../sql/live_stacks.sql"), &[])
+        .context("reading Heat's stack table")?;
+    for s in stacks {
         inv.stacks.insert(s.id.clone(), s);
     }
-    for r in conn.query(include_str!("../../sql/stack_locks.sql"), &[])? {
-        if let (Some(s), Some(e)) = (text(&r, 0), text(&r, 1)) {
-            inv.locks.insert(s, e);
-        }
+    for l in query_as::<LockRow>(conn, include_str!("../../sql/stack_locks.sql"), &[])? {
+        inv.locks.insert(l.stack_id, l.engine_id);
     }
-    for r in conn.query(include_str!("../../sql/engine_services.sql"), &[])? {
-        if let Some(e) = text(&r, 0) {
-            inv.engines.insert(
-                e,
-                Engine {
-                    host: text(&r, 1).unwrap_or_default(),
-                    deleted: int(&r, 2) == Some(1),
-                    heartbeat: text(&r, 3).map(|t| t.trim().to_string()),
-                    report_interval: int(&r, 4),
-                },
-            );
+    for e in query_as::<EngineRow>(conn, include_str!("../../sql/engine_services.sql"), &[])? {
+        if let Some(id) = e.engine_id {
+            inv.engines.insert(id, e.engine);
         }
     }
     Ok(inv)
@@ -107,14 +143,7 @@ pub fn resources(
         include_str!("../../sql/resources_of_stacks.sql"),
         &ids,
     )? {
-        let res = ResourceRow {
-            id: int(&r, 0).unwrap_or_default(),
-            name: text(&r, 1).unwrap_or_default(),
-            stack_id: text(&r, 2).unwrap_or_default(),
-            action: text(&r, 3).unwrap_or_default(),
-            status: text(&r, 4).unwrap_or_default(),
-            attr_data_id: int(&r, 5),
-        };
+        let res = ResourceRow::from_row(&r)?;
         out.entry(res.stack_id.clone()).or_default().push(res);
     }
     for v in out.values_mut() {
@@ -130,10 +159,13 @@ pub fn raw_templates(
     ids: &[i64],
 ) -> Result<HashMap<i64, Result<RawTemplateRow, String>>> {
     let params: Vec<Param> = ids.iter().map(|i| Param::Int(*i)).collect();
-    let rows = in_batches(conn, include_str!("../../sql/raw_templates.sql"), &params)?;
+    let rows = in_batches(conn, include_str!("../../sql/raw_templates.sql"), &params)?
+        .iter()
+        .map(StoredTemplate::from_row)
+        .collect::<Result<Vec<_>>>()?;
     let files_ids: Vec<Param> = rows
         .iter()
-        .filter_map(|r| int(r, 4))
+        .filter_map(|r| r.files_id)
         .map(Param::Int)
         .collect();
     let mut files_rows: HashMap<i64, Option<String>> = HashMap::new();
@@ -142,61 +174,93 @@ pub fn raw_templates(
         include_str!("../../sql/raw_template_files.sql"),
         &files_ids,
     )? {
-        if let Some(id) = int(&r, 0) {
-            files_rows.insert(id, text(&r, 1));
-        }
+        let f = FilesRow::from_row(&r)?;
+        files_rows.insert(f.id, f.files);
     }
-    let mut out = HashMap::new();
-    for r in rows {
-        let Some(id) = int(&r, 0) else { continue };
-        out.insert(
-            id,
-            parse_template_row(id, &r, &files_rows).map_err(|e| format!("{e:#}")),
-        );
-    }
-    Ok(out)
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.id, r.parse(&files_rows).map_err(|e| format!("{e:#}"))))
+        .collect())
 }
 
-fn parse_template_row(
+/// A row of `sql/raw_templates.sql`: a template's columns as stored (JSON text).
+struct StoredTemplate {
     id: i64,
-    r: &Row,
-    files_rows: &HashMap<i64, Option<String>>,
-) -> Result<RawTemplateRow> {
-    let json = |v: Option<String>, what: &str| -> Result<Value> {
-        match v.as_deref().map(str::trim) {
-            None | Some("") => Ok(Value::Null),
-            Some(t) => serde_json::from_str(t)
-                .with_context(|| format!("raw_template {id}: {what} is not valid JSON")),
-        }
-    };
-    let mut files = HashMap::new();
-    let mut add_files = |v: Value, what: &str| -> Result<()> {
-        match v {
-            Value::Null => Ok(()),
-            Value::Object(m) => {
-                for (k, v) in m {
-                    let content = match v {
-                        Value::String(s) => s,
-                        other => other.to_string(),
-                    };
-                    files.insert(k, content);
-                }
-                Ok(())
-            }
-            _ => bail!("raw_template {id}: {what} is not a map of files"),
-        }
-    };
-    add_files(json(text(r, 3), "files")?, "files")?;
-    if let Some(fid) = int(r, 4) {
-        let stored = files_rows.get(&fid).cloned().flatten();
-        add_files(json(stored, "raw_template_files")?, "raw_template_files")?;
+    template: Option<String>,
+    environment: Option<String>,
+    files: Option<String>,
+    files_id: Option<i64>,
+}
+
+impl FromRow for StoredTemplate {
+    fn from_row(r: &Row) -> Result<Self> {
+        Ok(StoredTemplate {
+            id: r
+                .int("id")?
+                .ok_or_else(|| anyhow::anyhow!("a raw_template row without id"))?,
+            template: r.text("template")?,
+            environment: r.text("environment")?,
+            files: r.text("files")?,
+            files_id: r.int("files_id")?,
+        })
     }
-    Ok(RawTemplateRow {
-        id,
-        template: json(text(r, 1), "template")?,
-        environment: json(text(r, 2), "environment")?,
-        files,
-    })
+}
+
+/// A row of `sql/raw_template_files.sql`.
+struct FilesRow {
+    id: i64,
+    files: Option<String>,
+}
+
+impl FromRow for FilesRow {
+    fn from_row(r: &Row) -> Result<Self> {
+        Ok(FilesRow {
+            id: r.int("id")?.unwrap_or_default(),
+            files: r.text("files")?,
+        })
+    }
+}
+
+impl StoredTemplate {
+    /// Its JSON columns decoded, its files merged from both places Heat keeps them.
+    fn parse(self, files_rows: &HashMap<i64, Option<String>>) -> Result<RawTemplateRow> {
+        let id = self.id;
+        let json = |v: Option<String>, what: &str| -> Result<Value> {
+            match v.as_deref().map(str::trim) {
+                None | Some("") => Ok(Value::Null),
+                Some(t) => serde_json::from_str(t)
+                    .with_context(|| format!("raw_template {id}: {what} is not valid JSON")),
+            }
+        };
+        let mut files = HashMap::new();
+        let mut add_files = |v: Value, what: &str| -> Result<()> {
+            match v {
+                Value::Null => Ok(()),
+                Value::Object(m) => {
+                    for (k, v) in m {
+                        let content = match v {
+                            Value::String(s) => s,
+                            other => other.to_string(),
+                        };
+                        files.insert(k, content);
+                    }
+                    Ok(())
+                }
+                _ => bail!("raw_template {id}: {what} is not a map of files"),
+            }
+        };
+        add_files(json(self.files, "files")?, "files")?;
+        if let Some(fid) = self.files_id {
+            let stored = files_rows.get(&fid).cloned().flatten();
+            add_files(json(stored, "raw_template_files")?, "raw_template_files")?;
+        }
+        Ok(RawTemplateRow {
+            id,
+            template: json(self.template, "template")?,
+            environment: json(self.environment, "environment")?,
+            files,
+        })
+    }
 }
 
 /// A row of Heat's `stack` table, the columns heat-converge uses.
@@ -226,30 +290,76 @@ pub struct RawTemplateRow {
     pub files: HashMap<String, String>,
 }
 
-/// A `StackRow` from a row in the columns of `sql/stack_by_id.sql`.
-pub(crate) fn stack_row(r: &Row) -> StackRow {
-    StackRow {
-        id: text(r, 0).unwrap_or_default(),
-        name: text(r, 1).unwrap_or_default(),
-        tenant: text(r, 2).unwrap_or_default(),
-        owner_id: text(r, 3),
-        raw_template_id: int(r, 4),
-        prev_raw_template_id: int(r, 5),
-        action: text(r, 6).unwrap_or_default(),
-        status: text(r, 7).unwrap_or_default(),
-        convergence: int(r, 8) == Some(1),
-        backup: int(r, 9) == Some(1),
-        nested_depth: int(r, 10).unwrap_or(0),
-        deleted: int(r, 11) == Some(1),
+/// A `StackRow` from a row of `sql/stack_by_id.sql` or `sql/live_stacks.sql`.
+impl FromRow for StackRow {
+    fn from_row(r: &Row) -> Result<Self> {
+        Ok(StackRow {
+            id: r.string("id")?,
+            name: r.text("name")?.unwrap_or_default(),
+            tenant: r.text("tenant")?.unwrap_or_default(),
+            owner_id: r.text("owner_id")?,
+            raw_template_id: r.int("raw_template_id")?,
+            prev_raw_template_id: r.int("prev_raw_template_id")?,
+            action: r.text("action")?.unwrap_or_default(),
+            status: r.text("status")?.unwrap_or_default(),
+            convergence: r.flag("convergence")?,
+            backup: r.flag("backup")?,
+            nested_depth: r.int("nested_depth")?.unwrap_or(0),
+            deleted: r.flag("deleted")?,
+        })
     }
 }
 
 pub fn stack(conn: &mut dyn Connection, id: &str) -> Result<Option<StackRow>> {
-    let rows = conn.query(
+    Ok(query_as(
+        conn,
         include_str!("../../sql/stack_by_id.sql"),
         &[Param::Text(id.into())],
+    )?
+    .into_iter()
+    .next())
+}
+
+/// The state of a stack read again under its lock (`sql/stack_state.sql`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StackState {
+    pub status: String,
+    pub convergence: bool,
+    pub raw_template_id: Option<i64>,
+    pub deleted: bool,
+}
+
+impl FromRow for StackState {
+    fn from_row(r: &Row) -> Result<Self> {
+        Ok(StackState {
+            status: r.text("status")?.unwrap_or_default(),
+            convergence: r.flag("convergence")?,
+            raw_template_id: r.int("raw_template_id")?,
+            deleted: r.flag("deleted")?,
+        })
+    }
+}
+
+pub fn stack_state(conn: &mut dyn Connection, id: &str) -> Result<Option<StackState>> {
+    Ok(query_as(
+        conn,
+        include_str!("../../sql/stack_state.sql"),
+        &[Param::Text(id.into())],
+    )?
+    .into_iter()
+    .next())
+}
+
+/// The `raw_template_files` row a stored template uses (`sql/raw_template_by_id.sql`).
+pub fn template_files_id(conn: &mut dyn Connection, template_id: i64) -> Result<Option<i64>> {
+    let rows = conn.query(
+        include_str!("../../sql/raw_template_by_id.sql"),
+        &[Param::Int(template_id)],
     )?;
-    Ok(rows.first().map(stack_row))
+    match rows.first() {
+        Some(r) => r.int("files_id"),
+        None => Ok(None),
+    }
 }
 
 pub fn raw_template(conn: &mut dyn Connection, id: i64) -> Result<Option<RawTemplateRow>> {

@@ -39,6 +39,8 @@ impl Connection for Sqlite {
     fn query(&mut self, sql: &str, params: &[Param]) -> Result<Vec<Row>> {
         let mut stmt = self.0.prepare_cached(sql)?;
         let width = stmt.column_count();
+        let columns: std::sync::Arc<[String]> =
+            stmt.column_names().into_iter().map(String::from).collect();
         let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
@@ -53,7 +55,7 @@ impl Connection for Sqlite {
                     }
                 });
             }
-            out.push(row);
+            out.push(Row::new(columns.clone(), row));
         }
         Ok(out)
     }

@@ -1,3 +1,0 @@
-SELECT files
-FROM raw_template_files
-WHERE id = ?
