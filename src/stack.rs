@@ -5,10 +5,11 @@
 //! stack is given as its template, environment and the physical ids of its resources.
 
 use crate::environment::{Environment, Plugin, Resolver};
-use crate::parameters::{python_str, Parameters, StackIdentity};
+use crate::parameters::{Parameters, StackIdentity};
+use crate::python;
 use crate::template::functions::FnKind;
 use crate::template::snippet::{parse, Call, ParseScope, Snippet, Table};
-use crate::template::{type_name, Format, Template};
+use crate::template::{Format, Template};
 use anyhow::{anyhow, bail, Result};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
@@ -151,7 +152,7 @@ impl StackDefinition {
             Value::Bool(b) => Ok(*b),
             other => bail!(
                 "The definition of condition \"{name}\" is invalid: it gives a {}, not a boolean",
-                type_name(other)
+                python::type_name(other)
             ),
         }
     }
@@ -168,7 +169,7 @@ impl StackDefinition {
             Value::String(_) => bail!("Invalid condition: no condition has that name"),
             other => bail!(
                 "Invalid condition: a {} is not a condition",
-                type_name(&other)
+                python::type_name(&other)
             ),
         }
     }
@@ -340,7 +341,7 @@ impl StackDefinition {
         match call.kind {
             FnKind::If { .. } => self.resolve(args),
             FnKind::GetResource => {
-                let name = python_str(&self.resolve(args)?);
+                let name = python::str(&self.resolve(args)?);
                 if !self.has_resource(&name) {
                     bail!(
                         "The specified reference \"{name}\" (in {}) is incorrect.",
@@ -354,7 +355,7 @@ impl StackDefinition {
             FnKind::Equals => {
                 let v = self.resolve(args)?;
                 match v.as_array().map(Vec::as_slice) {
-                    Some([a, b]) => Ok(Value::Bool(python_eq(a, b))),
+                    Some([a, b]) => Ok(Value::Bool(python::eq(a, b))),
                     _ => bail!(
                         "Arguments to \"{}\" must be of the form: [value_1, value_2]",
                         call.name
@@ -382,7 +383,7 @@ impl StackDefinition {
                 let v = self.resolve(args)?;
                 match v.as_array().map(Vec::as_slice) {
                     Some([needle, Value::Array(hay)]) => {
-                        Ok(Value::Bool(hay.iter().any(|h| python_eq(h, needle))))
+                        Ok(Value::Bool(hay.iter().any(|h| python::eq(h, needle))))
                     }
                     _ => bail!(
                         "Arguments to \"{}\" must be of the form: [value1, [value1, value2]]",
@@ -401,16 +402,16 @@ impl StackDefinition {
     fn get_param(&self, arg: &Value) -> Result<Value> {
         let (name, path) = match arg {
             Value::String(s) => (s.clone(), &[][..]),
-            Value::Array(items) if !items.is_empty() => (python_str(&items[0]), &items[1..]),
+            Value::Array(items) if !items.is_empty() => (python::str(&items[0]), &items[1..]),
             other => bail!(
                 "Function \"get_param\" must have arguments, not a {}",
-                type_name(other)
+                python::type_name(other)
             ),
         };
         let mut value = self.parameters.value(&name)?;
         for step in path {
             let next = match (&value, step) {
-                (Value::Object(m), k) => m.get(&python_str(k)).cloned(),
+                (Value::Object(m), k) => m.get(&python::str(k)).cloned(),
                 (Value::Array(a), Value::Number(n)) => {
                     n.as_u64().and_then(|i| a.get(i as usize)).cloned()
                 }
@@ -461,13 +462,13 @@ impl StackDefinition {
                     _ => return Err(shape()),
                 };
                 Ok(match coll {
-                    Value::Array(items) => python_str(idx)
+                    Value::Array(items) => python::str(idx)
                         .parse::<usize>()
                         .ok()
                         .and_then(|i| items.get(i).cloned())
                         .unwrap_or(Value::String(String::new())),
                     Value::Object(m) => m
-                        .get(&python_str(idx))
+                        .get(&python::str(idx))
                         .cloned()
                         .unwrap_or(Value::String(String::new())),
                     _ => Value::String(String::new()),
@@ -475,7 +476,7 @@ impl StackDefinition {
             }
             "Fn::FindInMap" => {
                 let a = v.as_array().ok_or_else(shape)?;
-                let keys: Vec<String> = a.iter().map(python_str).collect();
+                let keys: Vec<String> = a.iter().map(python::str).collect();
                 match keys.as_slice() {
                     [m, k, x] => self
                         .mappings
@@ -500,12 +501,12 @@ impl StackDefinition {
                         v.get("params").cloned().ok_or_else(shape)?,
                     )
                 };
-                let mut text = python_str(&template);
+                let mut text = python::str(&template);
                 let params = params.as_object().ok_or_else(shape)?;
                 let mut keys: Vec<&String> = params.keys().collect();
                 keys.sort_by_key(|k| std::cmp::Reverse(k.len()));
                 for k in keys {
-                    text = text.replace(k.as_str(), &python_str(&params[k]));
+                    text = text.replace(k.as_str(), &python::str(&params[k]));
                 }
                 Ok(Value::String(text))
             }
@@ -528,7 +529,7 @@ impl StackDefinition {
             "str_split" | "Fn::Split" => {
                 let a = v.as_array().ok_or_else(shape)?;
                 let (sep, s) = match a.as_slice() {
-                    [d, s, ..] => (python_str(d), python_str(s)),
+                    [d, s, ..] => (python::str(d), python::str(s)),
                     _ => return Err(shape()),
                 };
                 let parts: Vec<Value> = s
@@ -536,7 +537,7 @@ impl StackDefinition {
                     .map(|p| Value::String(p.to_string()))
                     .collect();
                 match a.get(2) {
-                    Some(i) => Ok(python_str(i)
+                    Some(i) => Ok(python::str(i)
                         .parse::<usize>()
                         .ok()
                         .and_then(|i| parts.get(i).cloned())
@@ -555,24 +556,13 @@ impl StackDefinition {
 fn join_item(v: &Value) -> String {
     match v {
         Value::Object(_) | Value::Array(_) => v.to_string(),
-        other => python_str(other),
-    }
-}
-
-/// Python's `==` on JSON values: 1 == 1.0, but "1" != 1.
-fn python_eq(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Bool(x), Value::Number(y)) | (Value::Number(y), Value::Bool(x)) => {
-            y.as_f64() == Some(if *x { 1.0 } else { 0.0 })
-        }
-        _ => a == b,
+        other => python::str(other),
     }
 }
 
 fn describe(s: &Snippet) -> String {
     match s {
-        Snippet::Scalar(v) => format!("{} ({})", python_str(v), type_name(v)),
+        Snippet::Scalar(v) => format!("{} ({})", python::str(v), python::type_name(v)),
         Snippet::List(_) => "a list".into(),
         Snippet::Map(_) => "a map".into(),
         Snippet::Call(c) => format!("{{{}: ...}}", c.name),

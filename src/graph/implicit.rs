@@ -17,10 +17,8 @@
 
 use serde_json::Value;
 
-use super::translation::{
-    dict_get, plugin_schema, py_eq, py_or, py_type, template_schema, truthy, Failure,
-    ResourceSchema,
-};
+use super::translation::{dict_get, plugin_schema, template_schema, Failure, ResourceSchema};
+use crate::python::{self, eq as py_eq, or as py_or, truthy};
 
 /// Interfaces (registered type names) the rules look for.
 const PORT: &str = "OS::Neutron::Port";
@@ -283,7 +281,7 @@ fn as_list(v: &Value) -> Result<Vec<Value>, Failure> {
         Value::Object(o) => Ok(o.keys().map(|k| Value::String(k.clone())).collect()),
         other => Err(Failure::WrongShape(format!(
             "'{}' object is not iterable",
-            py_type(other)
+            python::type_name(other)
         ))),
     }
 }

@@ -22,6 +22,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::python::{self, truthy};
+
 use super::implicit::{ParameterKind, PropertyError, TemplateParameter};
 
 /// How reading a property fails, named after the Python exception Heat raises. Which of
@@ -64,74 +66,16 @@ impl std::fmt::Display for Failure {
     }
 }
 
-// ----------------------------------------------------------------------------- Python values
-
-/// Python truthiness of a JSON value (None, False, 0, '', [], {} are false).
-pub fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().map(|f| f != 0.0).unwrap_or(true),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
-
-/// Python `a or b`: `a` when truthy, else `b` (evaluated only then, so pass a closure).
-pub fn py_or<E>(a: Value, b: impl FnOnce() -> Result<Value, E>) -> Result<Value, E> {
-    if truthy(&a) {
-        Ok(a)
-    } else {
-        b()
-    }
-}
-
-/// Python `==` between two JSON values: `True == 1`, `1 == 1.0`, containers element-wise.
-pub fn py_eq(a: &Value, b: &Value) -> bool {
-    fn num(v: &Value) -> Option<(Option<i128>, f64)> {
-        match v {
-            Value::Bool(b) => Some((Some(*b as i128), if *b { 1.0 } else { 0.0 })),
-            Value::Number(n) => {
-                let exact = n
-                    .as_i64()
-                    .map(i128::from)
-                    .or_else(|| n.as_u64().map(i128::from));
-                Some((exact, n.as_f64().unwrap_or(f64::NAN)))
-            }
-            _ => None,
-        }
-    }
-    match (a, b) {
-        (Value::Null, Value::Null) => true,
-        (Value::String(x), Value::String(y)) => x == y,
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| py_eq(p, q))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, p)| y.get(k).is_some_and(|q| py_eq(p, q)))
-        }
-        _ => match (num(a), num(b)) {
-            (Some((Some(x), _)), Some((Some(y), _))) => x == y,
-            (Some((_, x)), Some((_, y))) => x == y,
-            _ => false,
-        },
-    }
-}
-
 /// Python `d.get(key)` on a value plugin code assumes to be a dict.
 pub fn dict_get(v: &Value, key: &str) -> Result<Value, Failure> {
     match v {
         Value::Object(o) => Ok(o.get(key).cloned().unwrap_or(Value::Null)),
         other => Err(Failure::WrongShape(format!(
             "'{}' object has no attribute 'get'",
-            py_type(other)
+            python::type_name(other)
         ))),
     }
 }
-
-/// The Python type name of a value, for messages.
-pub use crate::template::type_name as py_type;
 
 // ----------------------------------------------------------------------------- schemas
 
@@ -744,18 +688,6 @@ mod tests {
 
     fn port() -> ResourceSchema {
         plugin_schema("OS::Neutron::Port").expect("port schema")
-    }
-
-    #[test]
-    fn python_equality_and_truthiness() {
-        assert!(py_eq(&json!(1), &json!(1.0)));
-        assert!(py_eq(&json!(true), &json!(1)));
-        assert!(!py_eq(&json!("1"), &json!(1)));
-        assert!(!py_eq(&Value::Null, &json!("")));
-        assert!(py_eq(&json!({"a": [1, "x"]}), &json!({"a": [1.0, "x"]})));
-        assert!(
-            !truthy(&json!("")) && !truthy(&json!(0)) && !truthy(&json!({})) && truthy(&json!("0"))
-        );
     }
 
     #[test]
