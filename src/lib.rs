@@ -12,6 +12,7 @@ pub mod db;
 pub mod environment;
 pub mod graph;
 pub mod parameters;
+pub mod properties;
 pub mod python;
 pub mod report;
 pub mod stack;

@@ -8,7 +8,6 @@
 
 pub mod explicit;
 pub mod implicit;
-pub mod translation;
 mod view;
 
 use crate::stack::StackDefinition;
@@ -199,7 +198,7 @@ fn settle_abort(
     abort: &implicit::Aborted,
     stored: bool,
 ) -> Result<Vec<String>> {
-    use translation::Failure;
+    use crate::properties::Failure;
     let origin = &stack.template.origin;
     let unknowable = |why: &str| {
         anyhow::anyhow!(
