@@ -1,4 +1,4 @@
-//! The stack definition as the implicit rules see it ([`implicit::StackView`]).
+//! The stack definition as the implicit rules see it ([`super::implicit::StackView`]).
 //!
 //! Property values are resolved as Heat resolves them while it builds the graph of a
 //! stack loaded from the database: `get_resource` gives the resource's name and

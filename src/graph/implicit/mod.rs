@@ -28,7 +28,6 @@ mod stack_view;
 #[cfg(test)]
 mod tests;
 
-pub use crate::properties::{ParameterKind, PropertyError, TemplateParameter};
 pub use stack_view::{Aborted, Implementation, ImplicitDependencies, StackView};
 
 use crate::properties::ResourceSchema;

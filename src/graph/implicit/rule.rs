@@ -22,6 +22,7 @@ pub struct PluginClass {
     pub schema: fn() -> ResourceSchema,
 }
 
+/// One run of a plugin class's `add_dependencies`, for resource `me`.
 pub struct Rule<'a> {
     pub view: &'a dyn StackView,
     /// The resource whose rule runs.

@@ -3,7 +3,7 @@
 //! `Stack.load`, as `migrate_convergence_1` does) and gave the same edges.
 
 use super::*;
-use crate::properties::Failure;
+use crate::properties::{Failure, ParameterKind, PropertyError, TemplateParameter};
 use serde_json::{json, Value};
 
 struct Res {
