@@ -37,7 +37,7 @@ impl Graph {
     /// plugin's implicit rule; for a new stack it ignores only bad property values.
     ///
     /// A plugin rule that stops on an error is settled as Heat settles it, or refused when
-    /// Heat's own answer would depend on its process (see [`settle_abort`]).
+    /// Heat's own answer would depend on its process (see `settle_abort`).
     pub fn of(stack: &StackDefinition, stored: bool) -> Result<Graph> {
         let mut explicit_edges = BTreeMap::new();
         for res in &stack.resources {

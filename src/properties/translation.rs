@@ -1,6 +1,6 @@
 //! `properties[X]` and `properties.get(X)` of a stack loaded from the database: functions
 //! resolved, REPLACE translation rules applied (a deprecated name moves onto its
-//! successor), then the value coerced (see [`coerce`](super::coerce::coerce)).
+//! successor), then the value coerced (see [`coerce`]).
 
 use serde_json::Value;
 
