@@ -4,7 +4,9 @@
 //! - [`template`]: Heat templates (HOT and CFN), their function tables and snippets;
 //! - [`environment`], [`parameters`]: what a stack was created with;
 //! - [`stack`]: a stack definition (conditions evaluated, resources parsed);
-//! - [`graph`]: the dependency graph Heat would compute for it.
+//! - [`graph`]: the dependency graph Heat would compute for it;
+//! - [`properties`]: Heat's property layer, which the graph's implicit rules read through;
+//! - [`python`]: Python's semantics (`==`, truthiness, `str()`), which Heat's code has.
 
 pub mod config;
 pub mod convert;
@@ -12,6 +14,8 @@ pub mod db;
 pub mod environment;
 pub mod graph;
 pub mod parameters;
+pub mod properties;
+pub mod python;
 pub mod report;
 pub mod source;
 pub mod stack;

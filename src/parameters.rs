@@ -5,6 +5,7 @@
 //! they decide which resources are in the stack and which `if` branch counts.
 
 use crate::environment::Environment;
+use crate::python;
 use crate::template::{Format, Template};
 use anyhow::{anyhow, bail, Result};
 use serde_json::{Map, Value};
@@ -160,7 +161,7 @@ fn convert(kind: Kind, raw: &Value) -> Result<Value> {
                     bail!("the value is not a number")
                 }
             }
-            other => bail!("a {} is not a number", crate::template::type_name(other)),
+            other => bail!("a {} is not a number", python::type_name(other)),
         },
         Kind::Boolean => match raw {
             Value::Bool(_) => raw.clone(),
@@ -171,32 +172,21 @@ fn convert(kind: Kind, raw: &Value) -> Result<Value> {
             },
             Value::Number(n) if n.as_i64() == Some(1) => Value::Bool(true),
             Value::Number(n) if n.as_i64() == Some(0) => Value::Bool(false),
-            other => bail!("a {} is not a boolean", crate::template::type_name(other)),
+            other => bail!("a {} is not a boolean", python::type_name(other)),
         },
         Kind::List => match raw {
-            Value::Array(items) => Value::Array(items.iter().map(|v| Value::String(python_str(v))).collect()),
+            Value::Array(items) => Value::Array(items.iter().map(|v| Value::String(python::str(v))).collect()),
             Value::String(s) if s.is_empty() => Value::Array(Vec::new()),
             Value::String(s) => Value::Array(s.split(',').map(|x| Value::String(x.trim().to_string())).collect()),
-            other => bail!("a {} is not a comma-delimited list", crate::template::type_name(other)),
+            other => bail!("a {} is not a comma-delimited list", python::type_name(other)),
         },
         Kind::Json => match raw {
             Value::Object(_) | Value::Array(_) => raw.clone(),
             Value::String(s) if s.trim().is_empty() => Value::Object(Map::new()),
             Value::String(s) => serde_json::from_str(s).map_err(|_| anyhow!("the value is not valid JSON"))?,
-            other => bail!("a {} is not valid JSON", crate::template::type_name(other)),
+            other => bail!("a {} is not valid JSON", python::type_name(other)),
         },
     })
-}
-
-/// Python's `str()` of a scalar, the form Heat gives list items.
-pub fn python_str(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        Value::Null => "None".into(),
-        other => other.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@
 //!   `depends_on` on a resource whose condition is false, which is silently dropped;
 //! - a resource with an `external_id` depends on nothing (and may not use `depends_on`).
 
+use crate::python;
 use crate::stack::{ResourceDefinition, StackDefinition};
 use anyhow::{anyhow, bail, Result};
-use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// The names `res` depends on by what its definition says.
@@ -64,12 +64,5 @@ fn is_external(stack: &StackDefinition, res: &ResourceDefinition) -> Result<bool
         return Ok(false);
     };
     let v = stack.resolve(ext)?;
-    Ok(match v {
-        Value::Null => false,
-        Value::Bool(b) => b,
-        Value::String(s) => !s.is_empty(),
-        Value::Number(n) => n.as_f64() != Some(0.0),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(m) => !m.is_empty(),
-    })
+    Ok(python::truthy(&v))
 }

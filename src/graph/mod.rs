@@ -8,7 +8,6 @@
 
 pub mod explicit;
 pub mod implicit;
-pub mod translation;
 mod view;
 
 use crate::stack::StackDefinition;
@@ -38,7 +37,7 @@ impl Graph {
     /// plugin's implicit rule; for a new stack it ignores only bad property values.
     ///
     /// A plugin rule that stops on an error is settled as Heat settles it, or refused when
-    /// Heat's own answer would depend on its process (see [`settle_abort`]).
+    /// Heat's own answer would depend on its process (see `settle_abort`).
     pub fn of(stack: &StackDefinition, stored: bool) -> Result<Graph> {
         let mut explicit_edges = BTreeMap::new();
         for res in &stack.resources {
@@ -199,7 +198,7 @@ fn settle_abort(
     abort: &implicit::Aborted,
     stored: bool,
 ) -> Result<Vec<String>> {
-    use translation::Failure;
+    use crate::properties::Failure;
     let origin = &stack.template.origin;
     let unknowable = |why: &str| {
         anyhow::anyhow!(

@@ -1,11 +1,12 @@
-//! The stack definition as the implicit rules see it ([`implicit::StackView`]).
+//! The stack definition as the implicit rules see it ([`super::implicit::StackView`]).
 //!
 //! Property values are resolved as Heat resolves them while it builds the graph of a
 //! stack loaded from the database: `get_resource` gives the resource's name and
 //! `get_attr` gives None, whatever the resources hold.
 
-use super::implicit::{Implementation, ParameterKind, PropertyError, StackView, TemplateParameter};
+use super::implicit::{Implementation, StackView};
 use crate::environment::Plugin;
+use crate::properties::{ParameterKind, PropertyError, TemplateParameter};
 use crate::stack::StackDefinition;
 use crate::template::snippet::Snippet;
 use crate::template::Template;

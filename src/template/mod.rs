@@ -206,7 +206,7 @@ impl Template {
             Some(other) => bail!(
                 "{}: Condition definitions must be a map. Found a {} instead",
                 self.origin,
-                type_name(other)
+                crate::python::type_name(other)
             ),
         }
     }
@@ -267,19 +267,6 @@ fn detect_format(body: &Map<String, Value>) -> Result<Format> {
     format.ok_or_else(|| {
         anyhow!("The template version is invalid: \"{key}: {version}\" is not supported")
     })
-}
-
-/// Python's name for the type of a JSON value, as Heat's messages say it.
-pub fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-    }
 }
 
 #[cfg(test)]
