@@ -1,12 +1,53 @@
 //! heat-converge: converts OpenStack Heat's legacy stacks to the convergence engine,
 //! straight in Heat's database, with Heat's own semantics.
 //!
-//! - [`template`]: Heat templates (HOT and CFN), their function tables and snippets;
-//! - [`environment`], [`parameters`]: what a stack was created with;
-//! - [`stack`]: a stack definition (conditions evaluated, resources parsed);
-//! - [`graph`]: the dependency graph Heat would compute for it;
-//! - [`properties`]: Heat's property layer, which the graph's implicit rules read through;
-//! - [`python`]: Python's semantics (`==`, truthiness, `str()`), which Heat's code has.
+//! # The house, from the top floor down
+//!
+//! No module imports one on a floor above it, and no two modules import each other.
+//!
+//! **The command line and what it says.** `main.rs` (clap: subcommands, options, exit
+//! codes) and [`report`] (text and JSON output, the exit code of a run).
+//!
+//! **The conversion.** [`convert`]: a run reads the inventory ([`convert::tree`]: trees
+//! and stray stacks), decides per tree ([`convert::eligibility`]: the one eligibility
+//! rule), plans its row changes ([`convert::plan`]), and writes them in one transaction
+//! ([`convert::apply`]); [`convert::mode`] is the run's mode as a type (dry run, or
+//! record and write).
+//!
+//! **Heat's semantics.** [`source`] (where a stack definition comes from: stored rows or
+//! files) → [`stack`] (a stack definition: conditions evaluated, resources parsed) →
+//! [`graph`] (the dependency graph Heat computes: explicit edges, and the plugins'
+//! implicit rules in [`graph::implicit`]) over [`properties`] (Heat's property layer:
+//! schemas, translation, Python-typed reads), [`parameters`], [`template`] (HOT and CFN,
+//! function tables per version, snippets), [`environment`] (parameters and the resource
+//! registry) and [`python`] (Python's `==`, truthiness, `str()`, which Heat's code has).
+//!
+//! **I/O at the bottom.** [`db`] (one [`db::Connection`] trait, one short driver per
+//! backend, typed rows read by column name from the SQL in `sql/`, the tool's own tables
+//! through refinery's migrations in `migrations/`, the run lock, TLS) and [`config`]
+//! (heat.conf as oslo.config reads it).
+//!
+//! # Where to add ...
+//!
+//! - **an implicit rule** (a plugin's `add_dependencies`): in its family's file under
+//!   `src/graph/implicit/` (`neutron.rs`, `nova.rs`, `aws.rs`, `heat.rs`), with the
+//!   property schema it reads; a new family is one more file and one entry in `FAMILIES`
+//!   (`src/graph/implicit/mod.rs`).
+//! - **an intrinsic function**: its key in the version tables of
+//!   `src/template/functions.rs` ([`template::functions::FnKind`]), its evaluation in
+//!   `src/stack/resolve.rs`, and its references (if it names resources) in
+//!   `src/graph/explicit.rs`.
+//! - **a database backend**: one driver file in `src/db/` implementing
+//!   [`db::Connection`], [`db::history::Migrations`] and [`db::RunLock`], its arm in
+//!   [`db::connect`], its scheme in `src/db/url.rs`, and its migrations folder under
+//!   `migrations/`. Nothing above `db` changes.
+//! - **a blocker** (a reason to leave a tree alone): a variant of
+//!   [`convert::eligibility::Blocker`] with its `kind` and message, decided in
+//!   [`convert::eligibility::blocker`] (or in [`convert::plan`] when only the plan can
+//!   tell). Stray legacy stacks (in no tree) get a [`convert::tree::StrayReason`].
+//! - **a query**: its SQL in `sql/`, with every column named (`AS name`), read into a
+//!   row struct implementing [`db::FromRow`] in `src/db/read.rs`; a Heat column it uses
+//!   goes into `src/db/heat_schema.rs` (a test checks).
 
 pub mod config;
 pub mod convert;

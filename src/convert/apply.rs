@@ -7,13 +7,20 @@
 //! left alone. The locks are released before commit, so other sessions never see them.
 
 use super::eligibility::{is_stale_lock, Blocker};
-use super::mode::Recording;
 use super::plan::{id_list, TreePlan};
 use crate::db::history::{record_stack, StackOutcome};
 use crate::db::read::Inventory;
 use crate::db::read::{stack_state, template_files_id, StackState};
 use crate::db::{in_transaction, Connection, Param};
 use anyhow::{anyhow, bail, Result};
+
+/// The identity of a real run: its record's id and the engine id its stack locks carry.
+#[derive(Clone, Debug)]
+pub struct Recording {
+    pub run_id: String,
+    /// A UUID like every heat-engine's id: `stack_lock.engine_id` holds 36 characters.
+    pub engine_id: String,
+}
 
 /// What a converted tree changed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -2,22 +2,15 @@
 //! records what it did. Every place where the two differ is a method here, so the
 //! conversion cannot forget which mode it is in (and a dry run has no run id to lose).
 
+use super::apply::{self, Recording};
 use super::eligibility::Blocker;
 use super::plan::TreePlan;
 use super::tree::Tree;
-use super::{apply, Options, Outcome, Report};
+use super::{Options, Outcome, Report};
 use crate::db::history::{self, RunEnd, RunStart, StackOutcome};
 use crate::db::read::Inventory;
 use crate::db::{Connection, Database};
 use anyhow::Result;
-
-/// The identity of a real run: its record's id and the engine id its stack locks carry.
-#[derive(Clone, Debug)]
-pub struct Recording {
-    pub run_id: String,
-    /// A UUID like every heat-engine's id: `stack_lock.engine_id` holds 36 characters.
-    pub engine_id: String,
-}
 
 #[derive(Clone, Debug)]
 pub enum Mode {
