@@ -13,25 +13,14 @@
 //! Then the binary: `heat-converge status --config-dir DIR` alone finds the database, and
 //! `[DEFAULT] environment_dir` is used unless `--environment-dir` is given.
 
+mod common;
+
+use common::{venv_python, Rng};
 use heat_converge::config::HeatConf;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-
-fn python() -> PathBuf {
-    let top = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let venv = std::env::var_os("HEAT_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| top.join("target/heat-venv"));
-    let python = venv.join("bin/python");
-    assert!(
-        python.exists(),
-        "no Heat virtualenv at {}: run `bash tests/bed/setup.sh` first",
-        venv.display()
-    );
-    python
-}
 
 /// A private directory under target/, removed on drop.
 struct Scratch(PathBuf);
@@ -223,25 +212,6 @@ fn handwritten() -> Vec<Case> {
     cases
 }
 
-/// splitmix64: a small deterministic generator, so a failure can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
-
 const SECTIONS: &[&str] = &[
     "[DEFAULT]",
     "[database]",
@@ -408,7 +378,7 @@ fn lay_out(case: &Case, dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>, Vec<(String,
 }
 
 fn oslo(cases: &[Value]) -> Vec<Value> {
-    let mut child = Command::new(python())
+    let mut child = Command::new(venv_python())
         .args(["-c", ORACLE])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -15,26 +15,14 @@
 //! non-ASCII ones) that no other part of a generated URL uses and no message of ours
 //! contains, so a piece found is a leak.
 
+mod common;
+
+use common::{venv_python, Rng};
 use serde_json::{json, Value};
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use heat_converge::db::url::{DbUrl, SqlAlchemyUrl};
-
-fn python() -> PathBuf {
-    let top = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let venv = std::env::var_os("HEAT_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| top.join("target/heat-venv"));
-    let python = venv.join("bin/python");
-    assert!(
-        python.exists(),
-        "no Heat virtualenv at {}: run `bash tests/bed/setup.sh` first",
-        venv.display()
-    );
-    python
-}
 
 /// SQLAlchemy's reading of each URL: its fields, or the error's class name.
 const ORACLE: &str = r#"
@@ -60,7 +48,7 @@ json.dump(out, sys.stdout, ensure_ascii=False)
 "#;
 
 fn sqlalchemy(urls: &[String]) -> Vec<Value> {
-    let mut child = Command::new(python())
+    let mut child = Command::new(venv_python())
         .args(["-c", ORACLE])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -75,33 +63,6 @@ fn sqlalchemy(urls: &[String]) -> Vec<Value> {
     let v: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v.len(), urls.len());
     v
-}
-
-/// splitmix64: a small deterministic generator, so a failure can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-    /// 0..=max tokens from `items`, joined.
-    fn string(&mut self, items: &[&str], max: usize) -> String {
-        let n = self.below(max + 1);
-        (0..n).map(|_| self.pick(items)).collect()
-    }
 }
 
 /// Characters of every part but the password.

@@ -83,19 +83,55 @@ pub struct Bed {
 
 static SERIAL: AtomicUsize = AtomicUsize::new(0);
 
+/// The Python of the bed's virtualenv (`HEAT_VENV`, else `target/heat-venv`): Heat,
+/// SQLAlchemy, oslo.config, the oracles of every test that must match Python.
+pub fn venv_python() -> PathBuf {
+    let top = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let venv = std::env::var_os("HEAT_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| top.join("target/heat-venv"));
+    let python = venv.join("bin/python");
+    assert!(
+        python.exists(),
+        "no Heat virtualenv at {}: run `bash tests/bed/setup.sh` first",
+        venv.display()
+    );
+    python
+}
+
+/// splitmix64: a small deterministic generator, so a failing generated case can be
+/// replayed from its seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+    pub fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+    /// 0..=max tokens from `items`, joined.
+    pub fn string(&mut self, items: &[&str], max: usize) -> String {
+        let n = self.below(max + 1);
+        (0..n).map(|_| self.pick(items)).collect()
+    }
+}
+
 impl Bed {
     /// A bed for one test; `tag` names its databases and work directories.
     pub fn new(tag: &str) -> Bed {
         let top = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let venv = std::env::var_os("HEAT_VENV")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| top.join("target/heat-venv"));
-        let python = venv.join("bin/python");
-        assert!(
-            python.exists(),
-            "no Heat virtualenv at {}: run `bash tests/bed/setup.sh` first",
-            venv.display()
-        );
+        let python = venv_python();
         let work = top
             .join("target/heatbed")
             .join(format!("{tag}-{}", std::process::id()));

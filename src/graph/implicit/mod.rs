@@ -69,8 +69,3 @@ pub fn implicit_dependencies(view: &dyn StackView, name: &str) -> ImplicitDepend
         aborted,
     }
 }
-
-/// Only the names, for callers that accept Heat's "log and go on" outcome as is.
-pub fn implicit_requirements(view: &dyn StackView, name: &str) -> Vec<String> {
-    implicit_dependencies(view, name).requires
-}
