@@ -8,6 +8,9 @@
 //! **The command line and what it says.** `main.rs` (clap: subcommands, options, exit
 //! codes) and [`report`] (text and JSON output, the exit code of a run).
 //!
+//! **Proving afterwards.** [`verify`]: every converted stack still holds what was written
+//! (Heat's graph recomputed), or the convergence engine has moved it on.
+//!
 //! **The conversion.** [`convert`]: a run reads the inventory ([`convert::tree`]: trees
 //! and stray stacks), decides per tree ([`convert::eligibility`]: the one eligibility
 //! rule), plans its row changes ([`convert::plan`]), and writes them in one transaction
@@ -61,3 +64,4 @@ pub mod report;
 pub mod source;
 pub mod stack;
 pub mod template;
+pub mod verify;

@@ -27,6 +27,12 @@ enum Command {
     Migrate(MigrateArgs),
     /// Count legacy and convergence stacks and list what blocks the legacy ones.
     Status(StatusArgs),
+    /// Prove that every conversion still holds (or was moved on by the convergence engine).
+    ///
+    /// Exit codes: 0 all holds and no legacy stack remains; 3 all holds, legacy stacks
+    /// remain; 4 a converted stack does not hold (each named with the difference); 1 error;
+    /// 2 usage error.
+    Verify(VerifyArgs),
     /// Show the dependency graph Heat computes for a template or a stored stack.
     Graph(GraphArgs),
 }
@@ -105,6 +111,24 @@ struct StatusArgs {
 }
 
 #[derive(clap::Args)]
+struct VerifyArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Only the stacks of the tree of this root stack (repeatable).
+    #[arg(long = "stack")]
+    stacks: Vec<String>,
+    /// Only the stacks of this project.
+    #[arg(long)]
+    project: Option<String>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+    /// Heat's global environment directory [default: `environment_dir` in heat.conf, else
+    /// /etc/heat/environment.d].
+    #[arg(long)]
+    environment_dir: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["stack_id", "template"])))]
 struct GraphArgs {
     /// A stack stored in Heat's database: its graph as Heat loads it.
@@ -139,6 +163,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Migrate(args) => migrate(args),
         Command::Status(args) => status(args),
+        Command::Verify(args) => verify(args),
         Command::Graph(args) => graph(args).map(|()| 0),
     };
     match result {
@@ -225,6 +250,30 @@ fn migrate(args: MigrateArgs) -> Result<u8> {
     }
     out.flush()?;
     Ok(report::exit_code(&report))
+}
+
+fn verify(args: VerifyArgs) -> Result<u8> {
+    let url = args.db.url()?;
+    let mut db = db::connect(&url)?;
+    db::heat_schema::check(db.conn())?;
+    let opts = heat_converge::verify::Options {
+        stacks: args.stacks.clone(),
+        project: args.project.clone(),
+        global: Resolver::load_global(&args.db.environment_dir(&args.environment_dir)?)?,
+    };
+    let v = heat_converge::verify::verify(db.conn(), &opts)?;
+    let mut out = std::io::stdout().lock();
+    if args.format == OutputFormat::Json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&report::verify_json(&v))?
+        )?;
+    } else {
+        write!(out, "{}", report::verify_text(&v, &url.to_string()))?;
+    }
+    out.flush()?;
+    Ok(report::verify_exit_code(&v))
 }
 
 fn status(args: StatusArgs) -> Result<u8> {

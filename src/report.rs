@@ -10,8 +10,10 @@
 //! 0 and 3 always describe the whole database, whatever was filtered: legacy trees outside
 //! `--stack`/`--project` and stray legacy stacks (in no convertible tree) keep it at 3.
 
+use crate::convert::plan::{ResourceDeletion, NOT_IN_TEMPLATE};
 use crate::convert::tree::Stray;
 use crate::convert::{skipped_by_kind, Outcome, Report, TreeReport};
+use crate::verify::{Finding, Verification};
 use serde_json::json;
 use std::fmt::Write as _;
 
@@ -19,6 +21,8 @@ pub const EXIT_ALL_CONVERTED: u8 = 0;
 pub const EXIT_ERROR: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_LEGACY_REMAIN: u8 = 3;
+/// `verify`: a converted stack does not hold.
+pub const EXIT_NOT_HOLDING: u8 = 4;
 
 pub fn exit_code(report: &Report) -> u8 {
     if report.stopped.is_some() {
@@ -34,10 +38,20 @@ pub fn exit_code(report: &Report) -> u8 {
 pub fn tree_line(t: &TreeReport) -> String {
     let who = format!("{} ({})", t.root_name, t.root_id);
     let mut line = match &t.outcome {
-        Outcome::Converted(a) => format!(
-            "converted      {who}: {} stacks, {} resources, {} resources deleted, {} templates deleted",
-            a.stacks, a.resources_converted, a.resources_deleted, a.templates_deleted
-        ),
+        Outcome::Converted(a) => {
+            let mut s = format!(
+                "converted      {who}: {} stacks, {} resources, {} resources deleted, {} templates deleted",
+                a.stacks, a.resources_converted, a.resources_deleted, a.templates_deleted
+            );
+            for (stack, d) in &a.deleted {
+                let _ = write!(
+                    s,
+                    "\n                 deleted resource {}",
+                    deletion(stack, d)
+                );
+            }
+            s
+        }
         Outcome::WouldConvert(p) => {
             let mut s = format!(
                 "would convert  {who}: {} stacks, {} resources, {} resources deleted, {} templates deleted",
@@ -48,10 +62,18 @@ pub fn tree_line(t: &TreeReport) -> String {
             );
             for sp in &p.stacks {
                 for d in &sp.deletes {
-                    let _ = write!(s, "\n                 delete resource {} ({}) of stack {}: not in its template", d.name, d.id, sp.stack.name);
+                    let _ = write!(
+                        s,
+                        "\n                 delete resource {}",
+                        deletion(&sp.stack.name, d)
+                    );
                 }
                 if let Some(prev) = sp.stack.prev_raw_template_id {
-                    let _ = write!(s, "\n                 delete previous template {prev} of stack {}", sp.stack.name);
+                    let _ = write!(
+                        s,
+                        "\n                 delete previous template {prev} of stack {}",
+                        sp.stack.name
+                    );
                 }
             }
             s
@@ -63,6 +85,34 @@ pub fn tree_line(t: &TreeReport) -> String {
         line.push_str(w);
     }
     line
+}
+
+/// A deleted resource row as an operator checks it: name, type, physical id, stack.
+fn deletion(stack: &str, d: &ResourceDeletion) -> String {
+    format!(
+        "{} (row {}, type {}, physical id {}, {}_{}) of stack {stack}: {}",
+        d.name,
+        d.id,
+        d.type_name.as_deref().unwrap_or("unknown"),
+        d.physical_id.as_deref().unwrap_or("none"),
+        d.action,
+        d.status,
+        NOT_IN_TEMPLATE
+    )
+}
+
+fn deletion_json(stack: &str, d: &ResourceDeletion) -> serde_json::Value {
+    json!({
+        "stack": stack,
+        "id": d.id,
+        "uuid": d.uuid,
+        "name": d.name,
+        "type": d.type_name,
+        "physical_id": d.physical_id,
+        "action": d.action,
+        "status": d.status,
+        "reason": NOT_IN_TEMPLATE,
+    })
 }
 
 /// One line per stray legacy stack.
@@ -289,12 +339,22 @@ pub fn to_json(report: &Report) -> serde_json::Value {
                     v["resources_converted"] = json!(a.resources_converted);
                     v["resources_deleted"] = json!(a.resources_deleted);
                     v["templates_deleted"] = json!(a.templates_deleted);
+                    v["deleted_resources"] = a
+                        .deleted
+                        .iter()
+                        .map(|(stack, d)| deletion_json(stack, d))
+                        .collect();
                 }
                 Outcome::WouldConvert(p) => {
                     v["outcome"] = json!("would convert");
                     v["resources_converted"] = json!(p.resources_converted());
                     v["resources_deleted"] = json!(p.resources_deleted());
                     v["templates_deleted"] = json!(p.templates_deleted());
+                    v["deleted_resources"] = p
+                        .stacks
+                        .iter()
+                        .flat_map(|sp| sp.deletes.iter().map(|d| deletion_json(&sp.stack.name, d)))
+                        .collect();
                 }
                 Outcome::Skipped(b) => {
                     v["outcome"] = json!("left alone");
@@ -338,5 +398,113 @@ pub fn to_json(report: &Report) -> serde_json::Value {
         "convergence_roots": report.convergence_roots,
         "exit_code": exit_code(report),
         "trees": trees,
+    })
+}
+
+/// `verify`'s exit code: 4 when a converted stack does not hold, else 3 while legacy
+/// stacks remain, else 0.
+pub fn verify_exit_code(v: &Verification) -> u8 {
+    if v.failing() > 0 {
+        EXIT_NOT_HOLDING
+    } else if v.legacy_left > 0 {
+        EXIT_LEGACY_REMAIN
+    } else {
+        EXIT_ALL_CONVERTED
+    }
+}
+
+fn finding_detail(f: &Finding) -> Vec<String> {
+    match f {
+        Finding::Holds | Finding::Deleted => Vec::new(),
+        Finding::MovedOn { state } => vec![format!("now {state}")],
+        Finding::FailedSince {
+            state,
+            reason,
+            resources,
+        } => std::iter::once(format!("{state}: {reason}"))
+            .chain(resources.iter().cloned())
+            .collect(),
+        Finding::Broken { differences } => differences.clone(),
+    }
+}
+
+/// `heat-converge verify` for people.
+pub fn verify_text(v: &Verification, database: &str) -> String {
+    let mut s = String::new();
+    let count = |k: &str| v.checks.iter().filter(|c| c.finding.kind() == k).count();
+    let _ = writeln!(s, "heat-converge verify of {database}");
+    let _ = writeln!(
+        s,
+        "  converted stacks checked            {:>6}",
+        v.checks.len()
+    );
+    let _ = writeln!(
+        s,
+        "    hold at their conversion's traversal {:>3}",
+        count("holds")
+    );
+    let _ = writeln!(
+        s,
+        "    moved on by the convergence engine {:>5}",
+        count("moved_on")
+    );
+    let _ = writeln!(
+        s,
+        "    deleted since                      {:>5}",
+        count("deleted")
+    );
+    let _ = writeln!(
+        s,
+        "    failed since                       {:>5}",
+        count("failed_since")
+    );
+    let _ = writeln!(
+        s,
+        "    do not hold                        {:>5}",
+        count("does_not_hold")
+    );
+    let _ = writeln!(
+        s,
+        "  legacy trees and stray stacks left  {:>6}",
+        v.legacy_left
+    );
+    for c in v.checks.iter().filter(|c| !c.finding.sound()) {
+        let _ = writeln!(
+            s,
+            "{} {} ({}), root {}, converted by run {}:",
+            c.finding.kind(),
+            c.name,
+            c.stack_id,
+            c.root_stack_id,
+            c.run_id
+        );
+        for d in finding_detail(&c.finding) {
+            let _ = writeln!(s, "    {d}");
+        }
+    }
+    let next = match verify_exit_code(v) {
+        EXIT_NOT_HOLDING => "Next: the stacks above do not hold what heat-converge wrote (or failed since): read each difference; restore from the backup taken before the run, or repair them with Heat.",
+        EXIT_LEGACY_REMAIN => "Next: every conversion holds; legacy stacks remain: see heat-converge status.",
+        _ => "Next: nothing; every conversion holds and no legacy stack remains.",
+    };
+    let _ = writeln!(s, "{next}");
+    s
+}
+
+/// `heat-converge verify` for pipelines.
+pub fn verify_json(v: &Verification) -> serde_json::Value {
+    json!({
+        "checked": v.checks.len(),
+        "not_holding": v.failing(),
+        "legacy_left_in_database": v.legacy_left,
+        "exit_code": verify_exit_code(v),
+        "stacks": v.checks.iter().map(|c| json!({
+            "stack_id": c.stack_id,
+            "name": c.name,
+            "root_stack_id": c.root_stack_id,
+            "run_id": c.run_id,
+            "finding": c.finding.kind(),
+            "details": finding_detail(&c.finding),
+        })).collect::<Vec<_>>(),
     })
 }

@@ -7,8 +7,8 @@
 //! left alone. The locks are released before commit, so other sessions never see them.
 
 use super::eligibility::{is_stale_lock, Blocker};
-use super::plan::{id_list, TreePlan};
-use crate::db::history::{record_stack, StackOutcome};
+use super::plan::{id_list, ResourceDeletion, TreePlan, NOT_IN_TEMPLATE, PREVIOUS_TEMPLATE};
+use crate::db::history::{record_deleted, record_stack, DeletedRow, StackOutcome};
 use crate::db::read::Inventory;
 use crate::db::read::{stack_state, template_files_id, StackState};
 use crate::db::{in_transaction, Connection, Param};
@@ -29,6 +29,8 @@ pub struct Applied {
     pub resources_converted: usize,
     pub resources_deleted: usize,
     pub templates_deleted: usize,
+    /// Every resource row deleted, with its stack's name: what the operator checks.
+    pub deleted: Vec<(String, ResourceDeletion)>,
 }
 
 /// Converts the tree; on any failure rolls back and says why.
@@ -96,6 +98,23 @@ fn write(
     let mut applied = Applied::default();
     for sp in &plan.stacks {
         for d in &sp.deletes {
+            record_deleted(
+                conn,
+                &DeletedRow {
+                    run_id: &rec.run_id,
+                    root_stack_id: &plan.root_id,
+                    stack_id: &sp.stack.id,
+                    kind: "resource",
+                    row_id: d.id,
+                    uuid: d.uuid.as_deref(),
+                    name: Some(&d.name),
+                    type_name: d.type_name.as_deref(),
+                    physical_id: d.physical_id.as_deref(),
+                    action: Some(&d.action),
+                    status: Some(&d.status),
+                    reason: NOT_IN_TEMPLATE,
+                },
+            )?;
             conn.execute(
                 include_str!("../../sql/resource_data_delete.sql"),
                 &[Param::Int(d.id)],
@@ -125,7 +144,7 @@ fn write(
         let traversal = uuid::Uuid::new_v4().to_string();
         conn.execute(
             include_str!("../../sql/stack_convert.sql"),
-            &[Param::Int(1), Param::Text(traversal), text(&sp.stack.id)],
+            &[Param::Int(1), text(&traversal), text(&sp.stack.id)],
         )?;
         let mut templates_deleted = 0;
         if let Some(prev) = sp.stack.prev_raw_template_id {
@@ -134,11 +153,38 @@ fn write(
                 include_str!("../../sql/raw_template_delete.sql"),
                 &[Param::Int(prev)],
             )? as usize;
+            let audit = |kind, row_id, reason| DeletedRow {
+                run_id: &rec.run_id,
+                root_stack_id: &plan.root_id,
+                stack_id: &sp.stack.id,
+                kind,
+                row_id,
+                uuid: None,
+                name: None,
+                type_name: None,
+                physical_id: None,
+                action: None,
+                status: None,
+                reason,
+            };
+            if templates_deleted > 0 {
+                record_deleted(conn, &audit("raw_template", prev, PREVIOUS_TEMPLATE))?;
+            }
             if let Some(f) = files_id {
-                conn.execute(
+                let files_deleted = conn.execute(
                     include_str!("../../sql/raw_template_files_delete_unused.sql"),
                     &[Param::Int(f), Param::Int(f)],
                 )?;
+                if files_deleted > 0 {
+                    record_deleted(
+                        conn,
+                        &audit(
+                            "raw_template_files",
+                            f,
+                            "the files of the previous template, used by no other template",
+                        ),
+                    )?;
+                }
             }
         }
         conn.execute(
@@ -156,12 +202,18 @@ fn write(
                 resources_converted: sp.converts.len() as i64,
                 resources_deleted: sp.deletes.len() as i64,
                 templates_deleted: templates_deleted as i64,
+                traversal: Some(&traversal),
             },
         )?;
         applied.stacks += 1;
         applied.resources_converted += sp.converts.len();
         applied.resources_deleted += sp.deletes.len();
         applied.templates_deleted += templates_deleted;
+        applied.deleted.extend(
+            sp.deletes
+                .iter()
+                .map(|d| (sp.stack.name.clone(), d.clone())),
+        );
     }
     Ok(applied)
 }

@@ -254,9 +254,15 @@ pub fn run(
             .iter()
             .flat_map(|t| t.stacks.iter().map(|s| s.id.clone()))
             .collect();
+        // Current templates, and previous ones (the types of the resources deleted).
         let template_ids: Vec<i64> = ready
             .iter()
-            .flat_map(|t| t.stacks.iter().filter_map(|s| s.raw_template_id))
+            .flat_map(|t| {
+                t.stacks
+                    .iter()
+                    .flat_map(|s| [s.raw_template_id, s.prev_raw_template_id])
+                    .flatten()
+            })
             .collect();
         let resources = load::resources(conn, &stack_ids)?;
         let templates = load::raw_templates(conn, &template_ids)?;

@@ -79,6 +79,7 @@ impl Mode {
                 resources_converted: 0,
                 resources_deleted: 0,
                 templates_deleted: 0,
+                traversal: None,
             },
         )
     }

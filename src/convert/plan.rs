@@ -31,9 +31,25 @@ pub struct ResourceChange {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResourceDeletion {
     pub id: i64,
+    pub uuid: Option<String>,
     pub name: String,
+    /// Its type, as the stack's previous template declared it (None when that template
+    /// is gone or does not name it).
+    pub type_name: Option<String>,
+    /// The cloud resource the row points at (`nova_instance`): what an operator checks
+    /// is not orphaned.
+    pub physical_id: Option<String>,
+    pub action: String,
+    pub status: String,
     pub attr_data_id: Option<i64>,
 }
+
+/// Why a resource row is deleted: Heat's `migrate_to_convergence` deletes the rows of
+/// resources that its current template (conditions applied) does not define.
+pub const NOT_IN_TEMPLATE: &str = "not in the stack's current template (conditions applied)";
+/// Why a stack's previous template is deleted: the convergence engine keeps none.
+pub const PREVIOUS_TEMPLATE: &str =
+    "the stack's previous template (prev_raw_template_id), which convergence does not keep";
 
 #[derive(Clone, Debug)]
 pub struct StackPlan {
@@ -114,7 +130,7 @@ pub fn plan_tree(
     })
 }
 
-fn plan_stack(
+pub fn plan_stack(
     stack: &StackRow,
     rows: &[ResourceRow],
     templates: &HashMap<i64, Result<RawTemplateRow, String>>,
@@ -151,7 +167,15 @@ fn plan_stack(
         let Some(node) = graph.resources.get(&r.name) else {
             deletes.push(ResourceDeletion {
                 id: r.id,
+                uuid: r.uuid.clone(),
                 name: r.name.clone(),
+                type_name: stack
+                    .prev_raw_template_id
+                    .and_then(|p| templates.get(&p)?.as_ref().ok())
+                    .and_then(|prev| declared_type(&prev.template, &r.name)),
+                physical_id: r.physical_id.clone(),
+                action: r.action.clone(),
+                status: r.status.clone(),
                 attr_data_id: r.attr_data_id,
             });
             continue;
@@ -196,6 +220,16 @@ fn plan_stack(
         converts,
         deletes,
         cycles: graph.cycles(),
+    })
+}
+
+/// The type a template declares for a resource (HOT `type` or CFN `Type`), as written.
+fn declared_type(template: &serde_json::Value, name: &str) -> Option<String> {
+    ["resources", "Resources"].iter().find_map(|section| {
+        let res = template.get(section)?.get(name)?;
+        ["type", "Type"]
+            .iter()
+            .find_map(|k| res.get(k)?.as_str().map(String::from))
     })
 }
 

@@ -57,7 +57,7 @@ fn table_exists(conn: &mut dyn Connection, table: &str) -> bool {
 pub fn recover_interrupted_setup(conn: &mut dyn Connection) -> Result<Vec<String>> {
     if table_exists(conn, SCHEMA_HISTORY_TABLE) {
         if recorded(conn, 1)? {
-            return recover_interrupted_v3(conn);
+            return recover_added_columns(conn);
         }
     }
     let mut dropped = Vec::new();
@@ -88,18 +88,28 @@ fn recorded(conn: &mut dyn Connection, version: i64) -> Result<bool> {
     Ok(n != 0)
 }
 
-/// V3's column, added but not recorded (a run killed in between on MySQL): dropped, so
-/// that V3 applies again.
-fn recover_interrupted_v3(conn: &mut dyn Connection) -> Result<Vec<String>> {
-    let column_there = conn
-        .query("SELECT stopped FROM heat_converge_run WHERE 1=0", &[])
-        .is_ok();
-    if !column_there || recorded(conn, 3)? {
-        return Ok(Vec::new());
+/// The columns later migrations add: (version, table, column).
+const ADDED_COLUMNS: &[(i64, &str, &str)] = &[
+    (3, "heat_converge_run", "stopped"),
+    (4, "heat_converge_stack", "traversal"),
+];
+
+/// A column added by a migration that is not recorded (a run killed in between on
+/// MySQL): dropped, so that the migration applies again. No run can have written it.
+fn recover_added_columns(conn: &mut dyn Connection) -> Result<Vec<String>> {
+    let mut dropped = Vec::new();
+    for (version, table, column) in ADDED_COLUMNS {
+        let column_there = conn
+            .query(&format!("SELECT {column} FROM {table} WHERE 1=0"), &[])
+            .is_ok();
+        if !column_there || recorded(conn, *version)? {
+            continue;
+        }
+        conn.execute(&format!("ALTER TABLE {table} DROP COLUMN {column}"), &[])
+            .with_context(|| format!("dropping {table}.{column}, left by a cut-off V{version}"))?;
+        dropped.push(format!("{table}.{column}"));
     }
-    conn.execute("ALTER TABLE heat_converge_run DROP COLUMN stopped", &[])
-        .context("dropping heat_converge_run.stopped, left by a cut-off V3")?;
-    Ok(vec!["heat_converge_run.stopped".to_string()])
+    Ok(dropped)
 }
 
 /// Names of the migrations a refinery report says were applied.
@@ -208,6 +218,8 @@ pub struct StackOutcome<'a> {
     pub resources_converted: i64,
     pub resources_deleted: i64,
     pub templates_deleted: i64,
+    /// The traversal a converted stack was given.
+    pub traversal: Option<&'a str>,
 }
 
 pub fn record_stack(conn: &mut dyn Connection, o: &StackOutcome) -> Result<()> {
@@ -224,6 +236,9 @@ pub fn record_stack(conn: &mut dyn Connection, o: &StackOutcome) -> Result<()> {
             Param::Int(o.resources_converted),
             Param::Int(o.resources_deleted),
             Param::Int(o.templates_deleted),
+            o.traversal
+                .map(|t| Param::Text(t.into()))
+                .unwrap_or(Param::Null),
         ],
     )?;
     Ok(())
@@ -261,4 +276,47 @@ mod tests {
     fn nul_becomes_a_replacement_character() {
         assert_eq!(bounded("a\0b", 10, 10), "a\u{FFFD}b");
     }
+}
+
+/// One row a conversion deleted, for the audit.
+pub struct DeletedRow<'a> {
+    pub run_id: &'a str,
+    pub root_stack_id: &'a str,
+    pub stack_id: &'a str,
+    /// `resource`, `raw_template` or `raw_template_files`.
+    pub kind: &'a str,
+    pub row_id: i64,
+    pub uuid: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub type_name: Option<&'a str>,
+    pub physical_id: Option<&'a str>,
+    pub action: Option<&'a str>,
+    pub status: Option<&'a str>,
+    pub reason: &'a str,
+}
+
+/// Records a deleted row, in the transaction that deletes it.
+pub fn record_deleted(conn: &mut dyn Connection, d: &DeletedRow) -> Result<()> {
+    let opt = |v: Option<&str>, max: usize| {
+        v.map(|v| Param::Text(bounded(v, max, max * 4).into_owned()))
+            .unwrap_or(Param::Null)
+    };
+    conn.execute(
+        include_str!("../../sql/deleted_row.sql"),
+        &[
+            Param::Text(d.run_id.into()),
+            Param::Text(d.root_stack_id.into()),
+            Param::Text(d.stack_id.into()),
+            Param::Text(d.kind.into()),
+            Param::Int(d.row_id),
+            opt(d.uuid, 36),
+            opt(d.name, 255),
+            opt(d.type_name, 255),
+            opt(d.physical_id, 255),
+            opt(d.action, 255),
+            opt(d.status, 255),
+            Param::Text(bounded(d.reason, TEXT_MAX_BYTES, TEXT_MAX_BYTES).into_owned()),
+        ],
+    )?;
+    Ok(())
 }

@@ -41,10 +41,13 @@ pub struct Engine {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ResourceRow {
     pub id: i64,
+    pub uuid: Option<String>,
     pub name: String,
     pub stack_id: String,
     pub action: String,
     pub status: String,
+    /// The physical id of the cloud resource (`nova_instance`).
+    pub physical_id: Option<String>,
     pub attr_data_id: Option<i64>,
 }
 
@@ -59,10 +62,12 @@ impl FromRow for ResourceRow {
     fn from_row(r: &Row) -> Result<Self> {
         Ok(ResourceRow {
             id: r.int("id")?.unwrap_or_default(),
+            uuid: r.text("uuid")?,
             name: r.string("name")?,
             stack_id: r.string("stack_id")?,
             action: r.text("action")?.unwrap_or_default(),
             status: r.text("status")?.unwrap_or_default(),
+            physical_id: r.text("nova_instance")?,
             attr_data_id: r.int("attr_data_id")?,
         })
     }
@@ -368,4 +373,109 @@ pub fn raw_template(conn: &mut dyn Connection, id: i64) -> Result<Option<RawTemp
         Some(Ok(row)) => Ok(Some(row)),
         Some(Err(e)) => bail!("{e}"),
     }
+}
+
+/// A stack heat-converge converted, as its record says (`sql/converted_stacks.sql`).
+#[derive(Clone, Debug)]
+pub struct ConvertedStack {
+    pub run_id: String,
+    pub stack_id: String,
+    pub root_stack_id: String,
+    /// The traversal the conversion gave it (None: converted before V4 recorded it).
+    pub traversal: Option<String>,
+}
+
+impl FromRow for ConvertedStack {
+    fn from_row(r: &Row) -> Result<Self> {
+        Ok(ConvertedStack {
+            run_id: r.string("run_id")?,
+            stack_id: r.string("stack_id")?,
+            root_stack_id: r.string("root_stack_id")?,
+            traversal: r.text("traversal")?,
+        })
+    }
+}
+
+/// Every stack heat-converge converted; none when it never ran here (no table of ours).
+/// Reads only: a record older than V4 has no traversals.
+pub fn converted_stacks(conn: &mut dyn Connection) -> Result<Vec<ConvertedStack>> {
+    if conn
+        .query("SELECT 1 FROM heat_converge_stack WHERE 1=0", &[])
+        .is_err()
+    {
+        return Ok(Vec::new());
+    }
+    let with_traversal = conn
+        .query("SELECT traversal FROM heat_converge_stack WHERE 1=0", &[])
+        .is_ok();
+    let sql = if with_traversal {
+        include_str!("../../sql/converted_stacks.sql")
+    } else {
+        include_str!("../../sql/converted_stacks_v1.sql")
+    };
+    query_as(conn, sql, &[])
+}
+
+/// A stack as it is now (`sql/stack_now.sql`).
+#[derive(Clone, Debug)]
+pub struct StackNow {
+    pub row: StackRow,
+    pub current_traversal: Option<String>,
+    pub status_reason: Option<String>,
+}
+
+impl FromRow for StackNow {
+    fn from_row(r: &Row) -> Result<Self> {
+        Ok(StackNow {
+            row: StackRow::from_row(r)?,
+            current_traversal: r.text("current_traversal")?,
+            status_reason: r.text("status_reason")?,
+        })
+    }
+}
+
+pub fn stack_now(conn: &mut dyn Connection, id: &str) -> Result<Option<StackNow>> {
+    Ok(query_as(
+        conn,
+        include_str!("../../sql/stack_now.sql"),
+        &[Param::Text(id.into())],
+    )?
+    .into_iter()
+    .next())
+}
+
+/// A resource with the columns a conversion writes (`sql/resources_written.sql`).
+#[derive(Clone, Debug)]
+pub struct ResourceWritten {
+    pub row: ResourceRow,
+    pub status_reason: Option<String>,
+    /// The JSON text of `requires` and `needed_by`, as stored.
+    pub requires: Option<String>,
+    pub needed_by: Option<String>,
+    pub current_template_id: Option<i64>,
+}
+
+impl FromRow for ResourceWritten {
+    fn from_row(r: &Row) -> Result<Self> {
+        Ok(ResourceWritten {
+            row: ResourceRow::from_row(r)?,
+            status_reason: r.text("status_reason")?,
+            requires: r.text("requires")?,
+            needed_by: r.text("needed_by")?,
+            current_template_id: r.int("current_template_id")?,
+        })
+    }
+}
+
+pub fn resources_written(
+    conn: &mut dyn Connection,
+    stack_id: &str,
+) -> Result<Vec<ResourceWritten>> {
+    let mut rows: Vec<ResourceWritten> = query_as(
+        conn,
+        include_str!("../../sql/resources_written.sql"),
+        &[Param::Text(stack_id.into())],
+    )?;
+    rows.sort_by_key(|r| r.row.id);
+    Ok(rows)
 }

@@ -11,7 +11,9 @@ virtualenv made by tests/bed/setup.sh (openstack-heat 27.0.1) and offers:
   snapshot URL                 the rows heat-converge changes, normalised for comparison
   convert URL WORKDIR          Heat's own conversion (migrate_convergence_1) of every
                                legacy root stack
-  prove URL WORKDIR ID...      a convergence engine updates, then deletes, each stack
+  prove URL WORKDIR [--keep] ID...
+                               a convergence engine updates, then deletes (unless
+                               --keep), each stack
   graph TEMPLATE [--environment F]... [--parameter K=V]... [--file NAME=PATH]...
                                Heat's dependency graph for a template
   graph-batch JOBS             the graph of every job of a JSON list, Heat loaded once
@@ -562,6 +564,8 @@ def cmd_prove(args):
                 mark = eng.mark(sid)
                 eng.update(sid)
                 states[sid]['update'] = eng.wait(sid, 'UPDATE', since=mark)
+                if args.keep:
+                    continue
                 mark = eng.mark(sid)
                 eng.delete(sid)
                 states[sid]['delete'] = eng.wait(sid, 'DELETE', since=mark)
@@ -688,6 +692,8 @@ def main(argv):
     s = sub.add_parser('convert'); s.add_argument('url'); s.add_argument('workdir')
     s.set_defaults(f=cmd_convert)
     s = sub.add_parser('prove'); s.add_argument('url'); s.add_argument('workdir')
+    s.add_argument('--keep', action='store_true',
+                   help='update only: keep the stacks (no delete)')
     s.add_argument('stack_ids', nargs='+'); s.set_defaults(f=cmd_prove)
     s = sub.add_parser('graph'); s.add_argument('template')
     s.add_argument('--environment', action='append', default=[])

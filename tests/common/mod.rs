@@ -235,6 +235,14 @@ impl Bed {
         self.must(&args)
     }
 
+    /// A convergence engine updates each stack and keeps it; their final states.
+    pub fn prove_update(&self, db: &HeatDb, stack_ids: &[&str]) -> Value {
+        let wd = self.workdir("prove");
+        let mut args = vec!["prove", db.url.as_str(), wd.as_str(), "--keep"];
+        args.extend_from_slice(stack_ids);
+        self.must(&args)
+    }
+
     /// Heat's dependency graph for a template (plus environments and parameters).
     pub fn graph(&self, template: &Path, environments: &[&Path], parameters: &[&str]) -> Value {
         let t = template.display().to_string();

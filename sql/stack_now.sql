@@ -1,0 +1,10 @@
+-- A stack as it is now, for verify: the columns of stack_by_id.sql, its traversal and
+-- why it is in its state.
+SELECT id, name, tenant, owner_id, raw_template_id, prev_raw_template_id, action, status,
+       status_reason, current_traversal,
+       CASE WHEN convergence THEN 1 ELSE 0 END AS convergence,
+       CASE WHEN backup THEN 1 ELSE 0 END AS backup,
+       nested_depth,
+       CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END AS deleted
+FROM stack
+WHERE id = ?

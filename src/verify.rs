@@ -1,0 +1,267 @@
+//! `heat-converge verify`: proves afterwards that every conversion still holds.
+//!
+//! For each stack heat-converge converted (its record in `heat_converge_stack`):
+//! - still at the traversal the conversion gave it: its rows must equal what a conversion
+//!   would write now (Heat's graph recomputed from the stored template: `requires` and
+//!   `needed_by` of every active resource, `current_template_id`, no resource outside the
+//!   template, no `prev_raw_template_id`), and it must still be on convergence;
+//! - moved on (the convergence engine ran a later traversal): it must be `*_COMPLETE` or
+//!   busy; a failure since is listed with the failed resources and their reasons;
+//! - deleted since: nothing left to check.
+//!
+//! It also counts the legacy stacks that remain, as `status` does.
+
+use crate::convert::plan::{id_list, plan_stack};
+use crate::convert::tree;
+use crate::db::read::{self, ConvertedStack, ResourceWritten, StackNow};
+use crate::db::Connection;
+use crate::environment::Registry;
+use anyhow::Result;
+use std::collections::{BTreeMap, HashMap};
+
+/// What the operator asked to verify.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Only the trees of these root stacks (empty: all).
+    pub stacks: Vec<String>,
+    pub project: Option<String>,
+    pub global: Registry,
+}
+
+/// What became of one converted stack.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Finding {
+    /// At the conversion's traversal, its rows as a conversion writes them now.
+    Holds,
+    /// The convergence engine ran it since; it is in this state.
+    MovedOn { state: String },
+    /// Deleted since (by the convergence engine or an operator).
+    Deleted,
+    /// The convergence engine ran it since and failed: the state, its reason and the
+    /// failed resources with theirs.
+    FailedSince {
+        state: String,
+        reason: String,
+        resources: Vec<String>,
+    },
+    /// What was written does not stand: each difference named.
+    Broken { differences: Vec<String> },
+}
+
+impl Finding {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Finding::Holds => "holds",
+            Finding::MovedOn { .. } => "moved_on",
+            Finding::Deleted => "deleted",
+            Finding::FailedSince { .. } => "failed_since",
+            Finding::Broken { .. } => "does_not_hold",
+        }
+    }
+    /// Whether the stack is as a sound conversion leaves it.
+    pub fn sound(&self) -> bool {
+        matches!(
+            self,
+            Finding::Holds | Finding::MovedOn { .. } | Finding::Deleted
+        )
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct StackCheck {
+    pub stack_id: String,
+    pub name: String,
+    pub root_stack_id: String,
+    pub run_id: String,
+    pub finding: Finding,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Verification {
+    pub checks: Vec<StackCheck>,
+    /// Legacy trees and stray legacy stacks left in the whole database.
+    pub legacy_left: usize,
+}
+
+impl Verification {
+    pub fn failing(&self) -> usize {
+        self.checks.iter().filter(|c| !c.finding.sound()).count()
+    }
+}
+
+/// Verifies every converted stack the options select.
+pub fn verify(conn: &mut dyn Connection, opts: &Options) -> Result<Verification> {
+    let inv = read::inventory(conn)?;
+    let forest = tree::forest(&inv);
+    let mut out = Verification {
+        legacy_left: forest.trees.len() + forest.strays.len(),
+        ..Verification::default()
+    };
+    // The latest record of each stack (a stack is converted once; a later record wins).
+    let mut latest: BTreeMap<String, ConvertedStack> = BTreeMap::new();
+    for c in read::converted_stacks(conn)? {
+        latest.insert(c.stack_id.clone(), c);
+    }
+    let roots: HashMap<String, String> = latest
+        .values()
+        .map(|c| c.root_stack_id.clone())
+        .filter_map(|r| read::stack(conn, &r).ok().flatten().map(|s| (r, s.tenant)))
+        .collect();
+    for c in latest.values() {
+        if !opts.stacks.is_empty() && !opts.stacks.contains(&c.root_stack_id) {
+            continue;
+        }
+        if let Some(p) = &opts.project {
+            if roots.get(&c.root_stack_id) != Some(p) {
+                continue;
+            }
+        }
+        let (name, finding) = match read::stack_now(conn, &c.stack_id)? {
+            None => (String::new(), Finding::Deleted),
+            Some(now) => (now.row.name.clone(), check(conn, c, &now, &opts.global)?),
+        };
+        out.checks.push(StackCheck {
+            stack_id: c.stack_id.clone(),
+            name,
+            root_stack_id: c.root_stack_id.clone(),
+            run_id: c.run_id.clone(),
+            finding,
+        });
+    }
+    if (!opts.stacks.is_empty() || opts.project.is_some()) && out.checks.is_empty() {
+        return Err(crate::convert::FilterError(
+            "the filter selects no stack heat-converge converted".into(),
+        )
+        .into());
+    }
+    Ok(out)
+}
+
+fn check(
+    conn: &mut dyn Connection,
+    c: &ConvertedStack,
+    now: &StackNow,
+    global: &Registry,
+) -> Result<Finding> {
+    let s = &now.row;
+    if s.deleted {
+        return Ok(Finding::Deleted);
+    }
+    let state = format!("{}_{}", s.action, s.status);
+    let mut differences = Vec::new();
+    if !s.convergence {
+        differences.push("stack.convergence is false again: the legacy engine would run it".into());
+    }
+    let moved_on = c.traversal.is_some() && now.current_traversal != c.traversal;
+    if moved_on {
+        if !differences.is_empty() {
+            return Ok(Finding::Broken { differences });
+        }
+        if s.status == "FAILED" {
+            let resources = read::resources_written(conn, &s.id)?
+                .into_iter()
+                .filter(|r| r.row.status == "FAILED")
+                .map(|r| {
+                    format!(
+                        "{} {}_{}: {}",
+                        r.row.name,
+                        r.row.action,
+                        r.row.status,
+                        r.status_reason.unwrap_or_default()
+                    )
+                })
+                .collect();
+            return Ok(Finding::FailedSince {
+                state,
+                reason: now.status_reason.clone().unwrap_or_default(),
+                resources,
+            });
+        }
+        return Ok(Finding::MovedOn { state });
+    }
+    // At the conversion's traversal: the rows must be what a conversion writes now.
+    if let Some(prev) = s.prev_raw_template_id {
+        differences.push(format!(
+            "stack.prev_raw_template_id is {prev}: a converted stack keeps no previous template"
+        ));
+    }
+    let written = read::resources_written(conn, &s.id)?;
+    differences.extend(compare_rows(s, &written, global, conn)?);
+    Ok(if differences.is_empty() {
+        Finding::Holds
+    } else {
+        Finding::Broken { differences }
+    })
+}
+
+/// The differences between the stored resource rows and what a conversion writes now.
+fn compare_rows(
+    s: &read::StackRow,
+    written: &[ResourceWritten],
+    global: &Registry,
+    conn: &mut dyn Connection,
+) -> Result<Vec<String>> {
+    let mut differences = Vec::new();
+    let Some(tid) = s.raw_template_id else {
+        return Ok(vec!["stack.raw_template_id is NULL".into()]);
+    };
+    let templates = read::raw_templates(conn, &[tid])?;
+    let rows: Vec<read::ResourceRow> = written.iter().map(|w| w.row.clone()).collect();
+    let expected = match plan_stack(s, &rows, &templates, global) {
+        Ok(p) => p,
+        Err(b) => return Ok(vec![format!("Heat's graph cannot be computed now: {b}")]),
+    };
+    for d in &expected.deletes {
+        differences.push(format!(
+            "resource {} (row {}) is not in the stack's template but still has a row",
+            d.name, d.id
+        ));
+    }
+    let by_id: HashMap<i64, &ResourceWritten> = written.iter().map(|w| (w.row.id, w)).collect();
+    for want in &expected.converts {
+        let Some(have) = by_id.get(&want.id) else {
+            continue;
+        };
+        let name = &want.name;
+        if have.current_template_id != Some(tid) {
+            differences.push(format!(
+                "resource {name}: current_template_id is {}, expected {tid}",
+                have.current_template_id
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "NULL".into())
+            ));
+        }
+        for (column, stored, ids) in [
+            ("requires", &have.requires, &want.requires),
+            ("needed_by", &have.needed_by, &want.needed_by),
+        ] {
+            let Some(mut stored_ids) = parse_ids(stored.as_deref()) else {
+                differences.push(format!(
+                    "resource {name}: {column} is not a JSON list of ids: {}",
+                    stored.as_deref().unwrap_or_default()
+                ));
+                continue;
+            };
+            let mut expected_ids = ids.clone();
+            stored_ids.sort_unstable();
+            expected_ids.sort_unstable();
+            if stored_ids != expected_ids {
+                differences.push(format!(
+                    "resource {name}: {column} is {}, Heat's graph gives {}",
+                    stored.as_deref().unwrap_or("NULL"),
+                    id_list(ids)
+                ));
+            }
+        }
+    }
+    Ok(differences)
+}
+
+/// The ids of a stored `requires`/`needed_by` (a JSON list; NULL: none); None when the
+/// text is no list of ids.
+fn parse_ids(text: Option<&str>) -> Option<Vec<i64>> {
+    match text {
+        None => Some(Vec::new()),
+        Some(t) => serde_json::from_str::<Vec<i64>>(t).ok(),
+    }
+}
