@@ -376,7 +376,7 @@ fn check_history(sql: &mut Sql, converted: &BTreeSet<String>, locks_before: &str
         .into_iter()
         .filter_map(|r| r[0].clone())
         .collect();
-    assert_eq!(versions, ["1", "2", "3"], "{what}");
+    assert_eq!(versions, ["1", "2", "3", "4"], "{what}");
     for root in converted {
         let n = sql.one(&format!(
             "SELECT COUNT(*) FROM heat_converge_stack WHERE stack_id = '{root}' AND outcome = 'converted'"
@@ -539,6 +539,21 @@ fn a_cut_off_v1_is_recovered_and_foreign_rows_are_left_alone() {
     );
     let expected = convergence_roots(&mut sql);
     check_history(&mut sql, &expected, &locks_before, "V2 cut off");
+
+    // V4 cut off after its first statement (a column MySQL cannot add twice).
+    let db = Clone::of(&demo.name);
+    apply_v1_only_mysql(&db.name);
+    let mut sql = Sql::mysql(&db.name);
+    sql.exec("ALTER TABLE heat_converge_stack ADD COLUMN traversal VARCHAR(36)");
+    let r = migrate(&db.url(), &[]);
+    assert!(
+        matches!(r.code, 0 | 3),
+        "V4 cut off: rc {}: {}",
+        r.code,
+        r.stderr
+    );
+    let expected = convergence_roots(&mut sql);
+    check_history(&mut sql, &expected, &locks_before, "V4 cut off");
 
     // V3 cut off after its ALTER (a column MySQL cannot add twice), before its record.
     let db = Clone::of(&demo.name);
@@ -886,7 +901,11 @@ fn v2_upgrades_a_database_set_up_by_v1_and_keeps_its_rows() {
         assert!(matches!(r.code, 0 | 3), "{backend:?}: {}", r.stderr);
         assert_eq!(
             r.json["migrations_applied"],
-            serde_json::json!(["V2__heat_converge_utf8mb4", "V3__heat_converge_run_stopped"]),
+            serde_json::json!([
+                "V2__heat_converge_utf8mb4",
+                "V3__heat_converge_run_stopped",
+                "V4__heat_converge_audit"
+            ]),
             "{backend:?}"
         );
         let mut sql = Sql::of(&demo);
@@ -894,7 +913,7 @@ fn v2_upgrades_a_database_set_up_by_v1_and_keeps_its_rows() {
         assert_eq!(sql.rows(old_stack), stack_before, "{backend:?}");
         assert_eq!(
             sql.one("SELECT COUNT(*) FROM heat_converge_schema_history"),
-            "3"
+            "4"
         );
         let run_id = r.json["run_id"].as_str().unwrap().to_string();
         let options = sql.one(&format!(
