@@ -8,6 +8,9 @@
 //! **The command line and what it says.** `main.rs` (clap: subcommands, options, exit
 //! codes) and [`report`] (text and JSON output, the exit code of a run).
 //!
+//! **Reviewing before.** [`plan_file`]: the plan a reviewer reads and `migrate --plan`
+//! applies (each tree only while its rows are as planned).
+//!
 //! **Proving afterwards.** [`verify`]: every converted stack still holds what was written
 //! (Heat's graph recomputed), or the convergence engine has moved it on.
 //!
@@ -58,6 +61,7 @@ pub mod db;
 pub mod environment;
 pub mod graph;
 pub mod parameters;
+pub mod plan_file;
 pub mod properties;
 pub mod python;
 pub mod report;

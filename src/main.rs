@@ -27,6 +27,9 @@ enum Command {
     Migrate(MigrateArgs),
     /// Count legacy and convergence stacks and list what blocks the legacy ones.
     Status(StatusArgs),
+    /// Read and plan everything, write nothing to the database, and write a plan file to
+    /// review; `migrate --plan` then applies exactly it.
+    Plan(PlanArgs),
     /// Prove that every conversion still holds (or was moved on by the convergence engine).
     ///
     /// Exit codes: 0 all holds and no legacy stack remains; 3 all holds, legacy stacks
@@ -96,6 +99,29 @@ struct MigrateArgs {
     /// instead of waiting for it.
     #[arg(long)]
     no_wait: bool,
+    /// Convert only the trees of this plan file (made by `heat-converge plan`), each only
+    /// while its rows are still the ones planned.
+    #[arg(long, value_name = "PLAN.json")]
+    plan: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct PlanArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Where to write the plan file.
+    #[arg(long, value_name = "PLAN.json")]
+    out: PathBuf,
+    /// Only this root stack (repeatable).
+    #[arg(long = "stack")]
+    stacks: Vec<String>,
+    /// Only the stacks of this project.
+    #[arg(long)]
+    project: Option<String>,
+    /// Heat's global environment directory [default: `environment_dir` in heat.conf, else
+    /// /etc/heat/environment.d].
+    #[arg(long)]
+    environment_dir: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -164,6 +190,7 @@ fn main() -> ExitCode {
         Command::Migrate(args) => migrate(args),
         Command::Status(args) => status(args),
         Command::Verify(args) => verify(args),
+        Command::Plan(args) => plan(args),
         Command::Graph(args) => graph(args).map(|()| 0),
     };
     match result {
@@ -195,6 +222,7 @@ fn migrate(args: MigrateArgs) -> Result<u8> {
         "stacks": args.stacks,
         "project": args.project,
         "database": url.to_string(),
+        "plan": args.plan,
     })
     .to_string();
     let opts = convert::Options {
@@ -205,6 +233,17 @@ fn migrate(args: MigrateArgs) -> Result<u8> {
         described,
         host: hostname(),
         no_wait: args.no_wait,
+        plan: match &args.plan {
+            None => None,
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the plan file {}", path.display()))?;
+                let mut planned = heat_converge::plan_file::read(&text, &url)
+                    .with_context(|| format!("the plan file {}", path.display()))?;
+                planned.label = format!("--plan {}", path.display());
+                Some(planned)
+            }
+        },
     };
     let text = args.format == OutputFormat::Text;
     let stdout = std::io::stdout();
@@ -248,6 +287,37 @@ fn migrate(args: MigrateArgs) -> Result<u8> {
             serde_json::to_string_pretty(&report::to_json(&report))?
         )?;
     }
+    out.flush()?;
+    Ok(report::exit_code(&report))
+}
+
+fn plan(args: PlanArgs) -> Result<u8> {
+    let url = args.db.url()?;
+    let mut db = db::connect(&url)?;
+    let opts = convert::Options {
+        dry_run: true,
+        stacks: args.stacks.clone(),
+        project: args.project.clone(),
+        global: Resolver::load_global(&args.db.environment_dir(&args.environment_dir)?)?,
+        ..convert::Options::default()
+    };
+    let report = convert::run(db.as_mut(), &opts, |_| Ok(()))?;
+    let file = heat_converge::plan_file::to_json(&report, &url, &convert::now_utc());
+    std::fs::write(&args.out, serde_json::to_string_pretty(&file)? + "\n")
+        .with_context(|| format!("cannot write the plan file {}", args.out.display()))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "heat-converge plan of {url}")?;
+    for t in &report.trees {
+        writeln!(out, "{}", report::tree_line(t))?;
+    }
+    write!(out, "{}", report::summary(&report))?;
+    writeln!(
+        out,
+        "Plan written to {}: {} trees to convert. Review it, take a database backup, then: heat-converge migrate --plan {}",
+        args.out.display(),
+        report.would_convert(),
+        args.out.display()
+    )?;
     out.flush()?;
     Ok(report::exit_code(&report))
 }

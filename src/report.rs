@@ -167,6 +167,12 @@ pub fn summary(report: &Report) -> String {
     for (kind, n) in skipped_by_kind(report) {
         let _ = writeln!(s, "    {kind:<27} {n:>6}");
     }
+    for (id, name) in &report.plan_gone {
+        let _ = writeln!(
+            s,
+            "  in the plan, no longer a live legacy root: {name} ({id}) (changed since the plan was made)"
+        );
+    }
     if report.not_reached > 0 {
         let _ = writeln!(
             s,
@@ -395,6 +401,7 @@ pub fn to_json(report: &Report) -> serde_json::Value {
         })).collect::<Vec<_>>(),
         "legacy_left_in_database": report.legacy_left_in_database(),
         "stopped": report.stopped,
+        "plan_gone": report.plan_gone.iter().map(|(id, name)| json!({"root_id": id, "name": name})).collect::<Vec<_>>(),
         "convergence_roots": report.convergence_roots,
         "exit_code": exit_code(report),
         "trees": trees,

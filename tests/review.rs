@@ -255,6 +255,103 @@ fn verify(backend: Backend) {
     assert_eq!(code, 2, "{err}");
 }
 
+fn plan_and_apply(backend: Backend) {
+    let bed = Bed::new(&format!("plan-{backend:?}").to_lowercase());
+    let db = bed.demo(backend);
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join(format!("plan-{}.json", db.name));
+    let before = bed.snapshot(&db);
+    let (code, out, err) = db.heat_converge(&["plan", "--out", file.to_str().unwrap()]);
+    assert_eq!(code, 3, "busy and failed would remain: {out}{err}");
+    assert!(out.contains("Plan written to"), "{out}");
+    common::assert_same_rows(&before, &bed.snapshot(&db), "plan writes nothing");
+    // The file is valid against the documented schema (checked by Python's jsonschema).
+    let schema = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/plan.schema.json");
+    let checked = std::process::Command::new(common::venv_python())
+        .args([
+            "-c",
+            "import json,sys,jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))); print('valid')",
+        ])
+        .arg(&file)
+        .arg(&schema)
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let plan: Value = json(&std::fs::read_to_string(&file).unwrap());
+    assert_eq!(plan["trees"].as_array().unwrap().len(), 11, "{plan}");
+    assert_eq!(plan["left_alone"].as_array().unwrap().len(), 2, "{plan}");
+
+    // Applied to another database: refused, nothing written.
+    let other = bed.demo(backend);
+    let (code, _, err) = other.heat_converge(&["migrate", "--plan", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("the plan was made for another database"),
+        "{err}"
+    );
+    assert!(!err.contains("heatconv:heatconv"), "no password: {err}");
+    assert_eq!(
+        other
+            .value("SELECT CAST(COUNT(*) AS CHAR(20)) FROM stack WHERE convergence = true")
+            .unwrap()
+            .trim(),
+        "0"
+    );
+
+    // A tree changed since the review is left alone; the others are converted as planned.
+    let cfn = root_id(&db, "cfn");
+    db.exec(&format!(
+        "UPDATE resource SET nova_instance = 'moved-meanwhile' WHERE stack_id = '{cfn}'"
+    ));
+    let (code, out, err) = db.heat_converge(&[
+        "migrate",
+        "--format",
+        "json",
+        "--plan",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 3, "{out}{err}");
+    let report = json(&out);
+    let t = tree(&report, "cfn");
+    assert_eq!(t["reason_kind"], "changed since the plan was made", "{t}");
+    assert_eq!(report["converted"], 10, "{report}");
+    for planned in plan["trees"].as_array().unwrap() {
+        if planned["root_id"] == cfn.as_str() {
+            continue;
+        }
+        for stack in planned["stacks"].as_array().unwrap() {
+            let id = stack["id"].as_str().unwrap();
+            for r in stack["resources"].as_array().unwrap() {
+                let row = &db.rows(&format!(
+                    "SELECT requires, needed_by, CAST(current_template_id AS CHAR(20)) FROM resource WHERE id = {}",
+                    r["id"]
+                ))[0];
+                let ids = |v: &Option<String>| -> Value { json(v.as_deref().unwrap()) };
+                assert_eq!(ids(&row[0]), r["requires"], "{id} {r}");
+                assert_eq!(ids(&row[1]), r["needed_by"], "{id} {r}");
+                assert_eq!(
+                    row[2].as_deref().map(str::trim),
+                    Some(stack["current_template_id"].to_string().as_str()),
+                    "{id} {r}"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        db.value(&format!(
+            "SELECT CASE WHEN convergence THEN 'yes' ELSE 'no' END FROM stack WHERE id = '{cfn}'"
+        ))
+        .as_deref(),
+        Some("no")
+    );
+    let _ = std::fs::remove_file(&file);
+}
+
 macro_rules! on_every_backend {
     ($($name:ident),*) => {
         mod sqlite { $( #[test] fn $name() { super::$name(super::Backend::Sqlite) } )* }
@@ -263,4 +360,4 @@ macro_rules! on_every_backend {
     };
 }
 
-on_every_backend!(audit, verify);
+on_every_backend!(audit, verify, plan_and_apply);

@@ -95,6 +95,12 @@ fn write(
             );
         }
     }
+    if let Some(expected) = &plan.must_match {
+        let now = rows_now(conn, plan)?;
+        if &now != expected {
+            bail!("changed since the plan was made: its rows, read again under the lock, differ");
+        }
+    }
     let mut applied = Applied::default();
     for sp in &plan.stacks {
         for d in &sp.deletes {
@@ -216,4 +222,28 @@ fn write(
         );
     }
     Ok(applied)
+}
+
+/// The `rows` fingerprint of the planned tree, read again (under the conversion's locks).
+fn rows_now(conn: &mut dyn Connection, plan: &TreePlan) -> Result<String> {
+    let mut stacks = Vec::new();
+    for sp in &plan.stacks {
+        stacks.push(
+            crate::db::read::stack(conn, &sp.stack.id)?
+                .ok_or_else(|| anyhow!("stack {} disappeared", sp.stack.id))?,
+        );
+    }
+    let ids: Vec<String> = stacks.iter().map(|s| s.id.clone()).collect();
+    let template_ids: Vec<i64> = stacks
+        .iter()
+        .flat_map(|s| [s.raw_template_id, s.prev_raw_template_id])
+        .flatten()
+        .collect();
+    let resources = crate::db::read::resources(conn, &ids)?;
+    let templates = crate::db::read::raw_templates(conn, &template_ids)?;
+    let tree = super::tree::Tree {
+        stacks,
+        live_backups: Vec::new(),
+    };
+    Ok(super::fingerprint::rows(&tree, &resources, &templates))
 }

@@ -54,6 +54,10 @@ pub enum Blocker {
         stack: String,
         detail: String,
     },
+    /// `migrate --plan`: the tree's rows are not the ones the plan was made from.
+    ChangedSincePlan {
+        detail: String,
+    },
     /// The database refused the change (e.g. a lock taken meanwhile); nothing was written.
     Refused {
         detail: String,
@@ -71,6 +75,7 @@ impl Blocker {
             Blocker::Locked { .. } => "locked",
             Blocker::LiveBackup { .. } => "live backup stack",
             Blocker::Unreadable { .. } => "unreadable",
+            Blocker::ChangedSincePlan { .. } => "changed since the plan was made",
             Blocker::Refused { .. } => "refused by the database",
         }
     }
@@ -94,6 +99,7 @@ impl fmt::Display for Blocker {
                 "backup stack {stack} is live: it still owns physical resources that convergence would never clean up"
             ),
             Blocker::Unreadable { stack, detail } => write!(f, "stack {stack}: {detail}"),
+            Blocker::ChangedSincePlan { detail } => write!(f, "{detail}"),
             Blocker::Refused { detail } => write!(f, "{detail}"),
         }
     }

@@ -8,6 +8,7 @@
 
 pub mod apply;
 pub mod eligibility;
+pub mod fingerprint;
 pub mod mode;
 pub mod plan;
 pub mod tree;
@@ -17,6 +18,7 @@ use crate::db::Database;
 use crate::environment::Registry;
 use anyhow::Result;
 use eligibility::Blocker;
+use fingerprint::Fingerprint;
 use plan::TreePlan;
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -35,6 +37,8 @@ pub struct Options {
     pub described: String,
     /// This host's name, for the run row.
     pub host: String,
+    /// `migrate --plan`: only the plan's trees, each only while it is as planned.
+    pub plan: Option<Planned>,
     /// Fail at once, instead of waiting, when another run holds the run lock.
     pub no_wait: bool,
 }
@@ -42,11 +46,43 @@ pub struct Options {
 impl Options {
     /// The filter in the operator's words, if any (`--stack A --project P`).
     pub fn filter(&self) -> Option<String> {
-        let mut parts: Vec<String> = self.stacks.iter().map(|s| format!("--stack {s}")).collect();
+        let mut parts: Vec<String> = self.plan.iter().map(|p| p.label.clone()).collect();
+        parts.extend(self.stacks.iter().map(|s| format!("--stack {s}")));
         if let Some(p) = &self.project {
             parts.push(format!("--project {p}"));
         }
         (!parts.is_empty()).then(|| parts.join(" "))
+    }
+}
+
+/// What a reviewed plan file holds of each tree: root id -> what it was planned from.
+#[derive(Clone, Debug, Default)]
+pub struct Planned {
+    /// How the operator named it (`--plan FILE`), for messages.
+    pub label: String,
+    pub trees: HashMap<String, PlannedTree>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlannedTree {
+    pub name: String,
+    pub fingerprint: Fingerprint,
+    /// [`TreePlan::changes_json`] as planned.
+    pub changes: serde_json::Value,
+}
+
+impl PlannedTree {
+    /// Why `plan`, made now, is not what was reviewed, if it is not.
+    fn differs(&self, plan: &TreePlan) -> Option<String> {
+        if self.fingerprint.rows != plan.fingerprint.rows {
+            Some("its stack, resource or template rows differ".into())
+        } else if self.fingerprint.locks != plan.fingerprint.locks {
+            Some("Heat's stack locks on it differ".into())
+        } else if self.changes != plan.changes_json() {
+            Some("its row changes differ".into())
+        } else {
+            None
+        }
     }
 }
 
@@ -102,6 +138,8 @@ pub struct Report {
     pub stopped: Option<String>,
     /// Selected trees the run never reached because it stopped.
     pub not_reached: usize,
+    /// `migrate --plan`: trees of the plan that are no longer live legacy roots (id, name).
+    pub plan_gone: Vec<(String, String)>,
 }
 
 impl Report {
@@ -200,6 +238,11 @@ fn select<'f>(
     Ok(forest
         .trees
         .iter()
+        .filter(|t| {
+            opts.plan
+                .as_ref()
+                .is_none_or(|p| p.trees.contains_key(&t.root().id))
+        })
         .filter(|t| opts.stacks.is_empty() || opts.stacks.contains(&t.root().id))
         .filter(|t| opts.project.as_ref().is_none_or(|p| &t.root().tenant == p))
         .collect())
@@ -272,9 +315,20 @@ pub fn run(
                 Some(b) => Outcome::Skipped(b),
                 None => match plan::plan_tree(tree, &resources, &templates, &opts.global) {
                     Err(b) => Outcome::Skipped(b),
-                    Ok(p) => {
+                    Ok(mut p) => {
                         warnings = p.warnings();
-                        mode.settle(conn, p, &inv)
+                        p.fingerprint.locks = fingerprint::locks(tree, &inv);
+                        let planned = opts.plan.as_ref().and_then(|pl| pl.trees.get(&p.root_id));
+                        match planned.map(|pt| (pt, pt.differs(&p))) {
+                            Some((_, Some(detail))) => {
+                                Outcome::Skipped(Blocker::ChangedSincePlan { detail })
+                            }
+                            Some((pt, None)) => {
+                                p.must_match = Some(pt.fingerprint.rows.clone());
+                                mode.settle(conn, p, &inv)
+                            }
+                            None => mode.settle(conn, p, &inv),
+                        }
                     }
                 },
             };
@@ -303,6 +357,16 @@ pub fn run(
         }
     }
     report.not_reached = trees.len() - report.trees.len();
+    if let Some(pl) = &opts.plan {
+        let mut gone: Vec<(String, String)> = pl
+            .trees
+            .iter()
+            .filter(|(id, _)| !trees.iter().any(|t| &t.root().id == *id))
+            .map(|(id, t)| (id.clone(), t.name.clone()))
+            .collect();
+        gone.sort();
+        report.plan_gone = gone;
+    }
     mode.end(conn, &report)?;
     Ok(report)
 }

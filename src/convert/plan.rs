@@ -10,6 +10,7 @@
 //!   and its previous template is deleted (with its files row when nothing else uses it).
 
 use super::eligibility::Blocker;
+use super::fingerprint::{self, Fingerprint};
 use super::tree::Tree;
 use crate::db::read::ResourceRow;
 use crate::db::read::{RawTemplateRow, StackRow};
@@ -66,6 +67,11 @@ pub struct StackPlan {
 pub struct TreePlan {
     pub root_id: String,
     pub stacks: Vec<StackPlan>,
+    /// The rows this plan was made from (see [`super::fingerprint`]).
+    pub fingerprint: Fingerprint,
+    /// Convert only while the tree's rows, read again under the conversion's locks, still
+    /// have this fingerprint (`migrate --plan`).
+    pub must_match: Option<String>,
 }
 
 impl TreePlan {
@@ -90,6 +96,43 @@ impl TreePlan {
                 })
             })
             .collect()
+    }
+    /// Every row change of the plan, as the plan file holds it (and as `migrate --plan`
+    /// compares it): per stack, its template, the resources it converts and the rows it
+    /// deletes, with the reasons.
+    pub fn changes_json(&self) -> serde_json::Value {
+        serde_json::Value::from(
+            self.stacks
+                .iter()
+                .map(|sp| {
+                    serde_json::json!({
+                        "id": sp.stack.id,
+                        "name": sp.stack.name,
+                        "current_template_id": sp.template_id,
+                        "resources": sp.converts.iter().map(|c| serde_json::json!({
+                            "id": c.id,
+                            "name": c.name,
+                            "requires": c.requires,
+                            "needed_by": c.needed_by,
+                        })).collect::<Vec<_>>(),
+                        "delete_resources": sp.deletes.iter().map(|d| serde_json::json!({
+                            "id": d.id,
+                            "uuid": d.uuid,
+                            "name": d.name,
+                            "type": d.type_name,
+                            "physical_id": d.physical_id,
+                            "action": d.action,
+                            "status": d.status,
+                            "reason": NOT_IN_TEMPLATE,
+                        })).collect::<Vec<_>>(),
+                        "delete_templates": sp.stack.prev_raw_template_id.iter().map(|t| serde_json::json!({
+                            "id": t,
+                            "reason": PREVIOUS_TEMPLATE,
+                        })).collect::<Vec<_>>(),
+                    })
+                })
+                .collect::<Vec<_>>(),
+        )
     }
     pub fn templates_deleted(&self) -> usize {
         self.stacks
@@ -127,6 +170,11 @@ pub fn plan_tree(
     Ok(TreePlan {
         root_id: tree.root().id.clone(),
         stacks,
+        fingerprint: Fingerprint {
+            rows: fingerprint::rows(tree, resources, templates),
+            locks: String::new(),
+        },
+        must_match: None,
     })
 }
 

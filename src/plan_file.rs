@@ -1,0 +1,107 @@
+//! The plan file: what `heat-converge plan` reviewed, and what `migrate --plan` applies.
+//!
+//! A versioned JSON document (schema: `schemas/plan.schema.json`): the database it was
+//! made for (its URL without secrets), and per tree its stacks and every row change
+//! (`requires`, `needed_by`, `current_template_id`, every resource and template row to
+//! delete, with the reason), with the fingerprints of the rows it was made from. The
+//! trees left alone and the stray stacks are listed for the reviewer; they are not applied.
+
+use crate::convert::fingerprint::Fingerprint;
+use crate::convert::{Outcome, Planned, PlannedTree, Report};
+use crate::db::url::DbUrl;
+use anyhow::{anyhow, bail, Result};
+use serde_json::{json, Value};
+
+/// The value of the file's `format` key.
+pub const FORMAT: &str = "heat-converge-plan";
+/// The version of the file's layout; a reader refuses any other.
+pub const VERSION: i64 = 1;
+
+/// The plan file of a dry run's report.
+pub fn to_json(report: &Report, url: &DbUrl, created_at: &str) -> Value {
+    let trees: Vec<Value> = report
+        .trees
+        .iter()
+        .filter_map(|t| match &t.outcome {
+            Outcome::WouldConvert(p) => Some(json!({
+                "root_id": t.root_id,
+                "name": t.root_name,
+                "project": t.project,
+                "fingerprint": {"rows": p.fingerprint.rows, "locks": p.fingerprint.locks},
+                "stacks": p.changes_json(),
+                "warnings": t.warnings,
+            })),
+            _ => None,
+        })
+        .collect();
+    let left_alone: Vec<Value> = report
+        .trees
+        .iter()
+        .filter_map(|t| match &t.outcome {
+            Outcome::Skipped(b) => Some(json!({
+                "root_id": t.root_id,
+                "name": t.root_name,
+                "reason_kind": b.kind(),
+                "reason": b.to_string(),
+            })),
+            _ => None,
+        })
+        .collect();
+    json!({
+        "format": FORMAT,
+        "version": VERSION,
+        "tool_version": env!("CARGO_PKG_VERSION"),
+        "created_at": created_at,
+        "database": {"url": url.to_string()},
+        "filter": report.filter,
+        "trees": trees,
+        "left_alone": left_alone,
+        "stray_stacks": report.strays.iter().map(|s| json!({
+            "id": s.stack.id,
+            "name": s.stack.name,
+            "reason_kind": s.reason.kind(),
+            "reason": s.reason.to_string(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Reads a plan file made for the database at `url`.
+pub fn read(text: &str, url: &DbUrl) -> Result<Planned> {
+    let v: Value =
+        serde_json::from_str(text).map_err(|e| anyhow!("the plan file is not JSON: {e}"))?;
+    if v["format"] != FORMAT {
+        bail!("not a heat-converge plan file (its format is not \"{FORMAT}\")");
+    }
+    if v["version"] != VERSION {
+        bail!(
+            "the plan file has version {}, this heat-converge reads version {VERSION}: make the plan again",
+            v["version"]
+        );
+    }
+    let made_for = v["database"]["url"].as_str().unwrap_or_default();
+    if made_for != url.to_string() {
+        bail!("the plan was made for another database ({made_for}), not {url}: make the plan on the database it is applied to");
+    }
+    let mut planned = Planned::default();
+    for t in v["trees"].as_array().into_iter().flatten() {
+        let text = |key: &str| -> Result<String> {
+            t[key]
+                .as_str()
+                .map(String::from)
+                .ok_or_else(|| anyhow!("the plan file: a tree without {key}"))
+        };
+        let fingerprint = &t["fingerprint"];
+        planned.trees.insert(
+            text("root_id")?,
+            PlannedTree {
+                name: text("name")?,
+                fingerprint: Fingerprint {
+                    rows: fingerprint["rows"].as_str().unwrap_or_default().into(),
+                    locks: fingerprint["locks"].as_str().unwrap_or_default().into(),
+                },
+                changes: t["stacks"].clone(),
+            },
+        );
+    }
+    Ok(planned)
+}
