@@ -55,10 +55,8 @@ fn table_exists(conn: &mut dyn Connection, table: &str) -> bool {
 /// Drops the tables a cut-off first set-up left without V1's history row (see the module
 /// doc); returns their names. Run under the run lock, before refinery.
 pub fn recover_interrupted_setup(conn: &mut dyn Connection) -> Result<Vec<String>> {
-    if table_exists(conn, SCHEMA_HISTORY_TABLE) {
-        if recorded(conn, 1)? {
-            return recover_added_columns(conn);
-        }
+    if table_exists(conn, SCHEMA_HISTORY_TABLE) && recorded(conn, 1)? {
+        return recover_added_columns(conn);
     }
     let mut dropped = Vec::new();
     for table in V1_TABLES {
@@ -244,40 +242,6 @@ pub fn record_stack(conn: &mut dyn Connection, o: &StackOutcome) -> Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::{bounded, TRUNCATED};
-
-    #[test]
-    fn a_value_that_fits_is_kept() {
-        assert_eq!(bounded("héllo 🔥", 8, 100), "héllo 🔥");
-        assert_eq!(bounded("", 0, 0), "");
-    }
-
-    #[test]
-    fn a_long_value_is_cut_on_a_char_boundary_and_marked() {
-        let long = "🔥".repeat(100); // 400 bytes
-        for max_bytes in [20, 21, 22, 23, 24, 399] {
-            let b = bounded(&long, usize::MAX, max_bytes);
-            assert!(b.len() <= max_bytes, "{max_bytes}: {} bytes", b.len());
-            assert!(b.ends_with(TRUNCATED));
-            let kept = b.trim_end_matches(TRUNCATED);
-            assert!(kept.chars().all(|c| c == '🔥'));
-            // As much as fits: one more emoji would not.
-            assert!(kept.len() + 4 + TRUNCATED.len() > max_bytes);
-        }
-        let xs = "x".repeat(300);
-        let b = bounded(&xs, 255, usize::MAX);
-        assert_eq!(b.chars().count(), 255);
-        assert!(b.ends_with(TRUNCATED));
-    }
-
-    #[test]
-    fn nul_becomes_a_replacement_character() {
-        assert_eq!(bounded("a\0b", 10, 10), "a\u{FFFD}b");
-    }
-}
-
 /// One row a conversion deleted, for the audit.
 pub struct DeletedRow<'a> {
     pub run_id: &'a str,
@@ -319,4 +283,38 @@ pub fn record_deleted(conn: &mut dyn Connection, d: &DeletedRow) -> Result<()> {
         ],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{bounded, TRUNCATED};
+
+    #[test]
+    fn a_value_that_fits_is_kept() {
+        assert_eq!(bounded("héllo 🔥", 8, 100), "héllo 🔥");
+        assert_eq!(bounded("", 0, 0), "");
+    }
+
+    #[test]
+    fn a_long_value_is_cut_on_a_char_boundary_and_marked() {
+        let long = "🔥".repeat(100); // 400 bytes
+        for max_bytes in [20, 21, 22, 23, 24, 399] {
+            let b = bounded(&long, usize::MAX, max_bytes);
+            assert!(b.len() <= max_bytes, "{max_bytes}: {} bytes", b.len());
+            assert!(b.ends_with(TRUNCATED));
+            let kept = b.trim_end_matches(TRUNCATED);
+            assert!(kept.chars().all(|c| c == '🔥'));
+            // As much as fits: one more emoji would not.
+            assert!(kept.len() + 4 + TRUNCATED.len() > max_bytes);
+        }
+        let xs = "x".repeat(300);
+        let b = bounded(&xs, 255, usize::MAX);
+        assert_eq!(b.chars().count(), 255);
+        assert!(b.ends_with(TRUNCATED));
+    }
+
+    #[test]
+    fn nul_becomes_a_replacement_character() {
+        assert_eq!(bounded("a\0b", 10, 10), "a\u{FFFD}b");
+    }
 }

@@ -368,6 +368,52 @@ impl super::history::Migrations for MySql {
     }
 }
 
+/// The run lock is a named lock (`GET_LOCK`), held by this session until it ends. Names
+/// are server-wide, so the name carries the database's (an MD5 of it when too long for
+/// the 64 characters a name may have): runs on two Heat databases of one server do not
+/// wait for each other.
+const RUN_LOCK_NAME: &str = "SELECT IF(CHAR_LENGTH(DATABASE()) <= 50, \
+    CONCAT('heat_converge.', DATABASE()), CONCAT('heat_converge.', MD5(DATABASE())))";
+
+impl MySql {
+    /// `GET_LOCK` on the run lock: true once taken, false when `seconds` ran out.
+    fn get_run_lock(&mut self, seconds: i64) -> Result<bool> {
+        let name: Option<String> = self.0.query_first(RUN_LOCK_NAME)?;
+        let name = name.ok_or_else(|| anyhow!("no database selected"))?;
+        let got: Option<Option<i64>> = self
+            .0
+            .exec_first("SELECT GET_LOCK(?, ?)", (name.as_str(), seconds))?;
+        match got.flatten() {
+            Some(1) => Ok(true),
+            Some(_) => Ok(false),
+            None => Err(anyhow!("GET_LOCK('{name}') failed")),
+        }
+    }
+}
+
+impl super::RunLock for MySql {
+    fn try_lock_run(&mut self) -> Result<Option<super::RunLockHeld>> {
+        Ok(self.get_run_lock(0)?.then(super::RunLockHeld::session))
+    }
+
+    fn lock_run(&mut self) -> Result<super::RunLockHeld> {
+        while !self.get_run_lock(600)? {}
+        Ok(super::RunLockHeld::session())
+    }
+
+    fn run_lock_name(&mut self) -> Result<String> {
+        let row: Option<(Option<String>, Option<String>)> = self
+            .0
+            .query_first(format!("SELECT DATABASE(), ({RUN_LOCK_NAME})"))?;
+        let (db, name) = row.unwrap_or_default();
+        Ok(format!(
+            "database {} (named lock {}, see IS_USED_LOCK)",
+            db.unwrap_or_default(),
+            name.unwrap_or_default()
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -479,51 +525,5 @@ print(json.dumps(out))
             let e = tls_options(&url).expect_err(opts).to_string();
             assert!(e.contains(named), "{opts}: {e}");
         }
-    }
-}
-
-/// The run lock is a named lock (`GET_LOCK`), held by this session until it ends. Names
-/// are server-wide, so the name carries the database's (an MD5 of it when too long for
-/// the 64 characters a name may have): runs on two Heat databases of one server do not
-/// wait for each other.
-const RUN_LOCK_NAME: &str = "SELECT IF(CHAR_LENGTH(DATABASE()) <= 50, \
-    CONCAT('heat_converge.', DATABASE()), CONCAT('heat_converge.', MD5(DATABASE())))";
-
-impl MySql {
-    /// `GET_LOCK` on the run lock: true once taken, false when `seconds` ran out.
-    fn get_run_lock(&mut self, seconds: i64) -> Result<bool> {
-        let name: Option<String> = self.0.query_first(RUN_LOCK_NAME)?;
-        let name = name.ok_or_else(|| anyhow!("no database selected"))?;
-        let got: Option<Option<i64>> = self
-            .0
-            .exec_first("SELECT GET_LOCK(?, ?)", (name.as_str(), seconds))?;
-        match got.flatten() {
-            Some(1) => Ok(true),
-            Some(_) => Ok(false),
-            None => Err(anyhow!("GET_LOCK('{name}') failed")),
-        }
-    }
-}
-
-impl super::RunLock for MySql {
-    fn try_lock_run(&mut self) -> Result<Option<super::RunLockHeld>> {
-        Ok(self.get_run_lock(0)?.then(super::RunLockHeld::session))
-    }
-
-    fn lock_run(&mut self) -> Result<super::RunLockHeld> {
-        while !self.get_run_lock(600)? {}
-        Ok(super::RunLockHeld::session())
-    }
-
-    fn run_lock_name(&mut self) -> Result<String> {
-        let row: Option<(Option<String>, Option<String>)> = self
-            .0
-            .query_first(format!("SELECT DATABASE(), ({RUN_LOCK_NAME})"))?;
-        let (db, name) = row.unwrap_or_default();
-        Ok(format!(
-            "database {} (named lock {}, see IS_USED_LOCK)",
-            db.unwrap_or_default(),
-            name.unwrap_or_default()
-        ))
     }
 }

@@ -402,6 +402,37 @@ impl super::history::Migrations for Postgres {
     }
 }
 
+/// The run lock is a session-level advisory lock on this fixed key ("heatconv" in ASCII).
+/// Advisory locks belong to one database, so runs on two databases never wait for each
+/// other.
+const RUN_LOCK_KEY: i64 = i64::from_be_bytes(*b"heatconv");
+
+impl super::RunLock for Postgres {
+    fn try_lock_run(&mut self) -> Result<Option<super::RunLockHeld>> {
+        let got: bool = self
+            .client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&RUN_LOCK_KEY])?
+            .get(0);
+        Ok(got.then(super::RunLockHeld::session))
+    }
+
+    fn lock_run(&mut self) -> Result<super::RunLockHeld> {
+        self.client
+            .execute("SELECT pg_advisory_lock($1)", &[&RUN_LOCK_KEY])?;
+        Ok(super::RunLockHeld::session())
+    }
+
+    fn run_lock_name(&mut self) -> Result<String> {
+        let db: String = self
+            .client
+            .query_one("SELECT current_database()::text", &[])?
+            .get(0);
+        Ok(format!(
+            "database {db} (advisory lock {RUN_LOCK_KEY}, see pg_locks)"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -468,36 +499,5 @@ mod tests {
                 .to_string();
             assert!(e.contains(named), "{opts}: {e}");
         }
-    }
-}
-
-/// The run lock is a session-level advisory lock on this fixed key ("heatconv" in ASCII).
-/// Advisory locks belong to one database, so runs on two databases never wait for each
-/// other.
-const RUN_LOCK_KEY: i64 = i64::from_be_bytes(*b"heatconv");
-
-impl super::RunLock for Postgres {
-    fn try_lock_run(&mut self) -> Result<Option<super::RunLockHeld>> {
-        let got: bool = self
-            .client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&RUN_LOCK_KEY])?
-            .get(0);
-        Ok(got.then(super::RunLockHeld::session))
-    }
-
-    fn lock_run(&mut self) -> Result<super::RunLockHeld> {
-        self.client
-            .execute("SELECT pg_advisory_lock($1)", &[&RUN_LOCK_KEY])?;
-        Ok(super::RunLockHeld::session())
-    }
-
-    fn run_lock_name(&mut self) -> Result<String> {
-        let db: String = self
-            .client
-            .query_one("SELECT current_database()::text", &[])?
-            .get(0);
-        Ok(format!(
-            "database {db} (advisory lock {RUN_LOCK_KEY}, see pg_locks)"
-        ))
     }
 }

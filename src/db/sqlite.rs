@@ -39,8 +39,7 @@ impl Connection for Sqlite {
     fn query(&mut self, sql: &str, params: &[Param]) -> Result<Vec<Row>> {
         let mut stmt = self.0.prepare_cached(sql)?;
         let width = stmt.column_count();
-        let columns: std::sync::Arc<[String]> =
-            stmt.column_names().into_iter().map(String::from).collect();
+        let columns: std::sync::Arc<[String]> = stmt.column_names().map(String::from).collect();
         let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
