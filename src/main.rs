@@ -184,8 +184,48 @@ enum GraphFormat {
     Dot,
 }
 
+/// The version of the JSON documents the commands print (`schema_version`).
+const JSON_SCHEMA_VERSION: u32 = 1;
+
+/// A JSON document as every command prints it: what printed it first (tool and schema
+/// version, command, duration), then its own keys.
+fn envelope(command: &str, body: serde_json::Value) -> serde_json::Value {
+    let started = STARTED
+        .get()
+        .copied()
+        .unwrap_or_else(std::time::Instant::now);
+    let mut out = serde_json::Map::new();
+    out.insert("tool_version".into(), env!("CARGO_PKG_VERSION").into());
+    out.insert("schema_version".into(), JSON_SCHEMA_VERSION.into());
+    out.insert("command".into(), command.into());
+    out.insert(
+        "duration_seconds".into(),
+        serde_json::json!((started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0),
+    );
+    if let serde_json::Value::Object(m) = body {
+        out.extend(m);
+    }
+    serde_json::Value::Object(out)
+}
+
+/// When the command started, for `duration_seconds`.
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Set once the command is known to print JSON, so that an error is JSON too.
+static JSON_COMMAND: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
 fn main() -> ExitCode {
+    let _ = STARTED.set(std::time::Instant::now());
     let cli = Cli::parse();
+    let json = match &cli.command {
+        Command::Migrate(a) if a.format == OutputFormat::Json => Some("migrate"),
+        Command::Status(a) if a.format == OutputFormat::Json => Some("status"),
+        Command::Verify(a) if a.format == OutputFormat::Json => Some("verify"),
+        _ => None,
+    };
+    if let Some(c) = json {
+        let _ = JSON_COMMAND.set(c);
+    }
     let result = match cli.command {
         Command::Migrate(args) => migrate(args),
         Command::Status(args) => status(args),
@@ -198,11 +238,24 @@ fn main() -> ExitCode {
         Err(e) => {
             // stderr may be closed too: never panic on it.
             let _ = writeln!(std::io::stderr(), "heat-converge: error: {e:#}");
-            if e.downcast_ref::<convert::FilterError>().is_some() {
-                ExitCode::from(report::EXIT_USAGE)
+            let (code, kind) = if e.downcast_ref::<convert::FilterError>().is_some() {
+                (report::EXIT_USAGE, "usage")
             } else {
-                ExitCode::from(report::EXIT_ERROR)
+                (report::EXIT_ERROR, "error")
+            };
+            // A pipeline parsing stdout as JSON gets a JSON error, never an empty string.
+            if let Some(command) = JSON_COMMAND.get() {
+                let body = serde_json::json!({
+                    "exit_code": code,
+                    "error": {"kind": kind, "message": format!("{e:#}")},
+                });
+                let _ = writeln!(
+                    std::io::stdout(),
+                    "{}",
+                    serde_json::to_string_pretty(&envelope(command, body)).unwrap_or_default()
+                );
             }
+            ExitCode::from(code)
         }
     }
 }
@@ -284,7 +337,7 @@ fn migrate(args: MigrateArgs) -> Result<u8> {
         writeln!(
             out,
             "{}",
-            serde_json::to_string_pretty(&report::to_json(&report))?
+            serde_json::to_string_pretty(&envelope("migrate", report::to_json(&report)))?
         )?;
     }
     out.flush()?;
@@ -337,7 +390,7 @@ fn verify(args: VerifyArgs) -> Result<u8> {
         writeln!(
             out,
             "{}",
-            serde_json::to_string_pretty(&report::verify_json(&v))?
+            serde_json::to_string_pretty(&envelope("verify", report::verify_json(&v)))?
         )?;
     } else {
         write!(out, "{}", report::verify_text(&v, &url.to_string()))?;
@@ -360,7 +413,7 @@ fn status(args: StatusArgs) -> Result<u8> {
         writeln!(
             out,
             "{}",
-            serde_json::to_string_pretty(&report::to_json(&report))?
+            serde_json::to_string_pretty(&envelope("status", report::to_json(&report)))?
         )?;
     } else {
         write!(out, "{}", report::status_text(&report, &url.to_string()))?;

@@ -20,6 +20,18 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
   echo "$want" > "$stamp"
 fi
 
+# Ansible, for the test of the README's pipeline task (tests/ansible.rs).
+avenv="$top/target/ansible-venv"
+areq="$top/tests/ansible/requirements.txt"
+awant=$(sha256sum "$areq" | cut -d' ' -f1)
+if [ ! -x "$avenv/bin/ansible-playbook" ] || [ "$(cat "$avenv/.requirements.sha" 2>/dev/null)" != "$awant" ]; then
+  echo "setup: building the Ansible virtualenv in $avenv"
+  rm -rf "$avenv"
+  python3 -m venv "$avenv"
+  "$avenv/bin/pip" install --quiet -r "$areq"
+  echo "$awant" > "$avenv/.requirements.sha"
+fi
+
 # Services: start any that is not answering (the commands this machine kind documents).
 if ! mariadb -uroot -e 'select 1' >/dev/null 2>&1; then
   start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
