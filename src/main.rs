@@ -12,8 +12,8 @@ use std::process::ExitCode;
 
 /// Convert every legacy OpenStack Heat stack to the convergence engine.
 ///
-/// Exit codes: 0 no legacy stack tree remains; 3 legacy trees remain (re-run later);
-/// 1 error; 2 usage error.
+/// Exit codes: 0 no legacy stack remains in the database; 3 legacy stacks remain (re-run
+/// later); 4 (verify) a converted stack does not hold; 1 error; 2 usage error.
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
@@ -21,23 +21,82 @@ struct Cli {
     command: Command,
 }
 
+const MIGRATE_HELP: &str = "\
+Exit codes (for the whole database, whatever was filtered):
+  0  no legacy stack remains
+  3  legacy stacks remain (trees left alone, outside the filter, or stray); re-run later
+  1  error (each tree stays all-or-nothing); 2  usage error
+
+Examples:
+  heat-converge migrate --config-file /etc/heat/heat.conf
+  heat-converge migrate --plan PLAN.json --format json --no-wait";
+
+const STATUS_HELP: &str = "\
+Exit codes: 0 no legacy stack remains; 3 legacy stacks remain; 1 error; 2 usage error.
+
+Examples:
+  heat-converge status --config-file /etc/heat/heat.conf
+  heat-converge status --db-url mysql+pymysql://heat:SECRET@db/heat --format json";
+
+const PLAN_HELP: &str = "\
+Exit codes: 0 every legacy tree would convert; 3 some would not (or are outside the
+filter, or stray); 1 error; 2 usage error.
+
+Examples:
+  heat-converge plan --out PLAN.json --config-file /etc/heat/heat.conf
+  heat-converge plan --out PLAN.json --project 1f5a... --db-url sqlite:////var/lib/heat/heat.sqlite";
+
+const VERIFY_HELP: &str = "\
+Exit codes:
+  0  every conversion holds and no legacy stack remains
+  3  every conversion holds, legacy stacks remain
+  4  a converted stack does not hold (each named with the resource and the difference)
+  1  error; 2  usage error
+
+Examples:
+  heat-converge verify --config-file /etc/heat/heat.conf
+  heat-converge verify --stack 5c1d... --format json";
+
+const GRAPH_HELP: &str = "\
+Exit codes: 0 the graph was printed; 1 error; 2 usage error.
+
+Examples:
+  heat-converge graph --template server.yaml -e env.yaml -P net=private
+  heat-converge graph 5c1d... --config-file /etc/heat/heat.conf --format dot | dot -Tsvg";
+
 #[derive(Subcommand)]
 enum Command {
     /// Convert every legacy stack tree whose stacks are all *_COMPLETE (the main job).
+    ///
+    /// Each eligible tree is converted in one transaction under Heat's own stack locks,
+    /// with its history rows; a tree that cannot be converted now is left untouched with its
+    /// reason, and the run goes on.
+    #[command(after_help = MIGRATE_HELP)]
     Migrate(MigrateArgs),
     /// Count legacy and convergence stacks and list what blocks the legacy ones.
+    #[command(after_help = STATUS_HELP)]
     Status(StatusArgs),
     /// Read and plan everything, write nothing to the database, and write a plan file to
     /// review; `migrate --plan` then applies exactly it.
+    #[command(after_help = PLAN_HELP)]
     Plan(PlanArgs),
     /// Prove that every conversion still holds (or was moved on by the convergence engine).
-    ///
-    /// Exit codes: 0 all holds and no legacy stack remains; 3 all holds, legacy stacks
-    /// remain; 4 a converted stack does not hold (each named with the difference); 1 error;
-    /// 2 usage error.
+    #[command(after_help = VERIFY_HELP)]
     Verify(VerifyArgs),
     /// Show the dependency graph Heat computes for a template or a stored stack.
+    #[command(after_help = GRAPH_HELP)]
     Graph(GraphArgs),
+    /// Write heat-converge's man page (roff) to stdout.
+    ///
+    /// Example: heat-converge man > /usr/local/share/man/man1/heat-converge.1
+    Man,
+    /// Write shell completions for SHELL to stdout.
+    ///
+    /// Example: heat-converge completions bash > /etc/bash_completion.d/heat-converge
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Where Heat's database is.
@@ -232,6 +291,12 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify(args),
         Command::Plan(args) => plan(args),
         Command::Graph(args) => graph(args).map(|()| 0),
+        Command::Man => man().map(|()| 0),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "heat-converge", &mut std::io::stdout());
+            Ok(0)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -258,6 +323,30 @@ fn main() -> ExitCode {
             ExitCode::from(code)
         }
     }
+}
+
+/// The man page: every subcommand's help in one roff document.
+fn man() -> Result<()> {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let mut out = std::io::stdout().lock();
+    let man = clap_mangen::Man::new(cmd.clone());
+    man.render_title(&mut out)?;
+    man.render_name_section(&mut out)?;
+    man.render_synopsis_section(&mut out)?;
+    man.render_description_section(&mut out)?;
+    man.render_subcommands_section(&mut out)?;
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = format!("heat-converge {}", sub.get_name());
+        let page = clap_mangen::Man::new(sub.clone().name(name.clone()));
+        writeln!(out, ".SH \"{}\"", name.to_uppercase())?;
+        page.render_synopsis_section(&mut out)?;
+        page.render_description_section(&mut out)?;
+        page.render_options_section(&mut out)?;
+        page.render_extra_section(&mut out)?;
+    }
+    man.render_version_section(&mut out)?;
+    out.flush()?;
+    Ok(())
 }
 
 fn hostname() -> String {

@@ -1,0 +1,108 @@
+//! Help like a man page: every subcommand's `--help` says its exit codes and gives
+//! examples, `heat-converge man` is a page the real `man` renders with every subcommand,
+//! and `heat-converge completions bash` completes subcommands in a real bash.
+
+use std::process::{Command, Stdio};
+
+fn heat_converge(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_heat-converge"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn every_subcommand_help_has_exit_codes_and_examples() {
+    for sub in ["migrate", "status", "plan", "verify", "graph"] {
+        let help = heat_converge(&[sub, "--help"]);
+        assert!(help.contains("Exit codes"), "{sub}: {help}");
+        assert!(help.contains("Examples:"), "{sub}: {help}");
+        let examples = help
+            .lines()
+            .filter(|l| l.starts_with(&format!("  heat-converge {sub} ")))
+            .count();
+        assert_eq!(examples, 2, "{sub}: two examples: {help}");
+    }
+    assert!(heat_converge(&["verify", "--help"]).contains("4  a converted stack does not hold"));
+}
+
+#[test]
+fn the_man_page_renders_with_every_subcommand() {
+    let page = heat_converge(&["man"]);
+    let mut man = Command::new("man")
+        .args(["-l", "-"])
+        .env("MANWIDTH", "100")
+        .env("MAN_KEEP_FORMATTING", "0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("man (man-db) is on this machine");
+    use std::io::Write;
+    man.stdin
+        .take()
+        .unwrap()
+        .write_all(page.as_bytes())
+        .unwrap();
+    let out = man.wait_with_output().unwrap();
+    // man marks bold and underline by overstriking (X, backspace, X): keep the letters.
+    let raw = String::from_utf8_lossy(&out.stdout);
+    let mut text = String::new();
+    for c in raw.chars() {
+        if c == '\u{8}' {
+            text.pop();
+        } else {
+            text.push(c);
+        }
+    }
+    for section in [
+        "HEAT-CONVERGE MIGRATE",
+        "HEAT-CONVERGE STATUS",
+        "HEAT-CONVERGE PLAN",
+        "HEAT-CONVERGE VERIFY",
+        "HEAT-CONVERGE GRAPH",
+    ] {
+        assert!(text.contains(section), "{section} missing:\n{text}");
+    }
+    assert!(text.contains("--no-wait"), "{text}");
+    assert!(text.contains("a converted stack does not hold"), "{text}");
+}
+
+#[test]
+fn bash_completes_the_subcommands() {
+    let script = heat_converge(&["completions", "bash"]);
+    let file = std::env::temp_dir().join(format!("hc-complete-{}.bash", std::process::id()));
+    std::fs::write(&file, script).unwrap();
+    let complete = |word: &str| {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "source {}; COMP_WORDS=(heat-converge '{word}'); COMP_CWORD=1; \
+                 _heat__converge heat-converge '{word}' heat-converge; echo \"${{COMPREPLY[@]}}\"",
+                file.display()
+            ))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(complete("mi"), "migrate");
+    assert_eq!(complete("ve"), "verify");
+    let all = complete("");
+    for sub in [
+        "migrate",
+        "status",
+        "plan",
+        "verify",
+        "graph",
+        "man",
+        "completions",
+    ] {
+        assert!(all.split_whitespace().any(|w| w == sub), "{sub} in {all}");
+    }
+    let _ = std::fs::remove_file(&file);
+}
