@@ -6,6 +6,7 @@
 //! (`resources: {name: {...}}`), the user's mappings, then the global environment (files in
 //! `/etc/heat/environment.d` by default) and the types Heat's plugins register.
 
+use crate::crypt::{Sealed, Unsealer};
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{Map, Value};
 use std::path::Path;
@@ -29,6 +30,12 @@ pub struct Environment {
     pub parameters: Map<String, Value>,
     pub parameter_defaults: Map<String, Value>,
     pub registry: Registry,
+    /// The user's values Heat stored encrypted (hidden parameters named in
+    /// `encrypted_param_names`, stored as `[method, data]`): not in `parameters`, opened
+    /// by `unsealer` only when a value is asked for.
+    pub encrypted: Vec<(String, Sealed)>,
+    /// The key that opens `encrypted` (see [`crate::crypt`]).
+    pub unsealer: Unsealer,
 }
 
 /// The `resource_registry` of one environment layer.
@@ -82,10 +89,17 @@ impl Environment {
                 Some(_) => bail!("section \"{name}\" must be a map"),
             }
         };
+        let mut parameters = section("parameters")?;
+        let encrypted = match map.get("encrypted_param_names") {
+            None => Vec::new(),
+            Some(names) => sealed_parameters(names, &mut parameters)?,
+        };
         Ok(Environment {
-            parameters: section("parameters")?,
+            parameters,
             parameter_defaults: section("parameter_defaults")?,
             registry: Registry::from_map(&section("resource_registry")?)?,
+            encrypted,
+            unsealer: Unsealer::default(),
         })
     }
 
@@ -98,7 +112,45 @@ impl Environment {
         self.registry
             .per_resource
             .extend(other.registry.per_resource);
+        self.encrypted.extend(other.encrypted);
     }
+}
+
+/// Takes the encrypted values out of `parameters`, as Heat's `RawTemplate.from_db_object`
+/// finds them: each name of `encrypted_param_names` must be in `parameters` (else Heat
+/// fails with a KeyError); a `[method, data]` pair is encrypted, any other value was
+/// stored in clear and is kept (Heat logs "already-decrypted data").
+fn sealed_parameters(
+    names: &Value,
+    parameters: &mut Map<String, Value>,
+) -> Result<Vec<(String, Sealed)>> {
+    let Value::Array(names) = names else {
+        bail!("encrypted_param_names is not a list");
+    };
+    let mut sealed = Vec::new();
+    for name in names {
+        let Value::String(name) = name else {
+            bail!("encrypted_param_names holds a name that is not a string");
+        };
+        if sealed.iter().any(|(n, _): &(String, Sealed)| n == name) {
+            continue; // Heat finds the value already decrypted the second time
+        }
+        match parameters.get(name) {
+            None => bail!("encrypted parameter {name} has no value in the stored parameters"),
+            Some(Value::Array(pair)) if pair.len() == 2 => {
+                sealed.push((
+                    name.clone(),
+                    Sealed {
+                        method: pair[0].clone(),
+                        data: pair[1].clone(),
+                    },
+                ));
+                parameters.shift_remove(name);
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(sealed)
 }
 
 impl Registry {

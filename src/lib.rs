@@ -51,6 +51,7 @@
 
 pub mod config;
 pub mod convert;
+pub mod crypt;
 pub mod db;
 pub mod environment;
 pub mod graph;

@@ -2,6 +2,7 @@
 
 use anyhow::{anyhow, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
+use heat_converge::crypt::{Key, Unopened};
 use heat_converge::db::{self, url::DbUrl};
 use heat_converge::environment::Resolver;
 use heat_converge::graph::Graph;
@@ -53,6 +54,11 @@ impl DbArgs {
             None => config::database_connection(&self.config_files, &self.config_dirs)?,
         };
         DbUrl::parse(&text).context("the database URL")
+    }
+
+    /// `auth_encryption_key` from the config files, for Heat's encrypted hidden parameters.
+    fn auth_encryption_key(&self) -> Result<Option<Key>> {
+        config::auth_encryption_key(&self.config_files, &self.config_dirs)
     }
 
     /// `--environment-dir`, else `environment_dir` from the config files, else Heat's default.
@@ -180,6 +186,7 @@ fn migrate(args: MigrateArgs) -> Result<u8> {
         described,
         host: hostname(),
         no_wait: args.no_wait,
+        key: args.db.auth_encryption_key()?,
     };
     let text = args.format == OutputFormat::Text;
     let stdout = std::io::stdout();
@@ -233,6 +240,7 @@ fn status(args: StatusArgs) -> Result<u8> {
     let opts = convert::Options {
         dry_run: true,
         global: Resolver::load_global(&args.db.environment_dir(&args.environment_dir)?)?,
+        key: args.db.auth_encryption_key()?,
         ..convert::Options::default()
     };
     let report = convert::run(db.as_mut(), &opts, |_| Ok(()))?;
@@ -256,8 +264,17 @@ fn graph(args: GraphArgs) -> Result<()> {
         (Some(id), _) => {
             let url = args.db.url()?;
             let mut conn = db::connect(&url)?;
-            let (_, stack) = source::stored_by_id(conn.conn(), id, &global)?;
-            Graph::of(&stack, true)?
+            let key = args.db.auth_encryption_key()?;
+            // A hidden parameter that cannot be read: say which stack.
+            let name_stack = |e: anyhow::Error| match e.downcast_ref::<Unopened>() {
+                Some(_) => e.context(format!("stack {id}")),
+                None => e,
+            };
+            let (_, stack) =
+                source::stored_by_id(conn.conn(), id, &global, key.as_ref()).map_err(name_stack)?;
+            let graph = Graph::of(&stack, true);
+            stack.parameters.unread().map_err(name_stack)?;
+            graph?
         }
         (None, Some(path)) => {
             let files = source::Files {

@@ -11,6 +11,7 @@
 
 use super::eligibility::Blocker;
 use super::tree::Tree;
+use crate::crypt::Key;
 use crate::db::read::ResourceRow;
 use crate::db::read::{RawTemplateRow, StackRow};
 use crate::environment::Registry;
@@ -95,6 +96,7 @@ pub fn plan_tree(
     resources: &HashMap<String, Vec<ResourceRow>>,
     templates: &HashMap<i64, Result<RawTemplateRow, String>>,
     global: &Registry,
+    key: Option<&Key>,
 ) -> Result<TreePlan, Blocker> {
     let stacks = tree
         .stacks
@@ -105,6 +107,7 @@ pub fn plan_tree(
                 resources.get(&s.id).map(Vec::as_slice).unwrap_or(&[]),
                 templates,
                 global,
+                key,
             )
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -119,6 +122,7 @@ fn plan_stack(
     rows: &[ResourceRow],
     templates: &HashMap<i64, Result<RawTemplateRow, String>>,
     global: &Registry,
+    key: Option<&Key>,
 ) -> Result<StackPlan, Blocker> {
     let who = format!("{} ({})", stack.name, stack.id);
     let unreadable = |detail: String| Blocker::Unreadable {
@@ -133,7 +137,7 @@ fn plan_stack(
         Some(Err(e)) => return Err(unreadable(format!("template unreadable: {e}"))),
         None => return Err(unreadable(format!("its raw_template {tid} is missing"))),
     };
-    let graph = stored_graph(stack, raw, global).map_err(|e| unreadable(format!("{e:#}")))?;
+    let graph = stored_graph(stack, raw, global, key).map_err(|e| unreadable(format!("{e:#}")))?;
 
     let active: Vec<&ResourceRow> = rows.iter().filter(|r| r.is_active()).collect();
     let mut ids: BTreeMap<&str, i64> = BTreeMap::new();
@@ -199,13 +203,18 @@ fn plan_stack(
     })
 }
 
-/// Heat's graph of a stored stack, from its current template and stored environment.
+/// Heat's graph of a stored stack, from its current template and stored environment
+/// (its hidden parameters decrypted with `key` where their values are needed).
 pub fn stored_graph(
     stack: &StackRow,
     raw: &RawTemplateRow,
     global: &Registry,
+    key: Option<&Key>,
 ) -> anyhow::Result<Graph> {
-    Graph::of(&crate::source::stored(stack, raw, global)?, true)
+    let def = crate::source::stored(stack, raw, global, key)?;
+    let graph = Graph::of(&def, true);
+    def.parameters.unread()?;
+    graph
 }
 
 #[cfg(test)]
