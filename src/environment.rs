@@ -334,6 +334,30 @@ mod tests {
     }
 
     #[test]
+    fn encrypted_parameters_are_taken_out_as_heat_finds_them() {
+        let env = Environment::from_text(
+            r#"{"parameters": {"a": ["cryptography_decrypt_v1", "gAAA"], "b": "clear", "c": 1},
+                "encrypted_param_names": ["a", "b", "a"]}"#,
+            "env",
+        )
+        .unwrap();
+        assert_eq!(env.encrypted.len(), 1);
+        assert_eq!(env.encrypted[0].0, "a");
+        assert_eq!(env.encrypted[0].1.method, "cryptography_decrypt_v1");
+        assert!(!env.parameters.contains_key("a"));
+        // Stored in clear although listed: kept, as Heat keeps it.
+        assert_eq!(env.parameters["b"], "clear");
+        // Heat fails with a KeyError on a listed name without a value.
+        let e = Environment::from_text(
+            r#"{"parameters": {}, "encrypted_param_names": ["gone"]}"#,
+            "env",
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("gone"), "{e:#}");
+        assert!(Environment::from_text(r#"{"encrypted_param_names": "a"}"#, "env").is_err());
+    }
+
+    #[test]
     fn unknown_sections_are_refused() {
         assert!(Environment::from_text("paramters: {}\n", "env").is_err());
         assert!(Environment::from_text("- 1\n", "env").is_err());

@@ -5,7 +5,7 @@
 //!   used (`oslo_decrypt_v1`), with keys of every length Heat handles; our decryption must
 //!   give what Heat's `crypt.decrypt` gives, with the right key and with wrong ones, and
 //!   fail exactly where Heat fails.
-//! - `engine_encrypted_cases_on_mariadb`: a real legacy heat-engine, its heat.conf with
+//! - `engine_encrypted_cases_on_*` (MariaDB, PostgreSQL): a real legacy heat-engine, its heat.conf with
 //!   `encrypt_parameters_and_properties = true` and an `auth_encryption_key`, creates the
 //!   cases of `tests/templates/hidden-cases.yaml`, so Heat itself encrypts their hidden
 //!   parameters (its Neutron resources are made as `OS::Heat::None` by a global
@@ -18,7 +18,7 @@
 mod common;
 
 use common::{assert_same_rows, Backend, Bed, HeatDb, Rng, Snapshot};
-use heat_converge::crypt::{decrypt, HEAT_DEFAULT_KEY};
+use heat_converge::crypt::{decrypt, Key, Sealed, Unsealer, HEAT_DEFAULT_KEY};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::Command;
@@ -136,6 +136,51 @@ fn heat_crypt_is_the_oracle() {
     assert!(oslo_opened >= 40, "{oslo_opened}");
 }
 
+/// A Heat whose heat.conf sets no `auth_encryption_key` encrypts with its option's
+/// default; heat-converge without a key decrypts with it too, and says what it tried when
+/// that fails. Nothing but the parameter's name is in the messages.
+#[test]
+fn without_a_key_heats_default_key_is_used() {
+    let bed = Bed::new("crypt-default");
+    // "key": null: Heat's crypt.encrypt(value) with the key its configuration gives.
+    let out = crypt_jobs(
+        &bed,
+        &[
+            json!({"encrypt": "v-4f1a", "key": null}),
+            json!({"encrypt": "v-88b2", "key": KEY}),
+        ],
+    );
+    let sealed = |o: &Value| Sealed {
+        method: o["method"].clone(),
+        data: o["data"].clone(),
+    };
+    let none = Unsealer::new(None);
+    assert_eq!(none.open("p", &sealed(&out[0])).unwrap(), "v-4f1a");
+    assert_eq!(none.failure(), None);
+    let e = none.open("q", &sealed(&out[1])).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "hidden parameter q is encrypted and heat.conf gives no auth_encryption_key \
+         (Heat's default key does not decrypt it)"
+    );
+    assert_eq!(none.failure(), Some(e));
+
+    let configured = Unsealer::new(Some(Key::new(KEY)));
+    assert_eq!(configured.open("q", &sealed(&out[1])).unwrap(), "v-88b2");
+    let e = configured.open("p", &sealed(&out[0])).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "hidden parameter p is encrypted and cannot be decrypted with the configured \
+         auth_encryption_key"
+    );
+    // Heat's decrypt gives None for a null half: no key needed.
+    let null = Sealed {
+        method: Value::Null,
+        data: json!("x"),
+    };
+    assert_eq!(configured.open("n", &null).unwrap(), Value::Null);
+}
+
 /// A heat.conf for heat-converge: its `[DEFAULT]` lines.
 fn conf(dir: &Path, name: &str, default_lines: &str) -> String {
     let path = dir.join(name);
@@ -224,8 +269,17 @@ fn requires_names(s: &Snapshot, stack_id: &str, name: &str) -> Vec<String> {
 
 #[test]
 fn engine_encrypted_cases_on_mariadb() {
-    let bed = Bed::new("crypt-my");
-    let db = bed.create_db(Backend::MariaDb);
+    engine_encrypted_cases(Backend::MariaDb, "crypt-my");
+}
+
+#[test]
+fn engine_encrypted_cases_on_postgresql() {
+    engine_encrypted_cases(Backend::Postgres, "crypt-pg");
+}
+
+fn engine_encrypted_cases(backend: Backend, tag: &str) {
+    let bed = Bed::new(tag);
+    let db = bed.create_db(backend);
     let cases = bed.build_cases_from(
         &db,
         "hidden-cases.yaml",
@@ -236,11 +290,18 @@ fn engine_encrypted_cases_on_mariadb() {
     // Heat recorded in each stored environment the global mappings it used; without
     // them (as in a cloud whose global environment no longer has them) the stored stacks
     // are Neutron Ports and Subnets again, with their implicit rules, for Heat and for us.
-    db.exec(
-        "UPDATE raw_template SET environment = JSON_REMOVE(environment, \
-         '$.resource_registry.\"OS::Neutron::Port\"', \
-         '$.resource_registry.\"OS::Neutron::Subnet\"')",
-    );
+    db.exec(match backend {
+        Backend::MariaDb => {
+            "UPDATE raw_template SET environment = JSON_REMOVE(environment, \
+             '$.resource_registry.\"OS::Neutron::Port\"', \
+             '$.resource_registry.\"OS::Neutron::Subnet\"')"
+        }
+        _ => {
+            "UPDATE raw_template SET environment = ((environment::jsonb \
+             #- '{resource_registry,OS::Neutron::Port}') \
+             #- '{resource_registry,OS::Neutron::Subnet}')::text"
+        }
+    });
     let id = |name: &str| cases[name].id.clone();
     let home = bed.dir("home");
     let with_key = conf(&home, "key.conf", &format!("auth_encryption_key = {KEY}\n"));
@@ -273,7 +334,7 @@ fn engine_encrypted_cases_on_mariadb() {
     }
 
     // Heat's own conversion, knowing the key.
-    let heat = bed.copy(&db, Backend::MariaDb);
+    let heat = bed.copy(&db, backend);
     let report = bed.heat_convert_with_key(&heat, KEY);
     for (name, c) in &cases {
         assert_eq!(report[&c.id]["outcome"], "converted", "{name}: {report}");
@@ -303,7 +364,7 @@ fn engine_encrypted_cases_on_mariadb() {
         .any(|r| r["name"] == "extra"));
 
     // heat-converge with the key: the same rows.
-    let ours = bed.copy(&db, Backend::MariaDb);
+    let ours = bed.copy(&db, backend);
     let run = heat_converge(&ours, &with_key, &home, &["migrate", "--format", "json"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.json["converted"], 4, "{}", run.stdout);
