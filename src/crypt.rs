@@ -19,7 +19,6 @@
 //! error. [`Key`]'s `Debug` shows `***`.
 
 use aes::cipher::{BlockModeDecrypt, KeyIvInit};
-use base64::Engine as _;
 use hmac::{KeyInit, Mac};
 use serde_json::Value;
 use std::cell::RefCell;
@@ -75,19 +74,65 @@ fn first_32_chars(key: &str) -> &str {
     }
 }
 
-/// Python's `base64.b64decode`/`urlsafe_b64decode` without `validate`: characters outside
-/// the alphabet are skipped.
+/// Python's `base64.b64decode` / `urlsafe_b64decode` (binascii's `a2b_base64`, not
+/// strict), which Heat's decryptors use: only ASCII is accepted; characters outside the
+/// alphabet are skipped; decoding stops at the first quad completed by padding (what
+/// follows is ignored); the unused low bits of a last character are ignored; data that
+/// ends inside a quad is an error. No base64 crate stops where Python stops.
 fn b64decode(data: &str, urlsafe: bool) -> Option<Vec<u8>> {
-    let kept: String = data
-        .chars()
-        .map(|c| match (urlsafe, c) {
-            (true, '-') => '+',
-            (true, '_') => '/',
-            (_, c) => c,
-        })
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
-        .collect();
-    base64::engine::general_purpose::STANDARD.decode(kept).ok()
+    if !data.is_ascii() {
+        return None; // Python: "string argument should contain only ASCII characters"
+    }
+    let sextet = |c: u8| -> Option<u8> {
+        match c {
+            b'A'..=b'Z' => Some(c - b'A'),
+            b'a'..=b'z' => Some(c - b'a' + 26),
+            b'0'..=b'9' => Some(c - b'0' + 52),
+            b'+' => Some(62),
+            b'/' => Some(63),
+            b'-' if urlsafe => Some(62),
+            b'_' if urlsafe => Some(63),
+            _ => None,
+        }
+    };
+    let mut out = Vec::with_capacity(data.len() * 3 / 4);
+    let (mut quad_pos, mut left, mut pads) = (0u8, 0u8, 0u8);
+    for c in data.bytes() {
+        if c == b'=' {
+            if quad_pos >= 2 {
+                pads += 1;
+                if quad_pos + pads >= 4 {
+                    return Some(out);
+                }
+            }
+            continue;
+        }
+        let Some(v) = sextet(c) else {
+            continue;
+        };
+        pads = 0;
+        match quad_pos {
+            0 => {
+                left = v;
+                quad_pos = 1;
+            }
+            1 => {
+                out.push((left << 2) | (v >> 4));
+                left = v & 0x0f;
+                quad_pos = 2;
+            }
+            2 => {
+                out.push((left << 4) | (v >> 2));
+                left = v & 0x03;
+                quad_pos = 3;
+            }
+            _ => {
+                out.push((left << 6) | v);
+                quad_pos = 0;
+            }
+        }
+    }
+    (quad_pos == 0).then_some(out)
 }
 
 /// AES-CBC without padding removal; `None` for a key or data of the wrong size.
@@ -279,6 +324,30 @@ mod tests {
     fn keys_are_cut_by_characters_as_python_cuts_them() {
         assert_eq!(first_32_chars(&"é".repeat(40)).chars().count(), 32);
         assert_eq!(first_32_chars("short"), "short");
+    }
+
+    #[test]
+    fn base64_as_python_reads_it() {
+        // Each checked with Python 3.11's base64.b64decode.
+        let cases: &[(&str, Option<&[u8]>)] = &[
+            ("QQ", None),
+            ("QQ=", None),
+            ("QQ==", Some(b"A")),
+            ("QQ===", Some(b"A")),
+            ("QQ==QUI=", Some(b"A")),
+            ("QR==", Some(b"A")),
+            ("QUJD", Some(b"ABC")),
+            ("QUJ=", Some(b"AB")),
+            ("Q===", None),
+            ("Q Q = =\n", Some(b"A")),
+            ("", Some(b"")),
+            ("QQ==é", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(b64decode(text, false).as_deref(), *want, "{text:?}");
+        }
+        assert_eq!(b64decode("-_-_", true), Some(vec![0xfb, 0xff, 0xbf]));
+        assert_eq!(b64decode("-_-_", false), Some(vec![]));
     }
 
     #[test]

@@ -89,18 +89,24 @@ impl Environment {
                 Some(_) => bail!("section \"{name}\" must be a map"),
             }
         };
-        let mut parameters = section("parameters")?;
-        let encrypted = match map.get("encrypted_param_names") {
-            None => Vec::new(),
-            Some(names) => sealed_parameters(names, &mut parameters)?,
-        };
         Ok(Environment {
-            parameters,
+            parameters: section("parameters")?,
             parameter_defaults: section("parameter_defaults")?,
             registry: Registry::from_map(&section("resource_registry")?)?,
-            encrypted,
+            encrypted: Vec::new(),
             unsealer: Unsealer::default(),
         })
+    }
+
+    /// A stack's stored environment (`raw_template.environment`) as Heat's
+    /// `RawTemplate.from_db_object` reads it: the values `encrypted_param_names` lists
+    /// are encrypted (a user's environment file is never decrypted).
+    pub fn from_stored(value: &Value) -> Result<Environment> {
+        let mut env = Environment::from_value(value)?;
+        if let Some(names) = value.get("encrypted_param_names") {
+            env.encrypted = sealed_parameters(names, &mut env.parameters)?;
+        }
+        Ok(env)
     }
 
     /// Layers `other` over `self`, as several `-e` files are merged: later files win, the
@@ -335,12 +341,14 @@ mod tests {
 
     #[test]
     fn encrypted_parameters_are_taken_out_as_heat_finds_them() {
-        let env = Environment::from_text(
-            r#"{"parameters": {"a": ["cryptography_decrypt_v1", "gAAA"], "b": "clear", "c": 1},
-                "encrypted_param_names": ["a", "b", "a"]}"#,
-            "env",
-        )
-        .unwrap();
+        let stored =
+            |text: &str| Environment::from_stored(&serde_json::from_str::<Value>(text).unwrap());
+        let text = r#"{"parameters": {"a": ["cryptography_decrypt_v1", "gAAA"], "b": "clear", "c": 1},
+                "encrypted_param_names": ["a", "b", "a"]}"#;
+        // A user's environment file is never decrypted.
+        let file = Environment::from_text(text, "env").unwrap();
+        assert!(file.encrypted.is_empty() && file.parameters.contains_key("a"));
+        let env = stored(text).unwrap();
         assert_eq!(env.encrypted.len(), 1);
         assert_eq!(env.encrypted[0].0, "a");
         assert_eq!(env.encrypted[0].1.method, "cryptography_decrypt_v1");
@@ -348,13 +356,9 @@ mod tests {
         // Stored in clear although listed: kept, as Heat keeps it.
         assert_eq!(env.parameters["b"], "clear");
         // Heat fails with a KeyError on a listed name without a value.
-        let e = Environment::from_text(
-            r#"{"parameters": {}, "encrypted_param_names": ["gone"]}"#,
-            "env",
-        )
-        .unwrap_err();
+        let e = stored(r#"{"parameters": {}, "encrypted_param_names": ["gone"]}"#).unwrap_err();
         assert!(format!("{e:#}").contains("gone"), "{e:#}");
-        assert!(Environment::from_text(r#"{"encrypted_param_names": "a"}"#, "env").is_err());
+        assert!(stored(r#"{"encrypted_param_names": "a"}"#).is_err());
     }
 
     #[test]

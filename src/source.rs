@@ -30,7 +30,7 @@ pub fn stored(
         bail!("{origin}: raw_template {} is not a JSON object", raw.id);
     };
     let template = Template::from_body(body, &origin)?;
-    let mut env = Environment::from_value(&raw.environment)
+    let mut env = Environment::from_stored(&raw.environment)
         .with_context(|| format!("{origin}: stored environment"))?;
     let unsealer = Unsealer::new(key.cloned());
     env.unsealer = unsealer.clone();

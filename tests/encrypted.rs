@@ -125,7 +125,7 @@ fn heat_crypt_is_the_oracle() {
             }
             (None, Err(_)) => refused += 1,
             (h, o) => panic!(
-                "{m}: Heat gives {} ({heat}), we give {}",
+                "{m}: Heat gives {} ({heat}), we give {} ({o:?}) for {check}",
                 if h.is_some() { "a value" } else { "an error" },
                 if o.is_ok() { "a value" } else { "an error" }
             ),
