@@ -15,6 +15,10 @@
 //!   ANSI X.923 plus one byte (so, as in Heat, a value whose length is 15 modulo 16 does
 //!   not decrypt).
 //!
+//! Heat decrypts every listed value when it loads a stack (a wrong key fails the load);
+//! heat-converge decrypts one only when a condition or an implicit rule reads it
+//! ([`Unsealer`]), so a stack whose graph needs no hidden value converts without the key.
+//!
 //! The key and the values are secrets: nothing here prints, formats or returns them in an
 //! error. [`Key`]'s `Debug` shows `***`.
 
