@@ -1,5 +1,6 @@
 //! heat.conf as oslo.config reads it for `heat-manage`, so that heat-converge finds the
-//! same `[database] connection` and `[DEFAULT] environment_dir` as Heat does.
+//! same `[database] connection`, `[DEFAULT] environment_dir` and `[DEFAULT]
+//! auth_encryption_key` as Heat does.
 //!
 //! Which files (oslo_config/cfg.py, heat/cmd/manage.py):
 //! - without `--config-file`, the default files, each only if it exists: `heat.conf`, then
@@ -33,6 +34,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use crate::crypt::Key;
 pub use crate::environment::DEFAULT_ENVIRONMENT_DIR;
 
 pub const DEFAULT_CONFIG_FILE: &str = "/etc/heat/heat.conf";
@@ -338,6 +340,13 @@ pub fn database_connection(files: &[PathBuf], dirs: &[PathBuf]) -> Result<String
             )
         }
     }
+}
+
+/// `[DEFAULT] auth_encryption_key`, the key of hidden parameters Heat stored encrypted;
+/// `None` when no file (nor `OS_DEFAULT__AUTH_ENCRYPTION_KEY`) sets it. Never printed.
+pub fn auth_encryption_key(files: &[PathBuf], dirs: &[PathBuf]) -> Result<Option<Key>> {
+    let conf = HeatConf::load(files, dirs)?;
+    Ok(conf.value("DEFAULT", "auth_encryption_key")?.map(Key::new))
 }
 
 /// Heat's global environment directory: the `--environment-dir` flag, else

@@ -6,6 +6,7 @@
 //! (`resources: {name: {...}}`), the user's mappings, then the global environment (files in
 //! `/etc/heat/environment.d` by default) and the types Heat's plugins register.
 
+use crate::crypt::{Sealed, Unsealer};
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{Map, Value};
 use std::path::Path;
@@ -29,6 +30,12 @@ pub struct Environment {
     pub parameters: Map<String, Value>,
     pub parameter_defaults: Map<String, Value>,
     pub registry: Registry,
+    /// The user's values Heat stored encrypted (hidden parameters named in
+    /// `encrypted_param_names`, stored as `[method, data]`): not in `parameters`, opened
+    /// by `unsealer` only when a value is asked for.
+    pub encrypted: Vec<(String, Sealed)>,
+    /// The key that opens `encrypted` (see [`crate::crypt`]).
+    pub unsealer: Unsealer,
 }
 
 /// The `resource_registry` of one environment layer.
@@ -86,7 +93,20 @@ impl Environment {
             parameters: section("parameters")?,
             parameter_defaults: section("parameter_defaults")?,
             registry: Registry::from_map(&section("resource_registry")?)?,
+            encrypted: Vec::new(),
+            unsealer: Unsealer::default(),
         })
+    }
+
+    /// A stack's stored environment (`raw_template.environment`) as Heat's
+    /// `RawTemplate.from_db_object` reads it: the values `encrypted_param_names` lists
+    /// are encrypted (a user's environment file is never decrypted).
+    pub fn from_stored(value: &Value) -> Result<Environment> {
+        let mut env = Environment::from_value(value)?;
+        if let Some(names) = value.get("encrypted_param_names") {
+            env.encrypted = sealed_parameters(names, &mut env.parameters)?;
+        }
+        Ok(env)
     }
 
     /// Layers `other` over `self`, as several `-e` files are merged: later files win, the
@@ -98,7 +118,45 @@ impl Environment {
         self.registry
             .per_resource
             .extend(other.registry.per_resource);
+        self.encrypted.extend(other.encrypted);
     }
+}
+
+/// Takes the encrypted values out of `parameters`, as Heat's `RawTemplate.from_db_object`
+/// finds them: each name of `encrypted_param_names` must be in `parameters` (else Heat
+/// fails with a KeyError); a `[method, data]` pair is encrypted, any other value was
+/// stored in clear and is kept (Heat logs "already-decrypted data").
+fn sealed_parameters(
+    names: &Value,
+    parameters: &mut Map<String, Value>,
+) -> Result<Vec<(String, Sealed)>> {
+    let Value::Array(names) = names else {
+        bail!("encrypted_param_names is not a list");
+    };
+    let mut sealed = Vec::new();
+    for name in names {
+        let Value::String(name) = name else {
+            bail!("encrypted_param_names holds a name that is not a string");
+        };
+        if sealed.iter().any(|(n, _): &(String, Sealed)| n == name) {
+            continue; // Heat finds the value already decrypted the second time
+        }
+        match parameters.get(name) {
+            None => bail!("encrypted parameter {name} has no value in the stored parameters"),
+            Some(Value::Array(pair)) if pair.len() == 2 => {
+                sealed.push((
+                    name.clone(),
+                    Sealed {
+                        method: pair[0].clone(),
+                        data: pair[1].clone(),
+                    },
+                ));
+                parameters.shift_remove(name);
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(sealed)
 }
 
 impl Registry {
@@ -279,6 +337,28 @@ mod tests {
             r.plugin("nested.yaml", "a").unwrap(),
             Plugin::Template("nested.yaml".into())
         );
+    }
+
+    #[test]
+    fn encrypted_parameters_are_taken_out_as_heat_finds_them() {
+        let stored =
+            |text: &str| Environment::from_stored(&serde_json::from_str::<Value>(text).unwrap());
+        let text = r#"{"parameters": {"a": ["cryptography_decrypt_v1", "gAAA"], "b": "clear", "c": 1},
+                "encrypted_param_names": ["a", "b", "a"]}"#;
+        // A user's environment file is never decrypted.
+        let file = Environment::from_text(text, "env").unwrap();
+        assert!(file.encrypted.is_empty() && file.parameters.contains_key("a"));
+        let env = stored(text).unwrap();
+        assert_eq!(env.encrypted.len(), 1);
+        assert_eq!(env.encrypted[0].0, "a");
+        assert_eq!(env.encrypted[0].1.method, "cryptography_decrypt_v1");
+        assert!(!env.parameters.contains_key("a"));
+        // Stored in clear although listed: kept, as Heat keeps it.
+        assert_eq!(env.parameters["b"], "clear");
+        // Heat fails with a KeyError on a listed name without a value.
+        let e = stored(r#"{"parameters": {}, "encrypted_param_names": ["gone"]}"#).unwrap_err();
+        assert!(format!("{e:#}").contains("gone"), "{e:#}");
+        assert!(stored(r#"{"encrypted_param_names": "a"}"#).is_err());
     }
 
     #[test]

@@ -26,7 +26,7 @@
 //! implicit rules in [`graph::implicit`]) over [`properties`] (Heat's property layer:
 //! schemas, translation, Python-typed reads), [`parameters`], [`template`] (HOT and CFN,
 //! function tables per version, snippets), [`environment`] (parameters and the resource
-//! registry) and [`python`] (Python's `==`, truthiness, `str()`, which Heat's code has).
+//! registry), [`crypt`] (Heat's encryption of hidden parameters) and [`python`] (Python's `==`, truthiness, `str()`, which Heat's code has).
 //!
 //! **I/O at the bottom.** [`db`] (one [`db::Connection`] trait, one short driver per
 //! backend, typed rows read by column name from the SQL in `sql/`, the tool's own tables
@@ -57,6 +57,7 @@
 
 pub mod config;
 pub mod convert;
+pub mod crypt;
 pub mod db;
 pub mod environment;
 pub mod graph;

@@ -2,6 +2,7 @@
 
 use anyhow::{anyhow, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
+use heat_converge::crypt::{Key, Unopened};
 use heat_converge::db::{self, url::DbUrl};
 use heat_converge::environment::Resolver;
 use heat_converge::graph::Graph;
@@ -121,6 +122,11 @@ impl DbArgs {
             None => config::database_connection(&self.config_files, &self.config_dirs)?,
         };
         DbUrl::parse(&text).context("the database URL")
+    }
+
+    /// `auth_encryption_key` from the config files, for Heat's encrypted hidden parameters.
+    fn auth_encryption_key(&self) -> Result<Option<Key>> {
+        config::auth_encryption_key(&self.config_files, &self.config_dirs)
     }
 
     /// `--environment-dir`, else `environment_dir` from the config files, else Heat's default.
@@ -386,6 +392,7 @@ fn migrate(args: MigrateArgs) -> Result<u8> {
                 Some(planned)
             }
         },
+        key: args.db.auth_encryption_key()?,
     };
     let text = args.format == OutputFormat::Text;
     let stdout = std::io::stdout();
@@ -441,6 +448,7 @@ fn plan(args: PlanArgs) -> Result<u8> {
         stacks: args.stacks.clone(),
         project: args.project.clone(),
         global: Resolver::load_global(&args.db.environment_dir(&args.environment_dir)?)?,
+        key: args.db.auth_encryption_key()?,
         ..convert::Options::default()
     };
     let report = convert::run(db.as_mut(), &opts, |_| Ok(()))?;
@@ -472,6 +480,7 @@ fn verify(args: VerifyArgs) -> Result<u8> {
         stacks: args.stacks.clone(),
         project: args.project.clone(),
         global: Resolver::load_global(&args.db.environment_dir(&args.environment_dir)?)?,
+        key: args.db.auth_encryption_key()?,
     };
     let v = heat_converge::verify::verify(db.conn(), &opts)?;
     let mut out = std::io::stdout().lock();
@@ -494,6 +503,7 @@ fn status(args: StatusArgs) -> Result<u8> {
     let opts = convert::Options {
         dry_run: true,
         global: Resolver::load_global(&args.db.environment_dir(&args.environment_dir)?)?,
+        key: args.db.auth_encryption_key()?,
         ..convert::Options::default()
     };
     let report = convert::run(db.as_mut(), &opts, |_| Ok(()))?;
@@ -517,8 +527,17 @@ fn graph(args: GraphArgs) -> Result<()> {
         (Some(id), _) => {
             let url = args.db.url()?;
             let mut conn = db::connect(&url)?;
-            let (_, stack) = source::stored_by_id(conn.conn(), id, &global)?;
-            Graph::of(&stack, true)?
+            let key = args.db.auth_encryption_key()?;
+            // A hidden parameter that cannot be read: say which stack.
+            let name_stack = |e: anyhow::Error| match e.downcast_ref::<Unopened>() {
+                Some(_) => e.context(format!("stack {id}")),
+                None => e,
+            };
+            let (_, stack) =
+                source::stored_by_id(conn.conn(), id, &global, key.as_ref()).map_err(name_stack)?;
+            let graph = Graph::of(&stack, true);
+            stack.parameters.unread().map_err(name_stack)?;
+            graph?
         }
         (None, Some(path)) => {
             let files = source::Files {

@@ -2,8 +2,10 @@
 //! values) over the template defaults, which `parameter_defaults` replace; pseudo
 //! parameters (`OS::stack_name`, `AWS::StackName`, ...); and Heat's per-type conversion of
 //! the value (numbers, booleans, comma-delimited lists, JSON). Conditions read these, so
-//! they decide which resources are in the stack and which `if` branch counts.
+//! they decide which resources are in the stack and which `if` branch counts. A hidden
+//! parameter Heat stored encrypted is decrypted only when its value is read.
 
+use crate::crypt::{Sealed, Unsealer};
 use crate::environment::Environment;
 use crate::python;
 use crate::template::{Format, Template};
@@ -28,9 +30,16 @@ enum Kind {
 }
 
 #[derive(Clone, Debug)]
+enum Raw {
+    Plain(Value),
+    /// The user's value, as Heat stored it encrypted.
+    Sealed(Sealed),
+}
+
+#[derive(Clone, Debug)]
 struct Parameter {
     kind: Kind,
-    value: Option<Value>,
+    value: Option<Raw>,
 }
 
 /// The parameters of one stack, ready to be read by `get_param` / `Ref`.
@@ -38,6 +47,7 @@ struct Parameter {
 pub struct Parameters {
     declared: Vec<(String, Parameter)>,
     pseudo: Vec<(&'static str, Value)>,
+    unsealer: Unsealer,
 }
 
 impl Parameters {
@@ -70,12 +80,17 @@ impl Parameters {
                 ),
             };
             let default = schema.get(if hot { "default" } else { "Default" });
-            let value = env
-                .parameters
-                .get(&name)
-                .or_else(|| env.parameter_defaults.get(&name))
-                .or(default)
-                .cloned();
+            let sealed = env.encrypted.iter().find(|(n, _)| *n == name);
+            let value = match sealed {
+                Some((_, s)) => Some(Raw::Sealed(s.clone())),
+                None => env
+                    .parameters
+                    .get(&name)
+                    .or_else(|| env.parameter_defaults.get(&name))
+                    .or(default)
+                    .cloned()
+                    .map(Raw::Plain),
+            };
             declared.push((name.clone(), Parameter { kind, value }));
         }
         let stack_id = identity.id.clone().unwrap_or_default();
@@ -93,7 +108,21 @@ impl Parameters {
             pseudo.push(("AWS::StackId", Value::String(arn)));
             pseudo.push(("AWS::Region", Value::String("ap-southeast-1".into())));
         }
-        Ok(Parameters { declared, pseudo })
+        Ok(Parameters {
+            declared,
+            pseudo,
+            unsealer: env.unsealer.clone(),
+        })
+    }
+
+    /// `Err` naming the first hidden parameter whose value was asked for and could not be
+    /// decrypted: whatever was made from this stack's parameters is then unknown, even
+    /// where the failed read was caught as Heat catches a ValueError.
+    pub fn unread(&self) -> Result<()> {
+        match self.unsealer.failure() {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
     }
 
     /// True when `name` is a declared or pseudo parameter.
@@ -113,10 +142,15 @@ impl Parameters {
             .ok_or_else(|| {
                 anyhow!("The specified reference \"{name}\" (in unknown) is incorrect.")
             })?;
-        let raw = p
-            .value
-            .as_ref()
-            .ok_or_else(|| anyhow!("The Parameter ({name}) was not provided."))?;
+        let opened;
+        let raw = match &p.value {
+            None => bail!("The Parameter ({name}) was not provided."),
+            Some(Raw::Plain(v)) => v,
+            Some(Raw::Sealed(s)) => {
+                opened = self.unsealer.open(name, s)?;
+                &opened
+            }
+        };
         convert(p.kind, raw).map_err(|e| anyhow!("Parameter '{name}' is invalid: {e}"))
     }
 }

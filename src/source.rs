@@ -3,6 +3,7 @@
 //! them). Both end in a [`StackDefinition`], the one input of the graph engine; the
 //! database layer below only reads rows.
 
+use crate::crypt::{Key, Unsealer};
 use crate::db::read::{raw_template, stack, RawTemplateRow, StackRow};
 use crate::db::Connection;
 use crate::environment::{is_template_name, Environment, Registry, Resolver};
@@ -15,15 +16,24 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// A stored stack as Heat defines it when it loads it: its current template, stored
-/// environment and files; `global` is Heat's global environment.
-pub fn stored(row: &StackRow, raw: &RawTemplateRow, global: &Registry) -> Result<StackDefinition> {
+/// environment and files; `global` is Heat's global environment, `key` heat.conf's
+/// `auth_encryption_key` for its encrypted hidden parameters. Whoever reads the
+/// definition asks [`crate::parameters::Parameters::unread`] afterwards.
+pub fn stored(
+    row: &StackRow,
+    raw: &RawTemplateRow,
+    global: &Registry,
+    key: Option<&Key>,
+) -> Result<StackDefinition> {
     let origin = format!("stack {} ({})", row.name, row.id);
     let Value::Object(body) = raw.template.clone() else {
         bail!("{origin}: raw_template {} is not a JSON object", raw.id);
     };
     let template = Template::from_body(body, &origin)?;
-    let env = Environment::from_value(&raw.environment)
+    let mut env = Environment::from_stored(&raw.environment)
         .with_context(|| format!("{origin}: stored environment"))?;
+    let unsealer = Unsealer::new(key.cloned());
+    env.unsealer = unsealer.clone();
     let resolver = Resolver {
         user: env.registry.clone(),
         global: global.clone(),
@@ -33,7 +43,9 @@ pub fn stored(row: &StackRow, raw: &RawTemplateRow, global: &Registry) -> Result
         id: Some(row.id.clone()),
         project: row.tenant.clone(),
     };
+    // A hidden value we could not read is the reason, however the failure was reported.
     StackDefinition::new(template, &env, resolver, &identity, raw.files.clone())
+        .map_err(|e| unsealer.failure().map_or(e, anyhow::Error::new))
 }
 
 /// The stored stack `id` and its definition.
@@ -41,6 +53,7 @@ pub fn stored_by_id(
     conn: &mut dyn Connection,
     id: &str,
     global: &Registry,
+    key: Option<&Key>,
 ) -> Result<(StackRow, StackDefinition)> {
     let row = stack(conn, id)?.ok_or_else(|| anyhow!("no stack {id} in the database"))?;
     let tid = row
@@ -53,7 +66,7 @@ pub fn stored_by_id(
             row.id
         )
     })?;
-    let def = stored(&row, &raw, global)?;
+    let def = stored(&row, &raw, global, key)?;
     Ok((row, def))
 }
 

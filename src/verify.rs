@@ -13,6 +13,7 @@
 
 use crate::convert::plan::{id_list, plan_stack};
 use crate::convert::tree;
+use crate::crypt::Key;
 use crate::db::read::{self, ConvertedStack, ResourceWritten, StackNow};
 use crate::db::Connection;
 use crate::environment::Registry;
@@ -26,6 +27,8 @@ pub struct Options {
     pub stacks: Vec<String>,
     pub project: Option<String>,
     pub global: Registry,
+    /// Heat's `auth_encryption_key`, for hidden parameters whose values the graph needs.
+    pub key: Option<Key>,
 }
 
 /// What became of one converted stack.
@@ -118,7 +121,7 @@ pub fn verify(conn: &mut dyn Connection, opts: &Options) -> Result<Verification>
         }
         let (name, finding) = match read::stack_now(conn, &c.stack_id)? {
             None => (String::new(), Finding::Deleted),
-            Some(now) => (now.row.name.clone(), check(conn, c, &now, &opts.global)?),
+            Some(now) => (now.row.name.clone(), check(conn, c, &now, opts)?),
         };
         out.checks.push(StackCheck {
             stack_id: c.stack_id.clone(),
@@ -141,7 +144,7 @@ fn check(
     conn: &mut dyn Connection,
     c: &ConvertedStack,
     now: &StackNow,
-    global: &Registry,
+    opts: &Options,
 ) -> Result<Finding> {
     let s = &now.row;
     if s.deleted {
@@ -186,7 +189,7 @@ fn check(
         ));
     }
     let written = read::resources_written(conn, &s.id)?;
-    differences.extend(compare_rows(s, &written, global, conn)?);
+    differences.extend(compare_rows(s, &written, opts, conn)?);
     Ok(if differences.is_empty() {
         Finding::Holds
     } else {
@@ -198,7 +201,7 @@ fn check(
 fn compare_rows(
     s: &read::StackRow,
     written: &[ResourceWritten],
-    global: &Registry,
+    opts: &Options,
     conn: &mut dyn Connection,
 ) -> Result<Vec<String>> {
     let mut differences = Vec::new();
@@ -207,7 +210,7 @@ fn compare_rows(
     };
     let templates = read::raw_templates(conn, &[tid])?;
     let rows: Vec<read::ResourceRow> = written.iter().map(|w| w.row.clone()).collect();
-    let expected = match plan_stack(s, &rows, &templates, global) {
+    let expected = match plan_stack(s, &rows, &templates, &opts.global, opts.key.as_ref()) {
         Ok(p) => p,
         Err(b) => return Ok(vec![format!("Heat's graph cannot be computed now: {b}")]),
     };

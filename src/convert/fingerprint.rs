@@ -21,7 +21,9 @@ pub struct Fingerprint {
 }
 
 fn digest(v: &Value) -> String {
-    format!("sha256:{:x}", Sha256::digest(v.to_string().as_bytes()))
+    let hash = Sha256::digest(v.to_string().as_bytes());
+    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
 }
 
 fn template(t: Option<&Result<RawTemplateRow, String>>) -> Value {

@@ -41,6 +41,8 @@ pub struct Options {
     pub plan: Option<Planned>,
     /// Fail at once, instead of waiting, when another run holds the run lock.
     pub no_wait: bool,
+    /// heat.conf's `auth_encryption_key` (None: it sets none), for hidden parameters.
+    pub key: Option<crate::crypt::Key>,
 }
 
 impl Options {
@@ -313,7 +315,13 @@ pub fn run(
             let mut warnings = Vec::new();
             let outcome = match blocker {
                 Some(b) => Outcome::Skipped(b),
-                None => match plan::plan_tree(tree, &resources, &templates, &opts.global) {
+                None => match plan::plan_tree(
+                    tree,
+                    &resources,
+                    &templates,
+                    &opts.global,
+                    opts.key.as_ref(),
+                ) {
                     Err(b) => Outcome::Skipped(b),
                     Ok(mut p) => {
                         warnings = p.warnings();

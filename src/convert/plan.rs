@@ -12,6 +12,7 @@
 use super::eligibility::Blocker;
 use super::fingerprint::{self, Fingerprint};
 use super::tree::Tree;
+use crate::crypt::Key;
 use crate::db::read::ResourceRow;
 use crate::db::read::{RawTemplateRow, StackRow};
 use crate::environment::Registry;
@@ -154,6 +155,7 @@ pub fn plan_tree(
     resources: &HashMap<String, Vec<ResourceRow>>,
     templates: &HashMap<i64, Result<RawTemplateRow, String>>,
     global: &Registry,
+    key: Option<&Key>,
 ) -> Result<TreePlan, Blocker> {
     let stacks = tree
         .stacks
@@ -164,6 +166,7 @@ pub fn plan_tree(
                 resources.get(&s.id).map(Vec::as_slice).unwrap_or(&[]),
                 templates,
                 global,
+                key,
             )
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -183,6 +186,7 @@ pub fn plan_stack(
     rows: &[ResourceRow],
     templates: &HashMap<i64, Result<RawTemplateRow, String>>,
     global: &Registry,
+    key: Option<&Key>,
 ) -> Result<StackPlan, Blocker> {
     let who = format!("{} ({})", stack.name, stack.id);
     let unreadable = |detail: String| Blocker::Unreadable {
@@ -197,7 +201,7 @@ pub fn plan_stack(
         Some(Err(e)) => return Err(unreadable(format!("template unreadable: {e}"))),
         None => return Err(unreadable(format!("its raw_template {tid} is missing"))),
     };
-    let graph = stored_graph(stack, raw, global).map_err(|e| unreadable(format!("{e:#}")))?;
+    let graph = stored_graph(stack, raw, global, key).map_err(|e| unreadable(format!("{e:#}")))?;
 
     let active: Vec<&ResourceRow> = rows.iter().filter(|r| r.is_active()).collect();
     let mut ids: BTreeMap<&str, i64> = BTreeMap::new();
@@ -281,13 +285,18 @@ fn declared_type(template: &serde_json::Value, name: &str) -> Option<String> {
     })
 }
 
-/// Heat's graph of a stored stack, from its current template and stored environment.
+/// Heat's graph of a stored stack, from its current template and stored environment
+/// (its hidden parameters decrypted with `key` where their values are needed).
 pub fn stored_graph(
     stack: &StackRow,
     raw: &RawTemplateRow,
     global: &Registry,
+    key: Option<&Key>,
 ) -> anyhow::Result<Graph> {
-    Graph::of(&crate::source::stored(stack, raw, global)?, true)
+    let def = crate::source::stored(stack, raw, global, key)?;
+    let graph = Graph::of(&def, true);
+    def.parameters.unread()?;
+    graph
 }
 
 #[cfg(test)]

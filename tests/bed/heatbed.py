@@ -7,10 +7,15 @@ virtualenv made by tests/bed/setup.sh (openstack-heat 27.0.1) and offers:
   createdb URL                 create an empty database and give it Heat's schema (db_sync)
   dropdb URL                   drop it again
   copy SRC DST                 make DST a Heat database holding the same rows as SRC
-  build URL WORKDIR            start a legacy heat-engine, create every test case, stop it
+  build URL WORKDIR [--cases F] [--global-env F] [--auth-key K]
+                               start a legacy heat-engine, create every test case, stop it
+                               (--auth-key: the engine encrypts hidden parameters with K)
   snapshot URL                 the rows heat-converge changes, normalised for comparison
-  convert URL WORKDIR          Heat's own conversion (migrate_convergence_1) of every
+  convert URL WORKDIR [--auth-key K]
+                               Heat's own conversion (migrate_convergence_1) of every
                                legacy root stack
+  crypt JOBS                   heat.common.crypt's encrypt/decrypt of each job of a JSON
+                               list, and oslo-incubator's old encrypt (oslo_decrypt_v1)
   prove URL WORKDIR [--keep] ID...
                                a convergence engine updates, then deletes (unless
                                --keep), each stack
@@ -69,11 +74,16 @@ def _server_engine(url):
     return sa.create_engine(u.set(database='')), u.database
 
 
-def write_conf(workdir, url, convergence=False, vhost=None, host=None):
+def write_conf(workdir, url, convergence=False, vhost=None, host=None,
+               auth_key=None):
     os.makedirs(workdir, exist_ok=True)
     path = os.path.join(workdir, 'heat.conf')
     transport = 'rabbit://guest:guest@127.0.0.1:5672/%s' % (vhost or '')
     with open(path, 'w') as f:
+        if auth_key is not None:
+            f.write('[DEFAULT]\n'
+                    'encrypt_parameters_and_properties = true\n'
+                    'auth_encryption_key = %s\n' % auth_key)
         f.write('[DEFAULT]\n'
                 'convergence_engine = %s\n'
                 'deferred_auth_method = password\n'
@@ -290,12 +300,17 @@ def request_context(**extra):
 class Engine(object):
     """A real heat-engine process on its own RabbitMQ virtual host."""
 
-    def __init__(self, url, workdir, convergence):
+    def __init__(self, url, workdir, convergence, auth_key=None,
+                 global_env=None):
         self.url = url
         self.workdir = workdir
         self.vhost = 'heatbed-%s' % uuid.uuid4().hex[:12]
         self.conf = write_conf(workdir, url, convergence=convergence,
-                               vhost=self.vhost, host=self.vhost)
+                               vhost=self.vhost, host=self.vhost,
+                               auth_key=auth_key)
+        if global_env:
+            shutil.copy(os.path.join(TEMPLATES, global_env),
+                        os.path.join(workdir, 'environment.d'))
         self.proc = None
 
     def __enter__(self):
@@ -417,8 +432,8 @@ class Engine(object):
 
 # --------------------------------------------------------------------------- cases
 
-def load_cases():
-    with open(os.path.join(TEMPLATES, 'cases.yaml')) as f:
+def load_cases(name='cases.yaml'):
+    with open(os.path.join(TEMPLATES, name)) as f:
         return yaml.safe_load(f)['cases']
 
 
@@ -445,10 +460,16 @@ def read_files(names):
 
 
 def cmd_build(args):
-    """Create every case with a legacy engine; print {case: {id, state}}."""
-    cases = load_cases()
+    """Create every case with a legacy engine; print {case: {id, state}}.
+
+    --cases: another cases file of tests/templates; --global-env: a file of
+    tests/templates put in the engine's environment_dir (the global environment);
+    --auth-key: the engine encrypts hidden parameters with that key.
+    """
+    cases = load_cases(args.cases)
     result = {}
-    with Engine(args.url, args.workdir, convergence=False) as eng:
+    with Engine(args.url, args.workdir, convergence=False,
+                auth_key=args.auth_key, global_env=args.global_env) as eng:
         ids = {}
         for case in cases:
             ids[case['name']] = eng.create(
@@ -495,7 +516,7 @@ def cmd_convert(args):
     same steps run here in-process: load, check every stack of the tree is COMPLETE,
     take Heat's stack locks, migrate_to_convergence() each in one writer transaction.
     """
-    heat_in_process(write_conf(args.workdir, args.url))
+    heat_in_process(write_conf(args.workdir, args.url, auth_key=args.auth_key))
     from heat.common import exception
     from heat.db import api as db_api
     from heat.engine import stack as parser
@@ -547,6 +568,50 @@ def cmd_convert(args):
             report[root_id] = {'outcome': 'refused',
                                'reason': '%s: %s' % (type(e).__name__, e)}
     return report
+
+
+def oslo_incubator_encrypt(key, msg):
+    """oslo-incubator's SymmetricCrypto.encrypt (openstack/common/crypto/utils.py),
+    which older Heat used for what heat.common.crypt.oslo_decrypt_v1 still reads: AES-CBC
+    with a random IV, the message padded with zeros and a last byte giving their number.
+    """
+    import base64
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    iv = os.urandom(16)
+    r = len(msg) % 16
+    padlen = 16 - r - 1
+    msg = msg + b'\x00' * padlen + bytes([padlen])
+    enc = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    return base64.b64encode(iv + enc.update(msg) + enc.finalize()).decode()
+
+
+def cmd_crypt(args):
+    """heat.common.crypt on each job of the JSON list JOBS, in order:
+    {"encrypt": VALUE, "key": K} -> {"method": M, "data": D} (Heat's encrypt);
+    {"oslo_encrypt": VALUE, "key": K} -> {"method": "oslo_decrypt_v1", "data": D}
+      (oslo-incubator's old encrypt, the key as get_valid_encryption_key gives it);
+    {"decrypt": [M, D], "key": K} -> {"value": V} or {"error": "Class"}.
+    """
+    from heat.common import crypt
+    with open(args.jobs) as f:
+        jobs = json.load(f)
+    out = []
+    for j in jobs:
+        try:
+            if 'encrypt' in j:
+                m, d = crypt.encrypt(j['encrypt'], j['key'])
+                out.append({'method': m, 'data': d})
+            elif 'oslo_encrypt' in j:
+                key = crypt.get_valid_encryption_key(j['key']).encode()
+                out.append({'method': 'oslo_decrypt_v1',
+                            'data': oslo_incubator_encrypt(
+                                key, j['oslo_encrypt'].encode())})
+            else:
+                m, d = j['decrypt']
+                out.append({'value': crypt.decrypt(m, d, j['key'])})
+        except Exception as e:
+            out.append({'error': type(e).__name__})
+    return out
 
 
 def cmd_prove(args):
@@ -687,10 +752,13 @@ def main(argv):
     s = sub.add_parser('copy'); s.add_argument('src'); s.add_argument('dst')
     s.set_defaults(f=cmd_copy)
     s = sub.add_parser('build'); s.add_argument('url'); s.add_argument('workdir')
+    s.add_argument('--cases', default='cases.yaml')
+    s.add_argument('--global-env'); s.add_argument('--auth-key')
     s.set_defaults(f=cmd_build)
     s = sub.add_parser('snapshot'); s.add_argument('url'); s.set_defaults(f=cmd_snapshot)
     s = sub.add_parser('convert'); s.add_argument('url'); s.add_argument('workdir')
-    s.set_defaults(f=cmd_convert)
+    s.add_argument('--auth-key'); s.set_defaults(f=cmd_convert)
+    s = sub.add_parser('crypt'); s.add_argument('jobs'); s.set_defaults(f=cmd_crypt)
     s = sub.add_parser('prove'); s.add_argument('url'); s.add_argument('workdir')
     s.add_argument('--keep', action='store_true',
                    help='update only: keep the stacks (no delete)')

@@ -216,6 +216,51 @@ impl Bed {
             .collect()
     }
 
+    /// Makes the cases of another cases file of tests/templates with a legacy engine,
+    /// `global_env` (a file of tests/templates) in its global environment and, with
+    /// `auth_key`, `encrypt_parameters_and_properties` on and that `auth_encryption_key`.
+    pub fn build_cases_from(
+        &self,
+        db: &HeatDb,
+        cases: &str,
+        global_env: Option<&str>,
+        auth_key: Option<&str>,
+    ) -> BTreeMap<String, Case> {
+        let wd = self.workdir("build");
+        let mut args = vec!["build", db.url.as_str(), wd.as_str(), "--cases", cases];
+        if let Some(g) = global_env {
+            args.extend(["--global-env", g]);
+        }
+        if let Some(k) = auth_key {
+            args.extend(["--auth-key", k]);
+        }
+        let v = self.must(&args);
+        v.as_object()
+            .expect("build prints an object")
+            .iter()
+            .map(|(name, c)| {
+                let case = Case {
+                    id: c["id"].as_str().expect("case id").to_string(),
+                    state: c["state"].as_str().expect("case state").to_string(),
+                };
+                (name.clone(), case)
+            })
+            .collect()
+    }
+
+    /// Heat's own conversion, its heat.conf giving `auth_encryption_key`.
+    pub fn heat_convert_with_key(&self, db: &HeatDb, auth_key: &str) -> Value {
+        let wd = self.workdir("convert");
+        self.must(&["convert", &db.url, &wd, "--auth-key", auth_key])
+    }
+
+    /// A new directory of this bed's own.
+    pub fn dir(&self, what: &str) -> PathBuf {
+        let d = PathBuf::from(self.workdir(what));
+        std::fs::create_dir_all(&d).expect("create a bed directory");
+        d
+    }
+
     /// The rows of stack, resource, raw_template, raw_template_files and stack_lock,
     /// normalised so that two databases can be compared.
     pub fn snapshot(&self, db: &HeatDb) -> Snapshot {
