@@ -373,11 +373,13 @@ fn migrate(args: MigrateArgs) -> Result<u8> {
         "plan": args.plan,
     })
     .to_string();
+    let (global, key) = heat_settings(&args.db, &args.environment_dir)?;
     let opts = convert::Options {
         dry_run: args.dry_run,
         stacks: args.stacks.clone(),
         project: args.project.clone(),
-        global: Resolver::load_global(&args.db.environment_dir(&args.environment_dir)?)?,
+        global,
+        key,
         described,
         host: hostname(),
         no_wait: args.no_wait,
@@ -392,7 +394,6 @@ fn migrate(args: MigrateArgs) -> Result<u8> {
                 Some(planned)
             }
         },
-        key: args.db.auth_encryption_key()?,
     };
     let text = args.format == OutputFormat::Text;
     let stdout = std::io::stdout();
@@ -440,15 +441,52 @@ fn migrate(args: MigrateArgs) -> Result<u8> {
     Ok(report::exit_code(&report))
 }
 
+/// What Heat's own configuration gives every command that reads stacks: the global
+/// environment and the key of encrypted hidden parameters.
+fn heat_settings(
+    db: &DbArgs,
+    environment_dir: &Option<PathBuf>,
+) -> Result<(
+    heat_converge::environment::Registry,
+    Option<heat_converge::crypt::Key>,
+)> {
+    Ok((
+        Resolver::load_global(&db.environment_dir(environment_dir)?)?,
+        db.auth_encryption_key()?,
+    ))
+}
+
+/// Prints a command's result: JSON (with the envelope) or the text for people.
+fn print_result(
+    command: &str,
+    format: OutputFormat,
+    json: impl FnOnce() -> serde_json::Value,
+    text: impl FnOnce() -> String,
+) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if format == OutputFormat::Json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&envelope(command, json()))?
+        )?;
+    } else {
+        write!(out, "{}", text())?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
 fn plan(args: PlanArgs) -> Result<u8> {
     let url = args.db.url()?;
     let mut db = db::connect(&url)?;
+    let (global, key) = heat_settings(&args.db, &args.environment_dir)?;
     let opts = convert::Options {
         dry_run: true,
         stacks: args.stacks.clone(),
         project: args.project.clone(),
-        global: Resolver::load_global(&args.db.environment_dir(&args.environment_dir)?)?,
-        key: args.db.auth_encryption_key()?,
+        global,
+        key,
         ..convert::Options::default()
     };
     let report = convert::run(db.as_mut(), &opts, |_| Ok(()))?;
@@ -476,48 +514,40 @@ fn verify(args: VerifyArgs) -> Result<u8> {
     let url = args.db.url()?;
     let mut db = db::connect(&url)?;
     db::heat_schema::check(db.conn())?;
+    let (global, key) = heat_settings(&args.db, &args.environment_dir)?;
     let opts = heat_converge::verify::Options {
         stacks: args.stacks.clone(),
         project: args.project.clone(),
-        global: Resolver::load_global(&args.db.environment_dir(&args.environment_dir)?)?,
-        key: args.db.auth_encryption_key()?,
+        global,
+        key,
     };
     let v = heat_converge::verify::verify(db.conn(), &opts)?;
-    let mut out = std::io::stdout().lock();
-    if args.format == OutputFormat::Json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&envelope("verify", report::verify_json(&v)))?
-        )?;
-    } else {
-        write!(out, "{}", report::verify_text(&v, &url.to_string()))?;
-    }
-    out.flush()?;
+    print_result(
+        "verify",
+        args.format,
+        || report::verify_json(&v),
+        || report::verify_text(&v, &url.to_string()),
+    )?;
     Ok(report::verify_exit_code(&v))
 }
 
 fn status(args: StatusArgs) -> Result<u8> {
     let url = args.db.url()?;
     let mut db = db::connect(&url)?;
+    let (global, key) = heat_settings(&args.db, &args.environment_dir)?;
     let opts = convert::Options {
         dry_run: true,
-        global: Resolver::load_global(&args.db.environment_dir(&args.environment_dir)?)?,
-        key: args.db.auth_encryption_key()?,
+        global,
+        key,
         ..convert::Options::default()
     };
     let report = convert::run(db.as_mut(), &opts, |_| Ok(()))?;
-    let mut out = std::io::stdout().lock();
-    if args.format == OutputFormat::Json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&envelope("status", report::to_json(&report)))?
-        )?;
-    } else {
-        write!(out, "{}", report::status_text(&report, &url.to_string()))?;
-    }
-    out.flush()?;
+    print_result(
+        "status",
+        args.format,
+        || report::to_json(&report),
+        || report::status_text(&report, &url.to_string()),
+    )?;
     Ok(report::exit_code(&report))
 }
 

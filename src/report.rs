@@ -102,17 +102,9 @@ fn deletion(stack: &str, d: &ResourceDeletion) -> String {
 }
 
 fn deletion_json(stack: &str, d: &ResourceDeletion) -> serde_json::Value {
-    json!({
-        "stack": stack,
-        "id": d.id,
-        "uuid": d.uuid,
-        "name": d.name,
-        "type": d.type_name,
-        "physical_id": d.physical_id,
-        "action": d.action,
-        "status": d.status,
-        "reason": NOT_IN_TEMPLATE,
-    })
+    let mut v = d.to_json();
+    v["stack"] = json!(stack);
+    v
 }
 
 /// One line per stray legacy stack.

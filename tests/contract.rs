@@ -6,21 +6,9 @@
 
 mod common;
 
-use common::{Backend, Bed, HeatDb};
-use serde_json::Value;
+use common::{json, tree, Backend, Bed, HeatDb};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-
-fn json(out: &str) -> Value {
-    serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
-}
-
-fn root_id(db: &HeatDb, name: &str) -> String {
-    db.value(&format!(
-        "SELECT id FROM stack WHERE name = '{name}' AND owner_id IS NULL"
-    ))
-    .unwrap()
-}
 
 fn id_of(db: &HeatDb, name_like: &str) -> String {
     db.value(&format!(
@@ -38,19 +26,10 @@ fn converged(db: &HeatDb) -> i64 {
         .unwrap()
 }
 
-fn tree<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["trees"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == name)
-        .unwrap_or_else(|| panic!("{name} not in {report}"))
-}
-
 fn filters(backend: Backend) {
     let bed = Bed::new(&format!("filters-{backend:?}").to_lowercase());
     let db = bed.demo(backend);
-    let group = root_id(&db, "group");
+    let group = db.root_id("group");
     let nested = db
         .value(&format!("SELECT id FROM stack WHERE owner_id = '{group}'"))
         .unwrap();
@@ -76,7 +55,7 @@ fn filters(backend: Backend) {
         assert_eq!(converged(&db), 0, "{args:?} changed the database");
     }
     // One tree converted; the exit code still describes the whole database.
-    let depends = root_id(&db, "depends");
+    let depends = db.root_id("depends");
     let (code, out, err) = db.heat_converge(&["migrate", "--format", "json", "--stack", &depends]);
     let report = json(&out);
     assert_eq!(code, 3, "{report}{err}");
@@ -84,7 +63,7 @@ fn filters(backend: Backend) {
     assert_eq!(report["outside_filter"], 12, "{report}");
     // 10 convertible trees outside the filter, busy and failed.
     assert_eq!(report["legacy_left_in_database"], 12, "{report}");
-    let cfn = root_id(&db, "cfn");
+    let cfn = db.root_id("cfn");
     let (code, out, _) = db.heat_converge(&["migrate", "--stack", &cfn]);
     assert_eq!(code, 3, "{out}");
     assert!(
@@ -115,7 +94,7 @@ fn strays(backend: Backend) {
     let box0 = id_of(&db, "deep-boxes-%-0-%");
     let box1 = id_of(&db, "deep-boxes-%-1-%");
     // Nested legacy stacks under a root that runs on convergence.
-    let provider = root_id(&db, "provider");
+    let provider = db.root_id("provider");
     db.exec(&format!(
         "UPDATE stack SET deleted_at = NULL WHERE id = '{orphan}';
          UPDATE stack SET owner_id = '{box1}' WHERE id = '{box0}';
@@ -177,7 +156,7 @@ fn strays(backend: Backend) {
     }
     // Only strays left: still legacy stacks, so still 3, and they are listed.
     for name in ["busy", "failed"] {
-        let id = root_id(&db, name);
+        let id = db.root_id(name);
         db.exec(&format!(
             "UPDATE stack SET deleted_at = '2026-01-01 00:00:00' WHERE id = '{id}' OR owner_id = '{id}'"
         ));
@@ -204,7 +183,7 @@ fn strays(backend: Backend) {
 fn cycle_warning(backend: Backend) {
     let bed = Bed::new(&format!("cycle-{backend:?}").to_lowercase());
     let db = bed.demo(backend);
-    let depends = root_id(&db, "depends");
+    let depends = db.root_id("depends");
     db.exec(&format!(
         "UPDATE raw_template SET template = REPLACE(template,
             '\"base\": {{\"type\": \"OS::Heat::TestResource\"}}',
@@ -261,7 +240,7 @@ fn cycle_warning(backend: Backend) {
 fn engine_gone(backend: Backend) {
     let bed = Bed::new(&format!("engine-{backend:?}").to_lowercase());
     let db = bed.demo(backend);
-    let busy = root_id(&db, "busy");
+    let busy = db.root_id("busy");
     let reason = || {
         let (code, out, _) = db.heat_converge(&["status", "--format", "json"]);
         assert_eq!(code, 3);

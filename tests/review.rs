@@ -4,33 +4,13 @@
 
 mod common;
 
-use common::{Backend, Bed, HeatDb};
+use common::{json, tree, Backend, Bed, HeatDb};
 use serde_json::Value;
-
-fn json(out: &str) -> Value {
-    serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
-}
-
-fn root_id(db: &HeatDb, name: &str) -> String {
-    db.value(&format!(
-        "SELECT id FROM stack WHERE name = '{name}' AND owner_id IS NULL"
-    ))
-    .unwrap()
-}
-
-fn tree<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["trees"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == name)
-        .unwrap_or_else(|| panic!("{name} not in {report}"))
-}
 
 /// A resource row of `dropped` that its template no longer defines (a port the
 /// previous template declared, with a physical id in the cloud), and its data row.
 fn plant_orphaned_port(db: &HeatDb) -> String {
-    let dropped = root_id(db, "dropped");
+    let dropped = db.root_id("dropped");
     db.exec(&format!(
         "UPDATE raw_template SET template = REPLACE(template, '\"resources\": {{',
             '\"resources\": {{\"orphaned_port\": {{\"type\": \"OS::Neutron::Port\"}}, ')
@@ -162,7 +142,7 @@ fn verify(backend: Backend) {
     };
 
     // A tampered requires is found and named.
-    let depends = root_id(&db, "depends");
+    let depends = db.root_id("depends");
     let top = format!("stack_id = '{depends}' AND name = 'top'");
     let requires = db
         .value(&format!("SELECT requires FROM resource WHERE {top}"))
@@ -185,7 +165,7 @@ fn verify(backend: Backend) {
     assert_eq!(verify().0, 3);
 
     // A re-added legacy flag.
-    let cfn = root_id(&db, "cfn");
+    let cfn = db.root_id("cfn");
     db.exec(&format!(
         "UPDATE stack SET convergence = false WHERE id = '{cfn}'"
     ));
@@ -201,7 +181,7 @@ fn verify(backend: Backend) {
     ));
 
     // A deleted current_template_id.
-    let group = root_id(&db, "group");
+    let group = db.root_id("group");
     let nested = db
         .value(&format!("SELECT id FROM stack WHERE owner_id = '{group}'"))
         .unwrap();
@@ -304,7 +284,7 @@ fn plan_and_apply(backend: Backend) {
     );
 
     // A tree changed since the review is left alone; the others are converted as planned.
-    let cfn = root_id(&db, "cfn");
+    let cfn = db.root_id("cfn");
     db.exec(&format!(
         "UPDATE resource SET nova_instance = 'moved-meanwhile' WHERE stack_id = '{cfn}'"
     ));

@@ -46,6 +46,22 @@ pub struct ResourceDeletion {
     pub attr_data_id: Option<i64>,
 }
 
+impl ResourceDeletion {
+    /// The deletion as the plan file and the JSON output show it.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "uuid": self.uuid,
+            "name": self.name,
+            "type": self.type_name,
+            "physical_id": self.physical_id,
+            "action": self.action,
+            "status": self.status,
+            "reason": NOT_IN_TEMPLATE,
+        })
+    }
+}
+
 /// Why a resource row is deleted: Heat's `migrate_to_convergence` deletes the rows of
 /// resources that its current template (conditions applied) does not define.
 pub const NOT_IN_TEMPLATE: &str = "not in the stack's current template (conditions applied)";
@@ -116,16 +132,7 @@ impl TreePlan {
                             "requires": c.requires,
                             "needed_by": c.needed_by,
                         })).collect::<Vec<_>>(),
-                        "delete_resources": sp.deletes.iter().map(|d| serde_json::json!({
-                            "id": d.id,
-                            "uuid": d.uuid,
-                            "name": d.name,
-                            "type": d.type_name,
-                            "physical_id": d.physical_id,
-                            "action": d.action,
-                            "status": d.status,
-                            "reason": NOT_IN_TEMPLATE,
-                        })).collect::<Vec<_>>(),
+                        "delete_resources": sp.deletes.iter().map(ResourceDeletion::to_json).collect::<Vec<_>>(),
                         "delete_templates": sp.stack.prev_raw_template_id.iter().map(|t| serde_json::json!({
                             "id": t,
                             "reason": PREVIOUS_TEMPLATE,

@@ -629,3 +629,28 @@ impl HeatDb {
         )
     }
 }
+
+/// A command's stdout as JSON.
+pub fn json(out: &str) -> Value {
+    serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+}
+
+/// The tree named `name` in a migrate/status report.
+pub fn tree<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["trees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not in {report}"))
+}
+
+impl HeatDb {
+    /// The id of the live root stack named `name`.
+    pub fn root_id(&self, name: &str) -> String {
+        self.value(&format!(
+            "SELECT id FROM stack WHERE name = '{name}' AND owner_id IS NULL"
+        ))
+        .unwrap()
+    }
+}
