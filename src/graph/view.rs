@@ -61,7 +61,8 @@ impl StackView for View<'_> {
         };
         let snippet = match props {
             Snippet::Map(items) => match items.iter().find(|(k, _)| k == prop) {
-                Some((_, Snippet::Absent)) | None => return Ok(None),
+                Some((_, v)) if v.is_absent() => return Ok(None),
+                None => return Ok(None),
                 Some((_, v)) => v,
             },
             // Properties given as one function: resolve the whole, then look inside.

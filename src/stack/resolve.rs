@@ -30,14 +30,14 @@ impl StackDefinition {
             Snippet::List(items) => Ok(Value::Array(
                 items
                     .iter()
-                    .filter(|i| !matches!(i, Snippet::Absent))
+                    .filter(|i| !i.is_absent())
                     .map(|i| self.resolve(i))
                     .collect::<Result<_>>()?,
             )),
             Snippet::Map(items) => {
                 let mut m = Map::new();
                 for (k, v) in items {
-                    if !matches!(v, Snippet::Absent) {
+                    if !v.is_absent() {
                         m.insert(k.clone(), self.resolve(v)?);
                     }
                 }

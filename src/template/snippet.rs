@@ -354,6 +354,17 @@ fn check_data_args(name: &str, args: &Snippet, format: &Format) -> Result<()> {
 }
 
 impl Snippet {
+    /// True when the snippet stands for nothing: the left-out branch of a nullable `if`,
+    /// also when that `if` is the chosen branch of another (Heat's `Ellipsis`, which
+    /// lists and maps drop).
+    pub fn is_absent(&self) -> bool {
+        match self {
+            Snippet::Absent => true,
+            Snippet::Call(c) if matches!(c.kind, FnKind::If { .. }) => c.args.is_absent(),
+            _ => false,
+        }
+    }
+
     /// The names of the resources this snippet refers to (get_resource, get_attr,
     /// resource Ref), as Heat's `function.dependencies` walks it: through data and through
     /// the arguments of every call, the chosen branch of an `if` only.
