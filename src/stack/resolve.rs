@@ -67,9 +67,11 @@ impl StackDefinition {
                 Ok(self.reference_id(&name))
             }
             FnKind::GetAttr(_) => Ok(Value::Null),
-            FnKind::GetParam if call.name == "get_param" => self
-                .get_param(&self.resolve(args)?)
-                .map_err(|e| anyhow!("{}: {e:#}", call.path)),
+            FnKind::GetParam if call.name == "get_param" => {
+                let v = self.resolve(args)?;
+                self.get_param(&v)
+                    .map_err(|e| anyhow!("{}: {e:#}", call.path))
+            }
             FnKind::GetParam | FnKind::Ref => {
                 self.parameters.value(&python::str(&self.resolve(args)?))
             }
@@ -140,9 +142,11 @@ impl StackDefinition {
             FnKind::Invalid => {
                 bail!("The function \"{}\" is not supported here", call.name)
             }
-            FnKind::Other => self
-                .resolve_other(&call.name, call)
-                .map_err(|e| anyhow!("{}: {e:#}", call.path)),
+            FnKind::Other => {
+                let v = self.resolve(args)?;
+                self.resolve_other(&call.name, call, &v)
+                    .map_err(|e| anyhow!("{}: {e:#}", call.path))
+            }
         }
     }
 
@@ -183,13 +187,12 @@ impl StackDefinition {
 
     /// The data functions, evaluated as Heat 27.0.1 does. Those whose value needs a
     /// running stack or a service are refused, naming them.
-    fn resolve_other(&self, name: &str, call: &Call) -> Result<Value> {
+    fn resolve_other(&self, name: &str, call: &Call, v: &Value) -> Result<Value> {
         // Arguments Heat reads before resolving (the delimiter of Fn::Split).
         let raw_items: &[Snippet] = match &call.args {
             Snippet::List(items) => items,
             _ => &[],
         };
-        let v = self.resolve(&call.args)?;
         let items: &[Value] = v.as_array().map(Vec::as_slice).unwrap_or(&[]);
         let shape = || anyhow!("Incorrect arguments to \"{name}\"");
         match name {
@@ -221,15 +224,15 @@ impl StackDefinition {
                 };
                 data::replace(name, kind, template, params)
             }
-            "map_merge" => data::map_merge(name, &v),
-            "map_replace" => data::map_replace(name, &v),
-            "list_concat" => data::list_concat(name, false, &v),
-            "list_concat_unique" => data::list_concat(name, true, &v),
+            "map_merge" => data::map_merge(name, v),
+            "map_replace" => data::map_replace(name, v),
+            "list_concat" => data::list_concat(name, false, v),
+            "list_concat_unique" => data::list_concat(name, true, v),
             "filter" => match items {
                 [values, sequence] => data::filter(name, values, sequence),
                 _ => Err(shape()),
             },
-            "str_split" => data::str_split(name, &v),
+            "str_split" => data::str_split(name, v),
             "Fn::Split" => match items {
                 [_, strings] => {
                     let delim = match raw_items.first() {
@@ -257,7 +260,7 @@ impl StackDefinition {
                     _ => Err(shape()),
                 }
             }
-            "Fn::Base64" => data::base64(name, &v),
+            "Fn::Base64" => data::base64(name, v),
             "Fn::MemberListToMap" => match (raw_items, items) {
                 (
                     [Snippet::Scalar(Value::String(k)), Snippet::Scalar(Value::String(val)), _],
@@ -265,7 +268,7 @@ impl StackDefinition {
                 ) => data::member_list_to_map(k, val, list),
                 _ => Err(shape()),
             },
-            "digest" => data::digest(name, &v),
+            "digest" => data::digest(name, v),
             "repeat" => {
                 let kind = if self.hot_at_least("2017-09-01") {
                     let permutations = !matches!(v.get("permutations"), Some(Value::Bool(false)));
@@ -279,8 +282,8 @@ impl StackDefinition {
                 let template = v.get("template").ok_or_else(shape)?;
                 data::repeat(name, kind, for_each, template)
             }
-            "make_url" => data::make_url(name, &v),
-            "get_file" => match &v {
+            "make_url" => data::make_url(name, v),
+            "get_file" => match v {
                 Value::String(key) => self
                     .files
                     .get(key)
