@@ -207,14 +207,16 @@ fn json_string(s: &str, out: &mut String) {
 }
 
 /// Python's `int(v)` for the values Heat passes it (indexes, ports): an int or bool as
-/// is, a float truncated toward zero, a string of decimal digits (surrounding whitespace,
+/// is, a float truncated toward zero (saturated at i128's bounds), a string of decimal digits (surrounding whitespace,
 /// a sign and single underscores between digits allowed). None when Python raises.
 pub fn int(v: &Value) -> Option<i128> {
     match v {
         Value::Bool(b) => Some(i128::from(*b)),
         Value::Number(n) => match number(n) {
             Num::Int(i) => Some(i),
-            Num::Float(f) if f.is_finite() && f.abs() < 1.7e38 => Some(f.trunc() as i128),
+            // Beyond i128 the value saturates: as an index or a port it is out of range
+            // all the same.
+            Num::Float(f) if f.is_finite() => Some(f.trunc() as i128),
             Num::Float(_) => None,
         },
         Value::String(s) => int_of_str(s),
