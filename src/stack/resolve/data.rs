@@ -890,3 +890,340 @@ pub fn param_path(value: Value, path: &[Value]) -> Value {
     }
     value
 }
+
+#[cfg(test)]
+mod tests {
+    //! Expected values are Python's, worked out by hand from Heat 27.0.1's code (the
+    //! differential templates in tests/templates/graph check them against Heat itself).
+    use super::*;
+    use serde_json::json;
+
+    fn err(r: Result<Value>) -> String {
+        format!("{:#}", r.expect_err("an error"))
+    }
+
+    #[test]
+    fn join_multiple_writes_maps_and_lists_as_sorted_json() {
+        let v = join_multiple(
+            "list_join",
+            &json!(", "),
+            &[
+                json!([{"b": [1, 2.5], "a": "é"}, [true, null]]),
+                json!(["z"]),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            json!("{\"a\": \"\\u00e9\", \"b\": [1, 2.5]}, [true, null], z")
+        );
+        // None items are '', falsy lists are skipped (even a non-list one), empty gives ''.
+        assert_eq!(
+            join_multiple(
+                "list_join",
+                &json!(","),
+                &[json!([null, "a"]), json!(0), json!("")]
+            )
+            .unwrap(),
+            json!(",a")
+        );
+        assert_eq!(
+            join_multiple("list_join", &json!(","), &[json!([])]).unwrap(),
+            json!("")
+        );
+    }
+
+    #[test]
+    fn join_refuses_numbers_and_strings_as_lists() {
+        assert!(err(join_multiple("list_join", &json!(","), &[json!([1])]))
+            .contains("Items to join must be string, map or list not 1"));
+        assert!(err(join_multiple("list_join", &json!(","), &[json!([true])])).contains("True"));
+        assert!(err(join_multiple("list_join", &json!(","), &[json!("ab")]))
+            .contains("must operate on a list"));
+        assert!(err(join_multiple("list_join", &json!(1), &[json!(["a"])]))
+            .contains("delimiter must be a string"));
+        // The old Join takes strings only: a map is refused.
+        assert!(err(join("Fn::Join", &json!(","), &json!([{"a": 1}])))
+            .contains("Items to join must be strings not {'a': 1}"));
+        assert_eq!(
+            join("Fn::Join", &json!("-"), &Value::Null).unwrap(),
+            json!("")
+        );
+    }
+
+    #[test]
+    fn replace_prefers_longer_keys_and_never_rescans() {
+        let r = |t: Value, p: Value| replace("str_replace", ReplaceKind::Json, &t, &p);
+        assert_eq!(
+            r(json!("$A$AB"), json!({"$A": "1", "$AB": "2"})).unwrap(),
+            json!("12")
+        );
+        assert_eq!(
+            r(json!("$A-$B"), json!({"$A": "$B", "$B": "x"})).unwrap(),
+            json!("$B-x")
+        );
+        assert_eq!(
+            r(json!("v=V"), json!({"V": {"b": 1, "a": [null]}})).unwrap(),
+            json!("v={\"a\": [null], \"b\": 1}")
+        );
+        assert_eq!(
+            r(json!("N-F-B"), json!({"N": null, "F": 1.0, "B": false})).unwrap(),
+            json!("-1.0-False")
+        );
+        assert!(err(r(json!(1), json!({}))).contains("template must be a string"));
+        // Before 2015-10-15 (and Fn::Replace) a list param is refused.
+        assert!(err(replace(
+            "Fn::Replace",
+            ReplaceKind::Plain,
+            &json!("x"),
+            &json!({"x": [1]})
+        ))
+        .contains("params must be strings or numbers, param x is not valid"));
+    }
+
+    #[test]
+    fn strict_replacements_check_their_params() {
+        let strict = |k, p: Value| replace("str_replace_strict", k, &json!("a-b"), &p);
+        assert!(err(strict(
+            ReplaceKind::Strict,
+            json!({"a": "1", "zz": "2", "q": "3"})
+        ))
+        .ends_with("not found in the template: zz,q"));
+        assert_eq!(
+            strict(ReplaceKind::Strict, json!({"a": ""})).unwrap(),
+            json!("-b")
+        );
+        for empty in [json!(""), json!(null), json!([]), json!({})] {
+            assert!(err(strict(ReplaceKind::VeryStrict, json!({"a": empty})))
+                .contains("undefined or empty value for param a"));
+        }
+        assert_eq!(
+            strict(ReplaceKind::VeryStrict, json!({"a": 0})).unwrap(),
+            json!("0-b")
+        );
+    }
+
+    #[test]
+    fn map_functions() {
+        assert_eq!(
+            map_merge("map_merge", &json!([{"a": 1}, null, {"a": 2, "b": 3}])).unwrap(),
+            json!({"a": 2, "b": 3})
+        );
+        assert_eq!(map_merge("map_merge", &json!("")).unwrap(), json!({}));
+        assert!(err(map_merge("map_merge", &json!([[1]]))).contains("is type <class 'list'>"));
+        let mr = |a: Value| map_replace("map_replace", &a);
+        assert_eq!(
+            mr(json!([{"k": "v", "j": [1]}, {"keys": {"k": "K"}, "values": {"v": "V"}}])).unwrap(),
+            json!({"K": "V", "j": [1]})
+        );
+        assert_eq!(mr(json!([null, null])).unwrap(), json!({}));
+        assert!(err(mr(json!([{"k": 1, "j": 2}, {"keys": {"k": "j"}}])))
+            .contains("collides with a key in the input map"));
+        assert!(err(mr(json!([{"k": 1}, {"other": {}}]))).contains("Incorrect arguments"));
+        assert!(err(mr(json!([{"k": 1}]))).contains("Incorrect arguments"));
+    }
+
+    #[test]
+    fn list_functions_use_python_equality() {
+        assert_eq!(
+            list_concat(
+                "list_concat_unique",
+                true,
+                &json!([[1, "1", 1.0, true], null, [[1], [1.0]]])
+            )
+            .unwrap(),
+            json!([1, "1", [1]])
+        );
+        assert!(err(list_concat("list_concat", false, &json!([[1], "x"])))
+            .contains("contains an item that is not a list: \"x\""));
+        assert_eq!(
+            filter("filter", &json!([1, null]), &json!([1.0, 2, null, "1"])).unwrap(),
+            json!([2, "1"])
+        );
+        // A falsy sequence or values list leaves the sequence as it is, whatever it is.
+        assert_eq!(
+            filter("filter", &json!([1]), &json!("")).unwrap(),
+            json!("")
+        );
+        assert_eq!(
+            filter("filter", &json!(null), &json!([1])).unwrap(),
+            json!([1])
+        );
+        assert!(
+            err(filter("filter", &json!("a"), &json!([1]))).contains("filters a list of values")
+        );
+        assert!(contains("contains", &json!(1), &json!([true])).unwrap());
+        assert!(contains("contains", &json!("é"), &json!("café")).unwrap());
+        assert!(!contains("contains", &json!(""), &json!([])).unwrap());
+    }
+
+    #[test]
+    fn str_split_as_python_splits() {
+        let s = |a: Value| str_split("str_split", &a);
+        assert_eq!(s(json!([",", "a,,b"])).unwrap(), json!(["a", "", "b"]));
+        assert_eq!(s(json!([",", ""])).unwrap(), json!([""]));
+        assert_eq!(s(json!([",", "a,b", "-1"])).unwrap(), json!("b"));
+        assert_eq!(s(json!([",", "a,b", 1.9])).unwrap(), json!("b"));
+        assert_eq!(s(json!([null, " a  b "])).unwrap(), json!(["a", "b"]));
+        assert_eq!(s(json!([",", null, 5])).unwrap(), Value::Null);
+        assert!(err(s(json!([",", "a,b", 2]))).contains("between 0 and 1"));
+        assert!(err(s(json!([",", "a", "x"]))).contains("Incorrect index"));
+        assert!(err(s(json!(["", "ab"]))).contains("empty separator"));
+        assert!(err(s(json!([","]))).contains("Incorrect arguments"));
+        assert_eq!(
+            cfn_split("Fn::Split", Some("é"), &json!("aéb")).unwrap(),
+            json!(["a", "b"])
+        );
+        assert!(err(cfn_split("Fn::Split", None, &json!("a"))).contains("Delimiter"));
+    }
+
+    #[test]
+    fn select_reads_indexes_with_int() {
+        let sel = |i: Value, c: Value| select("Fn::Select", &i, &c);
+        assert_eq!(sel(json!(1.0), json!(["a", "b"])).unwrap(), json!("b"));
+        assert_eq!(sel(json!(" 1 "), json!(["a", "b"])).unwrap(), json!("b"));
+        assert_eq!(sel(json!(-1), json!(["a", "b"])).unwrap(), json!("b"));
+        assert_eq!(sel(json!(true), json!(["a", "b"])).unwrap(), json!("b"));
+        assert_eq!(sel(json!(5), json!(["a"])).unwrap(), json!(""));
+        assert_eq!(sel(json!("k"), json!({"k": 1})).unwrap(), json!(1));
+        assert_eq!(sel(json!("x"), json!({"k": 1})).unwrap(), json!(""));
+        assert_eq!(sel(json!(0), json!("[\"j\"]")).unwrap(), json!("j"));
+        assert_eq!(sel(json!(0), json!("")).unwrap(), json!(""));
+        assert_eq!(sel(json!(0), Value::Null).unwrap(), json!(""));
+        assert!(err(sel(json!("1.0"), json!(["a", "b"]))).contains("must be an integer"));
+        assert!(err(sel(json!(1), json!({"1": "a"}))).contains("must be a string"));
+        assert!(err(sel(json!(0), json!(3))).contains("not fully resolved"));
+    }
+
+    #[test]
+    fn repeat_flavours() {
+        let fe = json!({"%a%": ["x", "y"], "%b%": ["1", "2"]});
+        let lists = repeat("repeat", RepeatKind::Lists, &fe, &json!("%a%%b%")).unwrap();
+        assert_eq!(lists, json!(["x1", "x2", "y1", "y2"]));
+        let zipped = repeat(
+            "repeat",
+            RepeatKind::NestedLoop {
+                permutations: false,
+            },
+            &fe,
+            &json!({"%a%": ["%b%", 7]}),
+        )
+        .unwrap();
+        assert_eq!(zipped, json!([{"x": ["1", 7]}, {"y": ["2", 7]}]));
+        let map = json!({"%k%": {"first": 1, "second": 2}});
+        assert_eq!(
+            repeat("repeat", RepeatKind::ListsOrMaps, &map, &json!("%k%")).unwrap(),
+            json!(["first", "second"])
+        );
+        assert!(
+            err(repeat("repeat", RepeatKind::Lists, &map, &json!("%k%"))).contains("must be lists")
+        );
+        // None loops over nothing; a non-string item fails only where a string is replaced.
+        assert_eq!(
+            repeat(
+                "repeat",
+                RepeatKind::Lists,
+                &json!({"%a%": null}),
+                &json!("x")
+            )
+            .unwrap(),
+            json!([])
+        );
+        assert_eq!(
+            repeat("repeat", RepeatKind::Lists, &json!({"%a%": [1]}), &json!(5)).unwrap(),
+            json!([5])
+        );
+        assert!(err(repeat(
+            "repeat",
+            RepeatKind::Lists,
+            &json!({"%a%": [1]}),
+            &json!("%a%")
+        ))
+        .contains("must be str, not int"));
+        assert!(err(repeat(
+            "repeat",
+            RepeatKind::NestedLoop {
+                permutations: false
+            },
+            &json!({"a": [1], "b": [1, 2]}),
+            &json!(1)
+        ))
+        .contains("should be equal"));
+        assert!(err(repeat("repeat", RepeatKind::Lists, &json!({}), &json!(1))).contains("unpack"));
+    }
+
+    #[test]
+    fn make_url_quotes_as_urllib() {
+        let u = |a: Value| make_url("make_url", &a).unwrap();
+        assert_eq!(
+            u(
+                json!({"scheme": "https", "username": "x:y@z", "host": "fd00::1", "port": 80,
+                     "path": "a b/é~", "query": {"a b": "c/d", "n": 1, "t": true},
+                     "fragment": "f g"})
+            ),
+            json!("https://x%3Ay%40z@[fd00::1]:80/a%20b/%C3%A9~?a+b=c/d&n=1&t=True#f%20g")
+        );
+        assert_eq!(u(json!({"host": "h", "path": "p"})), json!("//h/p"));
+        assert_eq!(
+            u(json!({"scheme": "mailto", "path": "a@b"})),
+            json!("mailto:a%40b")
+        );
+        assert_eq!(u(json!({"scheme": "http"})), json!("http://"));
+        assert!(err(make_url("make_url", &json!({"scheme": "a:b"}))).contains("should not contain"));
+        assert!(err(make_url("make_url", &json!({"port": "x"}))).contains("Invalid URL port"));
+        assert!(err(make_url("make_url", &json!({"host": 1}))).contains("must be a string"));
+    }
+
+    #[test]
+    fn digest_of_latin1_bytes() {
+        assert_eq!(
+            digest("digest", &json!(["sha256", "abc"])).unwrap(),
+            json!("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        );
+        assert_eq!(
+            digest("digest", &json!(["MD5", "é"])).unwrap(),
+            json!("3406877694691ddd1dfb0aca54681407")
+        );
+        assert!(err(digest("digest", &json!(["md5", "€"]))).contains("latin-1"));
+        assert!(err(digest("digest", &json!(["md5", 1]))).contains("list of strings"));
+        assert!(err(digest("digest", &json!(["md5"]))).contains("usage"));
+        assert!(err(digest("digest", &json!(["sha3_256", "a"]))).contains("cannot be known"));
+    }
+
+    #[test]
+    fn member_list_to_map_pairs_names_and_values() {
+        let m = member_list_to_map(
+            "Name",
+            "Value",
+            &json!([
+                ".member.1.Name=b",
+                ".member.1.Value=x=y",
+                ".member.0.Name=a",
+                ".member.0.Value=1",
+                ".member.2.Name=lonely",
+                "other=1"
+            ]),
+        )
+        .unwrap();
+        assert_eq!(m, json!({"a": "1", "b": "x=y"}));
+        assert!(member_list_to_map("Name", "Value", &json!(["nokey"])).is_err());
+        assert!(member_list_to_map("Name", "Value", &json!([1])).is_err());
+    }
+
+    #[test]
+    fn param_paths_look_up_as_heat() {
+        let p = json!({"1": "one", "l": ["a", "b"], "s": "xyz"});
+        let at = |path: Value| param_path(p.clone(), path.as_array().unwrap());
+        assert_eq!(at(json!(["1"])), json!("one"));
+        // A parameter's map has string keys only: the int 1 finds nothing.
+        assert_eq!(at(json!([1])), json!(""));
+        assert_eq!(at(json!(["l", "1"])), json!("b"));
+        assert_eq!(at(json!(["l", -2])), json!("a"));
+        assert_eq!(at(json!(["l", true])), json!("b"));
+        assert_eq!(at(json!(["l", 1.0])), json!(""));
+        assert_eq!(at(json!(["l", "x"])), json!(""));
+        assert_eq!(at(json!(["s", 2])), json!("z"));
+        assert_eq!(at(json!(["l", 0, 0])), json!("a"));
+        assert_eq!(at(json!(["missing", "x"])), json!(""));
+    }
+}
