@@ -293,8 +293,18 @@ impl StackDefinition {
                     }),
                 _ => bail!("Argument to \"{name}\" must be a string"),
             },
-            // The yaql interpreter is not wired in yet; resource_facade and
-            // Fn::ResourceFacade read the parent stack's resource, Fn::GetAZs asks Nova.
+            // Heat's Yaql.result: the expression (resolved) must be a string, `data`
+            // defaults to {} when the key is left out, and the expression sees
+            // `{"data": data}` as `$`. Not evaluated yet: the interpreter goes here as
+            //   let Some(Value::String(expression)) = v.get("expression") else {
+            //       bail!("The \"expression\" argument to {name} must contain a string.")
+            //   };
+            //   let data = v.get("data").cloned().unwrap_or_else(|| Value::Object(Map::new()));
+            //   crate::yaql::evaluate(expression, &json!({"data": data}), &limits)
+            // with limits from heat.conf's [yaql] limit_iterators / memory_quota.
+            "yaql" => bail!("the value of \"{name}\" cannot be known before the stack runs"),
+            // resource_facade and Fn::ResourceFacade read the parent stack's resource,
+            // Fn::GetAZs asks Nova.
             _ => bail!("the value of \"{name}\" cannot be known before the stack runs"),
         }
     }
