@@ -228,6 +228,11 @@ impl StackDefinition {
             "map_replace" => data::map_replace(name, v),
             "list_concat" => data::list_concat(name, false, v),
             "list_concat_unique" => data::list_concat(name, true, v),
+            // `contains` outside a condition (a regular function from 2017-09-01).
+            "contains" => match items {
+                [value, sequence] => data::contains(name, value, sequence).map(Value::Bool),
+                _ => Err(shape()),
+            },
             "filter" => match items {
                 [values, sequence] => data::filter(name, values, sequence),
                 _ => Err(shape()),
