@@ -253,13 +253,17 @@ impl StackDefinition {
                 _ => Err(shape()),
             },
             "Fn::FindInMap" => {
-                let keys: Vec<String> = items.iter().map(python::str).collect();
+                // The mappings' keys are strings: any other key is a KeyError.
+                let keys: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+                if keys.len() != items.len() {
+                    bail!("a key of \"{name}\" that is not a string is not in the mappings");
+                }
                 match keys.as_slice() {
                     [m, k, x] => self
                         .mappings
-                        .get(m)
-                        .and_then(|mm| mm.get(k))
-                        .and_then(|kk| kk.get(x))
+                        .get(*m)
+                        .and_then(|mm| mm.get(*k))
+                        .and_then(|kk| kk.get(*x))
                         .cloned()
                         .ok_or_else(|| anyhow!("no mapping {m}.{k}.{x}")),
                     _ => Err(shape()),
