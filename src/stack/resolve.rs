@@ -19,6 +19,41 @@ use anyhow::{anyhow, bail, Result};
 use data::{RepeatKind, ReplaceKind};
 use serde_json::{Map, Value};
 
+/// A value heat-converge cannot know although Heat computes it (a function we do not
+/// evaluate, such as `yaql`): a refusal, never to be taken for an error Heat raises.
+#[derive(Debug)]
+pub struct Unknowable(pub String);
+
+impl std::fmt::Display for Unknowable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unknowable {}
+
+/// True when `e` (anywhere in its chain) says the value cannot be known.
+pub fn is_unknowable(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.is::<Unknowable>())
+}
+
+/// The refusal for a function heat-converge does not evaluate.
+pub(crate) fn unknowable(name: &str) -> anyhow::Error {
+    anyhow::Error::new(Unknowable(format!(
+        "the value of \"{name}\" cannot be known before the stack runs"
+    )))
+}
+
+/// `e` prefixed with where the call stands, still unknowable if it was.
+fn at(path: &str, e: anyhow::Error) -> anyhow::Error {
+    let text = format!("{path}: {e:#}");
+    if is_unknowable(&e) {
+        anyhow::Error::new(Unknowable(text))
+    } else {
+        anyhow!(text)
+    }
+}
+
 impl StackDefinition {
     /// Resolves a parsed snippet to a value, as Heat's `function.resolve` does for the
     /// functions that matter before any resource exists. Attributes of resources are not
@@ -69,8 +104,7 @@ impl StackDefinition {
             FnKind::GetAttr(_) => Ok(Value::Null),
             FnKind::GetParam if call.name == "get_param" => {
                 let v = self.resolve(args)?;
-                self.get_param(&v)
-                    .map_err(|e| anyhow!("{}: {e:#}", call.path))
+                self.get_param(&v).map_err(|e| at(&call.path, e))
             }
             FnKind::GetParam | FnKind::Ref => {
                 self.parameters.value(&python::str(&self.resolve(args)?))
@@ -122,7 +156,7 @@ impl StackDefinition {
                 match v.as_array().map(Vec::as_slice) {
                     Some([needle, hay]) => data::contains(&call.name, needle, hay)
                         .map(Value::Bool)
-                        .map_err(|e| anyhow!("{}: {e}", call.path)),
+                        .map_err(|e| at(&call.path, e)),
                     _ => bail!(
                         "Arguments to \"{}\" must be of the form: [value1, [value1, value2]]",
                         call.name
@@ -145,7 +179,7 @@ impl StackDefinition {
             FnKind::Other => {
                 let v = self.resolve(args)?;
                 self.resolve_other(&call.name, call, &v)
-                    .map_err(|e| anyhow!("{}: {e:#}", call.path))
+                    .map_err(|e| at(&call.path, e))
             }
         }
     }
@@ -311,10 +345,10 @@ impl StackDefinition {
             //   let data = v.get("data").cloned().unwrap_or_else(|| Value::Object(Map::new()));
             //   crate::yaql::evaluate(expression, &json!({"data": data}), &limits)
             // with limits from heat.conf's [yaql] limit_iterators / memory_quota.
-            "yaql" => bail!("the value of \"{name}\" cannot be known before the stack runs"),
+            "yaql" => Err(unknowable(name)),
             // resource_facade and Fn::ResourceFacade read the parent stack's resource,
             // Fn::GetAZs asks Nova.
-            _ => bail!("the value of \"{name}\" cannot be known before the stack runs"),
+            _ => Err(unknowable(name)),
         }
     }
 }

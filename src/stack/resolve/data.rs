@@ -242,10 +242,13 @@ pub fn map_replace(name: &str, args: &Value) -> Result<Value> {
                 new.clone()
             }
             // Python would make a key of another type (or fail on an unhashable one).
-            Some(other) => bail!(
-                "\"{name}\": a key replacement that is a {} is not supported",
-                python::type_name(other)
-            ),
+            Some(other) => {
+                return Err(anyhow::Error::new(super::Unknowable(format!(
+                    "\"{name}\": a key replacement that is a {} cannot be known as Heat \
+                     holds it",
+                    python::type_name(other)
+                ))))
+            }
         };
         // Only a string can equal one of the (string) keys of `values`.
         let value = match v {
@@ -567,10 +570,12 @@ pub fn digest(name: &str, args: &Value) -> Result<Value> {
         "sha512_256" => hex(&sha2::Sha512_256::digest(&bytes)),
         // Heat's Python has these through OpenSSL; we do not compute them.
         "blake2b" | "blake2s" | "md5-sha1" | "ripemd160" | "sha3_224" | "sha3_256" | "sha3_384"
-        | "sha3_512" | "shake_128" | "shake_256" | "sm3" => bail!(
-            "the value of \"{name}\" with algorithm {algorithm} cannot be known before the \
-             stack runs"
-        ),
+        | "sha3_512" | "shake_128" | "shake_256" | "sm3" => {
+            return Err(anyhow::Error::new(super::Unknowable(format!(
+                "the value of \"{name}\" with algorithm {algorithm} cannot be known before \
+                 the stack runs"
+            ))))
+        }
         _ => bail!(
             "Algorithm must be one of {{'blake2b', 'blake2s', 'md5', 'md5-sha1', 'ripemd160', \
              'sha1', 'sha224', 'sha256', 'sha384', 'sha3_224', 'sha3_256', 'sha3_384', \
