@@ -167,11 +167,12 @@ impl StackDefinition {
             // run: its result is the call as written (Heat's `Function.result`).
             FnKind::Removed => match unparsed(args) {
                 Some(raw) => Ok(Value::Object(Map::from_iter([(call.name.clone(), raw)]))),
-                None => bail!(
-                    "{}: the function \"{}\" is not supported in this version of HOT",
-                    call.path,
-                    call.name
-                ),
+                // With calls inside, Heat's value holds its Function objects.
+                None => Err(anyhow::Error::new(Unknowable(format!(
+                    "{}: the value of the removed function \"{}\" with functions in its \
+                     arguments cannot be known",
+                    call.path, call.name
+                )))),
             },
             FnKind::Invalid => {
                 bail!("The function \"{}\" is not supported here", call.name)
