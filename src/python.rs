@@ -131,6 +131,118 @@ pub fn repr(v: &Value) -> String {
     }
 }
 
+/// Python's `json.dumps(v, sort_keys=True)` with its defaults (what oslo's
+/// `jsonutils.dumps` gives Heat's `list_join` and `str_replace`): `", "` and `": "`
+/// between items, non-ASCII characters escaped as `\uXXXX`, floats as `repr` has them.
+pub fn json_dumps_sorted(v: &Value) -> String {
+    let mut out = String::new();
+    dump(v, &mut out);
+    out
+}
+
+fn dump(v: &Value, out: &mut String) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Number(n) => match number(n) {
+            Num::Int(i) => out.push_str(&i.to_string()),
+            Num::Float(f) if f.is_nan() => out.push_str("NaN"),
+            Num::Float(f) if f.is_infinite() => {
+                out.push_str(if f > 0.0 { "Infinity" } else { "-Infinity" })
+            }
+            Num::Float(f) => out.push_str(&float_repr(f)),
+        },
+        Value::String(s) => json_string(s, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                dump(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(m) => {
+            // Python sorts str keys by code point, which is the order of their UTF-8 bytes.
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                json_string(k, out);
+                out.push_str(": ");
+                dump(&m[k], out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// A JSON string as Python's `json` module writes it with `ensure_ascii=True`.
+fn json_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (' '..='~').contains(&c) => out.push(c),
+            c => {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{u:04x}"));
+                }
+            }
+        }
+    }
+    out.push('"');
+}
+
+/// Python's `int(v)` for the values Heat passes it (indexes, ports): an int or bool as
+/// is, a float truncated toward zero (saturated at i128's bounds), a string of decimal digits (surrounding whitespace,
+/// a sign and single underscores between digits allowed). None when Python raises.
+pub fn int(v: &Value) -> Option<i128> {
+    match v {
+        Value::Bool(b) => Some(i128::from(*b)),
+        Value::Number(n) => match number(n) {
+            Num::Int(i) => Some(i),
+            // Beyond i128 the value saturates: as an index or a port it is out of range
+            // all the same.
+            Num::Float(f) if f.is_finite() => Some(f.trunc() as i128),
+            Num::Float(_) => None,
+        },
+        Value::String(s) => int_of_str(s),
+        _ => None,
+    }
+}
+
+fn int_of_str(s: &str) -> Option<i128> {
+    let t = s.trim_matches(|c: char| c.is_whitespace());
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+        || !digits.chars().all(|c| c.is_ascii_digit() || c == '_')
+    {
+        return None;
+    }
+    let n: i128 = digits.replace('_', "").parse().ok()?;
+    Some(if neg { -n } else { n })
+}
+
 /// `repr(float)`: the shortest digits that read back the same (Rust finds the same ones),
 /// laid out as Python does: positional while the decimal point falls within
 /// `-4 < decpt <= 16`, else `d.ddde+XX` with at least two exponent digits.

@@ -115,6 +115,23 @@ pub fn from_files(files: &Files, global: Registry) -> Result<StackDefinition> {
     StackDefinition::new(template, &env, resolver, &identity, provided)
 }
 
+/// The string argument of every `get_file` in `v` (heatclient reads them all, wherever
+/// they stand).
+fn get_file_targets(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                if let (true, Value::String(s)) = (k == "get_file", x) {
+                    out.push(s.clone());
+                }
+                get_file_targets(x, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|x| get_file_targets(x, out)),
+        _ => {}
+    }
+}
+
 /// The provider templates a stack uses, read as python-heatclient would: a template
 /// type relative to the template's directory, a registry entry relative to an
 /// environment file's directory; keyed by the name as written. Unreadable ones are left
@@ -145,11 +162,11 @@ fn template_files(
         .chain(env_paths.iter().map(PathBuf::as_path))
         .filter_map(|p| p.parent().map(Path::to_path_buf))
         .collect();
+    let mut names: Vec<String> = names.into_iter().filter(|n| is_template_name(n)).collect();
+    // heatclient also sends every `get_file` target the template names.
+    get_file_targets(&Value::Object(template.body.clone()), &mut names);
     let mut files = HashMap::new();
-    for name in names
-        .into_iter()
-        .filter(|n| is_template_name(n) && !n.contains("://"))
-    {
+    for name in names.into_iter().filter(|n| !n.contains("://")) {
         if let Some(text) = dirs
             .iter()
             .find_map(|d| std::fs::read_to_string(d.join(&name)).ok())

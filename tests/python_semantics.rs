@@ -179,12 +179,21 @@ const ORACLE: &str = r#"
 import json, sys
 data = json.loads(sys.stdin.read())
 vs = data["values"]
+def to_int(v):
+    if not isinstance(v, (str, int, float)):
+        return None
+    try:
+        return str(int(v))
+    except (ValueError, TypeError, OverflowError):
+        return None
 out = {
     "truthy": [bool(v) for v in vs],
     "str": [str(v) for v in vs],
     "type": [type(v).__name__ for v in vs],
     "eq": [vs[i] == vs[j] for i, j in data["pairs"]],
     "or": [repr(vs[i] or vs[j]) for i, j in data["pairs"]],
+    "json": [json.dumps(v, sort_keys=True) for v in vs],
+    "int": [to_int(v) for v in vs],
 }
 sys.stdout.write(json.dumps(out))
 "#;
@@ -231,6 +240,26 @@ fn python_semantics_match_python() {
                 "str({v}): ours {:?}, Python {}",
                 python::str(v),
                 answers("str")[i]
+            ));
+        }
+        if Value::String(python::json_dumps_sorted(v)) != answers("json")[i] {
+            failures.push(format!(
+                "json.dumps({v}): ours {:?}, Python {}",
+                python::json_dumps_sorted(v),
+                answers("json")[i]
+            ));
+        }
+        // Python's ints have no bound; ours saturate at i128's (same sign).
+        let int = python::int(v).map(|i| Value::String(i.to_string()));
+        let want = match answers("int")[i].as_str().map(|t| (t, t.parse::<i128>())) {
+            Some((t, Err(_))) if t.starts_with('-') => Value::String(i128::MIN.to_string()),
+            Some((_, Err(_))) => Value::String(i128::MAX.to_string()),
+            _ => answers("int")[i].clone(),
+        };
+        if int.as_ref().unwrap_or(&Value::Null) != &want {
+            failures.push(format!(
+                "int({v}): ours {int:?}, Python {}",
+                answers("int")[i]
             ));
         }
         if python::type_name(v) != answers("type")[i] {

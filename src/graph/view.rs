@@ -61,22 +61,20 @@ impl StackView for View<'_> {
         };
         let snippet = match props {
             Snippet::Map(items) => match items.iter().find(|(k, _)| k == prop) {
-                Some((_, Snippet::Absent)) | None => return Ok(None),
+                Some((_, v)) if v.is_absent() => return Ok(None),
+                None => return Ok(None),
                 Some((_, v)) => v,
             },
             // Properties given as one function: resolve the whole, then look inside.
             whole => {
-                let v = self
-                    .stack
-                    .resolve(whole)
-                    .map_err(|e| PropertyError(format!("{e:#}")))?;
+                let v = self.stack.resolve(whole).map_err(property_error)?;
                 return Ok(v.get(prop).cloned());
             }
         };
         self.stack
             .resolve(snippet)
             .map(Some)
-            .map_err(|e| PropertyError(format!("{e:#}")))
+            .map_err(property_error)
     }
 
     fn explicit_requirements(&self, name: &str) -> Vec<String> {
@@ -122,5 +120,66 @@ impl View<'_> {
                 Some((name.clone(), TemplateParameter { kind, has_default }))
             })
             .collect()
+    }
+}
+
+/// A resolver error as the property layer sees it: Heat's own error, or a value
+/// heat-converge cannot know (which must not pass for Heat's ValueError).
+fn property_error(e: anyhow::Error) -> PropertyError {
+    if crate::stack::is_unknowable(&e) {
+        PropertyError::Unknowable(format!("{e:#}"))
+    } else {
+        PropertyError::Raised(format!("{e:#}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::environment::{Environment, Resolver};
+    use crate::graph::Graph;
+    use crate::parameters::StackIdentity;
+    use crate::stack::StackDefinition;
+    use crate::template::Template;
+    use std::collections::HashMap;
+
+    fn graph(port_network: &str, stored: bool) -> anyhow::Result<Graph> {
+        let text = format!(
+            "heat_template_version: 2017-09-01\n\
+             resources:\n  \
+               sub: {{type: OS::Neutron::Subnet, properties: {{network: a, cidr: 10.0.0.0/24}}}}\n  \
+               port: {{type: OS::Neutron::Port, properties: {{network: {port_network}}}}}\n"
+        );
+        let template = Template::from_text(&text, "t.yaml")?;
+        let env = Environment::default();
+        let resolver = Resolver {
+            user: env.registry.clone(),
+            global: Default::default(),
+        };
+        let id = StackIdentity {
+            name: "s".into(),
+            id: None,
+            project: "p".into(),
+        };
+        let stack = StackDefinition::new(template, &env, resolver, &id, HashMap::new())?;
+        Graph::of(&stack, stored)
+    }
+
+    #[test]
+    fn a_function_we_do_not_evaluate_refuses_the_graph() {
+        // Heat evaluates yaql (the port would wait for the subnet); we cannot, and must
+        // not take that for the ValueError the port's rule skips.
+        for stored in [false, true] {
+            let err = graph("{yaql: {expression: $.data, data: a}}", stored).unwrap_err();
+            let text = format!("{err:#}");
+            assert!(
+                text.contains("yaql") && text.contains("cannot be known"),
+                "{text}"
+            );
+        }
+        // An error Heat raises too is skipped by the rule, as Heat skips it.
+        let g = graph("{str_split: [',', 'a,b', 5]}", false).unwrap();
+        assert!(g.resources["port"].requires.is_empty());
+        let g = graph("{str_split: [',', 'a,b', 0]}", false).unwrap();
+        assert!(g.resources["port"].requires.contains("sub"));
     }
 }

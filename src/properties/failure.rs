@@ -52,4 +52,10 @@ impl Failure {
 
 /// A function in a property could not be resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PropertyError(pub String);
+pub enum PropertyError {
+    /// Heat raises too (its property layer turns it into a ValueError).
+    Raised(String),
+    /// heat-converge cannot tell what Heat would give (a function it does not evaluate):
+    /// the plugins must not take it for Heat's ValueError.
+    Unknowable(String),
+}

@@ -42,7 +42,8 @@ impl ResourceSchema {
         let source = self.renames.iter().find(|r| r.new == prop).map(|r| r.old);
         match given(prop) {
             // Heat turns any exception of the function resolver into a ValueError.
-            Err(PropertyError(m)) => Err(Failure::Invalid(m)),
+            Err(PropertyError::Raised(m)) => Err(Failure::Invalid(m)),
+            Err(PropertyError::Unknowable(m)) => Err(Failure::Unmodelled(m)),
             Ok(Some(value)) => {
                 let value = match source {
                     None => value,
@@ -77,7 +78,8 @@ impl ResourceSchema {
     fn plain(&self, given: &Given, prop: &str) -> Result<Value, Failure> {
         let schema = self.schema_of(prop)?;
         match given(prop) {
-            Err(PropertyError(m)) => Err(Failure::Invalid(m)),
+            Err(PropertyError::Raised(m)) => Err(Failure::Invalid(m)),
+            Err(PropertyError::Unknowable(m)) => Err(Failure::Unmodelled(m)),
             Ok(Some(value)) => coerce(schema, &value, prop).map_err(as_value_error),
             Ok(None) => unset(schema, prop),
         }

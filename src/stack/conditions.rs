@@ -83,18 +83,7 @@ impl StackDefinition {
     /// A condition operand as Heat's condition functions read it: a boolean, or the name
     /// of a condition.
     pub(super) fn condition_operand(&self, s: &Snippet) -> Result<bool> {
-        match self.resolve(s)? {
-            Value::Bool(b) => Ok(b),
-            Value::String(name) if self.condition_defns.contains_key(&name) => {
-                self.condition_enabled(&name)
-            }
-            // The value may come from a parameter: say what it is, not what it holds.
-            Value::String(_) => bail!("Invalid condition: no condition has that name"),
-            other => bail!(
-                "Invalid condition: a {} is not a condition",
-                python::type_name(&other)
-            ),
-        }
+        self.condition_value(&self.resolve(s)?)
     }
 }
 

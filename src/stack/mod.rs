@@ -12,6 +12,8 @@ mod conditions;
 mod resolve;
 mod resources;
 
+pub use resolve::{is_unknowable, Unknowable};
+
 use crate::environment::{Environment, Plugin, Resolver};
 use crate::parameters::{Parameters, StackIdentity};
 use crate::template::snippet::Snippet;

@@ -111,7 +111,7 @@ fn parse_call(
         })));
     }
     let args = parse(raw_args, table, scope, path)?;
-    check_args(name, kind, &args).map_err(|e| anyhow!("{path}: {e}"))?;
+    check_args(name, kind, &args, scope.format()).map_err(|e| anyhow!("{path}: {e}"))?;
     let kind = match kind {
         // Heat decides at parse time: a Ref whose (parsed) argument names a resource of the
         // template is a resource reference. A list or map argument cannot be looked up and
@@ -167,7 +167,7 @@ fn choose_branch(
 
 /// The argument checks Heat's function constructors make while parsing (a wrong shape
 /// rejects the template). Checks that Heat only makes on validation are not made here.
-fn check_args(name: &str, kind: FnKind, args: &Snippet) -> Result<()> {
+fn check_args(name: &str, kind: FnKind, args: &Snippet, format: &Format) -> Result<()> {
     let is_list = matches!(args, Snippet::List(_));
     let list_len = match args {
         Snippet::List(l) => l.len(),
@@ -222,9 +222,130 @@ fn check_args(name: &str, kind: FnKind, args: &Snippet) -> Result<()> {
                 bail!("Arguments to \"{name}\" must be of the form [index, collection]");
             }
         }
-        FnKind::Other if name == "repeat" => {
-            if !matches!(args, Snippet::Map(_)) {
+        FnKind::Not if name == "Fn::Not" => {
+            if list_len != 1 {
+                bail!("Arguments to \"{name}\" must be of the form: [condition]");
+            }
+        }
+        FnKind::Not => {
+            if matches!(args, Snippet::Scalar(Value::Null)) {
+                bail!("Argument to \"{name}\" must be a condition");
+            }
+        }
+        FnKind::Other => check_data_args(name, args, format)?,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The checks the constructors of Heat's data functions make (`__init__`, not
+/// `validate`): a wrong shape rejects the template wherever the call stands.
+fn check_data_args(name: &str, args: &Snippet, format: &Format) -> Result<()> {
+    let hot_at_least = |v: &str| matches!(format, Format::Hot { version } if version.as_str() >= v);
+    let list = match args {
+        Snippet::List(items) => Some(items.as_slice()),
+        _ => None,
+    };
+    let map_keys: Option<Vec<&str>> = match args {
+        Snippet::Map(items) => Some(items.iter().map(|(k, _)| k.as_str()).collect()),
+        _ => None,
+    };
+    let map_get = |key: &str| match args {
+        Snippet::Map(items) => items.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+        _ => None,
+    };
+    let is_map_or_call = |s: &Snippet| matches!(s, Snippet::Map(_) | Snippet::Call(_));
+    match name {
+        "list_join" | "Fn::Join" => {
+            let multiple = name == "list_join" && hot_at_least("2015-10-15");
+            let ok = match list {
+                Some(l) if multiple => l.len() >= 2,
+                Some(l) => l.len() == 2,
+                None => false,
+            };
+            if !ok {
+                bail!("Incorrect arguments to \"{name}\" should be: \"{name}\" : [ \" \", [ \"str1\", \"str2\"]]");
+            }
+        }
+        "str_replace" | "str_replace_strict" | "str_replace_vstrict" => {
+            let Some(keys) = &map_keys else {
                 bail!("Arguments to \"{name}\" must be a map");
+            };
+            if !keys.contains(&"params") || !keys.contains(&"template") {
+                bail!("\"{name}\" syntax should be {name}: {{template: ..., params: {{...}}}}");
+            }
+            if !map_get("params").is_some_and(is_map_or_call) {
+                bail!("\"{name}\" parameters must be a mapping");
+            }
+        }
+        "Fn::Replace" => match list {
+            Some([mapping, _]) => {
+                if !is_map_or_call(mapping) {
+                    bail!("\"{name}\" parameters must be a mapping");
+                }
+            }
+            _ => bail!("Incorrect arguments to \"{name}\""),
+        },
+        "repeat" => {
+            let Some(keys) = &map_keys else {
+                bail!("Arguments to \"{name}\" must be a map");
+            };
+            if !keys.contains(&"for_each") || !keys.contains(&"template") {
+                bail!("\"repeat\" syntax should be repeat: {{template: ..., for_each: {{...}}}}");
+            }
+            if hot_at_least("2017-09-01") {
+                if let Some(p) = map_get("permutations") {
+                    if !matches!(p, Snippet::Scalar(Value::Bool(_))) {
+                        bail!("\"permutations\" should be boolean type for {name} function.");
+                    }
+                }
+            }
+        }
+        "str_split" | "Fn::Split" => {
+            if matches!(args, Snippet::Scalar(Value::String(_)) | Snippet::Map(_)) {
+                bail!("Incorrect arguments to \"{name}\" should be: \"{name}\" : [ \",\", \"str1,str2\"]");
+            }
+            if name == "Fn::Split" && list.map(<[Snippet]>::len) != Some(2) {
+                bail!("Incorrect arguments to \"{name}\" should be: \"{name}\" : [ \",\", \"str1,str2\"]");
+            }
+        }
+        "filter" => match list {
+            Some(l) if l.len() == 2 => {}
+            Some(l) => bail!(
+                "\"{name}\" expected 2 arguments of the form [values, sequence] but got {} arguments instead",
+                l.len()
+            ),
+            None => bail!("Argument to \"{name}\" must be a list"),
+        },
+        "yaql" => {
+            let Some(keys) = &map_keys else {
+                bail!("Arguments to \"{name}\" must be a map.");
+            };
+            if !keys.contains(&"expression") || keys.iter().any(|k| *k != "expression" && *k != "data") {
+                bail!("\"{name}\" syntax should be {name}: {{expression: ..., data: {{...}}}}");
+            }
+        }
+        "resource_facade" | "Fn::ResourceFacade" => {
+            let allowed: &[&str] = if name == "resource_facade" {
+                &["metadata", "deletion_policy", "update_policy"]
+            } else {
+                &["Metadata", "DeletionPolicy", "UpdatePolicy"]
+            };
+            if !matches!(args, Snippet::Scalar(Value::String(a)) if allowed.contains(&a.as_str())) {
+                bail!(
+                    "Incorrect arguments to \"{name}\" should be one of: {}",
+                    allowed.join(", ")
+                );
+            }
+        }
+        "Fn::MemberListToMap" => match list {
+            Some([Snippet::Scalar(Value::String(_)), Snippet::Scalar(Value::String(_)), _]) => {}
+            Some([_, _, _]) => bail!("{name} Key Name and Value Name must be strings"),
+            _ => bail!("Wrong Arguments try: \"{{'Fn::MemberListToMap': ['Name', 'Value', ['.member.0.Name=key', '.member.0.Value=door']]}}\""),
+        },
+        "Fn::FindInMap" => {
+            if list.map(<[Snippet]>::len) != Some(3) {
+                bail!("Arguments to \"{name}\" must be of the form [mapping, key, value]");
             }
         }
         _ => {}
@@ -233,6 +354,17 @@ fn check_args(name: &str, kind: FnKind, args: &Snippet) -> Result<()> {
 }
 
 impl Snippet {
+    /// True when the snippet stands for nothing: the left-out branch of a nullable `if`,
+    /// also when that `if` is the chosen branch of another (Heat's `Ellipsis`, which
+    /// lists and maps drop).
+    pub fn is_absent(&self) -> bool {
+        match self {
+            Snippet::Absent => true,
+            Snippet::Call(c) if matches!(c.kind, FnKind::If { .. }) => c.args.is_absent(),
+            _ => false,
+        }
+    }
+
     /// The names of the resources this snippet refers to (get_resource, get_attr,
     /// resource Ref), as Heat's `function.dependencies` walks it: through data and through
     /// the arguments of every call, the chosen branch of an `if` only.

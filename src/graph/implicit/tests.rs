@@ -89,9 +89,9 @@ impl StackView for Fake {
     fn property(&self, name: &str, prop: &str) -> Result<Option<Value>, PropertyError> {
         let r = self
             .find(name)
-            .ok_or_else(|| PropertyError("no such resource".into()))?;
+            .ok_or_else(|| PropertyError::Raised("no such resource".into()))?;
         if r.unresolvable.iter().any(|p| p == prop) {
-            return Err(PropertyError("cannot resolve".into()));
+            return Err(PropertyError::Raised("cannot resolve".into()));
         }
         Ok(r.props.get(prop).cloned())
     }
@@ -573,7 +573,7 @@ mod schemas {
 
     #[test]
     fn unresolvable_function_is_value_error() {
-        let g = |_: &str| Err(PropertyError("boom".into()));
+        let g = |_: &str| Err(PropertyError::Raised("boom".into()));
         assert!(matches!(
             port().item(&g, "network"),
             Err(Failure::Invalid(_))
