@@ -40,8 +40,10 @@
 //!   property schema it reads; a new family is one more file and one entry in `FAMILIES`
 //!   (`src/graph/implicit/mod.rs`).
 //! - **an intrinsic function**: its key in the version tables of
-//!   `src/template/functions.rs` ([`template::functions::FnKind`]), its evaluation in
-//!   `src/stack/resolve.rs`, and its references (if it names resources) in
+//!   `src/template/functions.rs` ([`template::functions::FnKind`]), its dispatch in
+//!   `src/stack/resolve.rs` (data functions in `src/stack/resolve/data.rs`, argument
+//!   checks Heat makes at load time in `src/template/snippet.rs`), and its references (if
+//!   it names resources) in
 //!   `src/graph/explicit.rs`.
 //! - **a database backend**: one driver file in `src/db/` implementing
 //!   [`db::Connection`], [`db::history::Migrations`] and [`db::RunLock`], its arm in
