@@ -11,6 +11,9 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod logging;
+mod progress;
+
 /// Convert every legacy OpenStack Heat stack to the convergence engine.
 ///
 /// Exit codes: 0 no legacy stack remains in the database; 3 legacy stacks remain (re-run
@@ -20,6 +23,17 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// More on stderr: -v each tree with its outcome, reason and time; -vv also every
+    /// database statement (never a parameter value).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// No progress bar: one progress line on stderr every 10 seconds instead (as when
+    /// stderr is not a terminal).
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Also write the log, with timestamps, to FILE (appended) [at least -v's level].
+    #[arg(long, value_name = "FILE", global = true)]
+    log_file: Option<PathBuf>,
 }
 
 const MIGRATE_HELP: &str = "\
@@ -168,6 +182,9 @@ struct MigrateArgs {
     /// while its rows are still the ones planned.
     #[arg(long, value_name = "PLAN.json")]
     plan: Option<PathBuf>,
+    /// Print one line per tree as the run goes (also with -v) [default: the summary only].
+    #[arg(long)]
+    list: bool,
 }
 
 #[derive(clap::Args)]
@@ -282,6 +299,11 @@ static JSON_COMMAND: std::sync::OnceLock<&'static str> = std::sync::OnceLock::ne
 fn main() -> ExitCode {
     let _ = STARTED.set(std::time::Instant::now());
     let cli = Cli::parse();
+    if let Err(e) = logging::init(cli.verbose, cli.log_file.as_deref()) {
+        let _ = writeln!(std::io::stderr(), "heat-converge: error: {e:#}");
+        return ExitCode::from(report::EXIT_ERROR);
+    }
+    let (verbose, quiet) = (cli.verbose, cli.quiet);
     let json = match &cli.command {
         Command::Migrate(a) if a.format == OutputFormat::Json => Some("migrate"),
         Command::Status(a) if a.format == OutputFormat::Json => Some("status"),
@@ -292,7 +314,7 @@ fn main() -> ExitCode {
         let _ = JSON_COMMAND.set(c);
     }
     let result = match cli.command {
-        Command::Migrate(args) => migrate(args),
+        Command::Migrate(args) => migrate(args, verbose > 0, quiet),
         Command::Status(args) => status(args),
         Command::Verify(args) => verify(args),
         Command::Plan(args) => plan(args),
@@ -362,7 +384,7 @@ fn hostname() -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
-fn migrate(args: MigrateArgs) -> Result<u8> {
+fn migrate(args: MigrateArgs, verbose: bool, quiet: bool) -> Result<u8> {
     let url = args.db.url()?;
     let mut db = db::connect(&url)?;
     let described = serde_json::json!({
@@ -408,12 +430,17 @@ fn migrate(args: MigrateArgs) -> Result<u8> {
             }
         )?;
     }
-    let report = convert::run(db.as_mut(), &opts, |t| {
-        if text {
+    let list = text && (args.list || verbose);
+    let mut display = progress::Display::new(quiet);
+    let report = convert::run(db.as_mut(), &opts, |event| {
+        display.event(&event);
+        if let (true, convert::Progress::Tree(t, _)) = (list, &event) {
             writeln!(stdout.lock(), "{}", report::tree_line(t))?;
         }
         Ok(())
-    })?;
+    });
+    display.finish();
+    let report = report?;
     if let Some(why) = &report.stopped {
         anyhow::bail!("{why}");
     }

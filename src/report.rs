@@ -18,6 +18,8 @@ use serde_json::json;
 use std::fmt::Write as _;
 
 pub const EXIT_ALL_CONVERTED: u8 = 0;
+/// How many trees of each reason the summary names.
+const FIRST_TREES: usize = 3;
 pub const EXIT_ERROR: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_LEGACY_REMAIN: u8 = 3;
@@ -158,6 +160,21 @@ pub fn summary(report: &Report) -> String {
     let _ = writeln!(s, "  left alone                    {:>6}", report.skipped());
     for (kind, n) in skipped_by_kind(report) {
         let _ = writeln!(s, "    {kind:<27} {n:>6}");
+        // The first trees of each reason; all of them with --list or --format json.
+        let of_kind = report.trees.iter().filter_map(|t| match &t.outcome {
+            Outcome::Skipped(b) if b.kind() == kind => Some((t, b)),
+            _ => None,
+        });
+        for (t, b) in of_kind.take(FIRST_TREES) {
+            let _ = writeln!(s, "      {} ({}): {b}", t.root_name, t.root_id);
+        }
+        if n > FIRST_TREES {
+            let _ = writeln!(
+                s,
+                "      ... and {} more (all with --list or --format json)",
+                n - FIRST_TREES
+            );
+        }
     }
     for (id, name) in &report.plan_gone {
         let _ = writeln!(
@@ -189,12 +206,12 @@ pub fn summary(report: &Report) -> String {
             let _ = writeln!(s, "    {}", stray_line(st));
         }
     }
-    let warnings: usize = report.trees.iter().map(|t| t.warnings.len()).sum();
-    if warnings > 0 {
-        let _ = writeln!(
-            s,
-            "  warnings                      {warnings:>6}   (see the trees above)"
-        );
+    let warnings: Vec<&String> = report.trees.iter().flat_map(|t| &t.warnings).collect();
+    if !warnings.is_empty() {
+        let _ = writeln!(s, "  warnings                      {:>6}", warnings.len());
+        for w in warnings {
+            let _ = writeln!(s, "    warning: {w}");
+        }
     }
     let _ = writeln!(
         s,

@@ -106,3 +106,74 @@ fn bash_completes_the_subcommands() {
     }
     let _ = std::fs::remove_file(&file);
 }
+
+/// The operator's view of a run: the summary by default (each reason with its first
+/// trees), one line per tree with --list, the log with -v/-vv and --log-file, and never a
+/// statement's parameter values in the log.
+#[test]
+fn summary_list_and_logs() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/cli-docs")
+        .join(format!("logs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |args: &[&str]| {
+        let db = dir.join("heat.sqlite");
+        std::fs::copy(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo.sqlite"),
+            &db,
+        )
+        .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_heat-converge"))
+            .args(args)
+            .arg("--db-url")
+            .arg(format!("sqlite:///{}", db.display()))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3));
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (out, err) = run(&["migrate"]);
+    assert!(
+        !out.lines().any(|l| l.starts_with("converted      ")),
+        "no per-tree lines: {out}"
+    );
+    assert!(
+        out.contains("      failed (e5de055a-fc7b-46ec-b601-f67ee55c4cac): stack failed"),
+        "{out}"
+    );
+    assert!(
+        err.is_empty(),
+        "nothing on stderr without a terminal or -v: {err}"
+    );
+    let (out, _) = run(&["migrate", "--list"]);
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.starts_with("converted      "))
+            .count(),
+        11,
+        "{out}"
+    );
+
+    let log = dir.join("run.log");
+    let (_, err) = run(&["migrate", "-vv", "--log-file", log.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let trees: Vec<&str> = text.lines().filter(|l| l.contains(" tree ")).collect();
+    assert_eq!(trees.len(), 13, "{text}");
+    for l in &trees {
+        assert!(l.starts_with("20") && l.contains("Z "), "a timestamp: {l}");
+        assert!(l.contains("outcome=") && l.contains("ms="), "{l}");
+    }
+    assert!(text.contains("run started run_id="), "{text}");
+    let statements: Vec<&str> = err.lines().filter(|l| l.contains("sql: ")).collect();
+    assert!(statements.len() > 20, "{err}");
+    for l in statements {
+        assert!(
+            !l.contains("e5de055a-fc7b-46ec-b601-f67ee55c4cac"),
+            "a parameter value in the log: {l}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -290,7 +290,7 @@ fn closed_output(backend: Backend) {
     let bed = Bed::new(&format!("pipe-{backend:?}").to_lowercase());
     let db = bed.demo(backend);
     let mut child = Command::new(env!("CARGO_BIN_EXE_heat-converge"))
-        .args(["migrate", "--db-url", &db.url])
+        .args(["migrate", "--list", "--db-url", &db.url])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

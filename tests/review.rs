@@ -39,7 +39,7 @@ fn audit(backend: Backend) {
     );
 
     // The review says what will go, by name, type and physical id.
-    let (_, out, _) = db.heat_converge(&["migrate", "--dry-run"]);
+    let (_, out, _) = db.heat_converge(&["migrate", "--dry-run", "--list"]);
     assert!(
         out.contains("delete resource orphaned_port (row 9001, type OS::Neutron::Port, physical id phys-0451, CREATE_COMPLETE) of stack dropped"),
         "{out}"

@@ -250,13 +250,21 @@ fn select<'f>(
         .collect())
 }
 
-/// Runs the conversion. `progress` is called once per tree as the run goes; when it
-/// fails (its output is gone), the run stops after the tree at hand, ends its record
-/// saying why, and reports [`Report::stopped`].
+/// What a run tells its caller as it goes.
+pub enum Progress<'a> {
+    /// The run starts on this many trees.
+    Start { trees: usize },
+    /// One tree is done (converted, or left alone), in this long.
+    Tree(&'a TreeReport, std::time::Duration),
+}
+
+/// Runs the conversion. `progress` is told the number of trees, then called once per tree
+/// as the run goes; when it fails (its output is gone), the run stops after the tree at
+/// hand, ends its record saying why, and reports [`Report::stopped`].
 pub fn run(
     db: &mut dyn Database,
     opts: &Options,
-    mut progress: impl FnMut(&TreeReport) -> std::io::Result<()>,
+    mut progress: impl FnMut(Progress) -> std::io::Result<()>,
 ) -> Result<Report> {
     // Before anything else: refuse a database that is not Heat's, and write nothing.
     crate::db::heat_schema::check(db.conn())?;
@@ -283,7 +291,21 @@ pub fn run(
     report.migrations_applied = applied;
     report.run_id = mode.run_id().map(String::from);
     let conn = db.conn();
+    tracing::info!(
+        run_id = report.run_id.as_deref().unwrap_or("dry run"),
+        trees = trees.len(),
+        filter = report.filter.as_deref().unwrap_or("none"),
+        "run started"
+    );
+    if let Err(e) = progress(Progress::Start { trees: trees.len() }) {
+        report.stopped = Some(format!(
+            "the output could not be written ({e}); stopped before the first tree"
+        ));
+    }
     'batches: for batch in trees.chunks(TREES_PER_BATCH) {
+        if report.stopped.is_some() {
+            break;
+        }
         let blockers: Vec<Option<Blocker>> = batch
             .iter()
             .map(|t| eligibility::blocker(t, &inv))
@@ -312,6 +334,7 @@ pub fn run(
         let resources = load::resources(conn, &stack_ids)?;
         let templates = load::raw_templates(conn, &template_ids)?;
         for (tree, blocker) in batch.iter().zip(blockers) {
+            let started = std::time::Instant::now();
             let mut warnings = Vec::new();
             let outcome = match blocker {
                 Some(b) => Outcome::Skipped(b),
@@ -352,7 +375,26 @@ pub fn run(
                 outcome,
                 warnings,
             };
-            let shown = progress(&tr);
+            let took = started.elapsed();
+            match &tr.outcome {
+                Outcome::Skipped(b) => tracing::info!(
+                    root = %tr.root_id, name = %tr.root_name, outcome = "left_alone",
+                    reason_kind = b.kind(), reason = %b, ms = took.as_millis() as u64, "tree"
+                ),
+                Outcome::Converted(a) => tracing::info!(
+                    root = %tr.root_id, name = %tr.root_name, outcome = "converted",
+                    stacks = a.stacks, resources = a.resources_converted,
+                    deleted = a.resources_deleted, ms = took.as_millis() as u64, "tree"
+                ),
+                Outcome::WouldConvert(p) => tracing::info!(
+                    root = %tr.root_id, name = %tr.root_name, outcome = "would_convert",
+                    stacks = p.stacks.len(), ms = took.as_millis() as u64, "tree"
+                ),
+            }
+            for w in &tr.warnings {
+                tracing::warn!(root = %tr.root_id, "{w}");
+            }
+            let shown = progress(Progress::Tree(&tr, took));
             report.trees.push(tr);
             if let Err(e) = shown {
                 report.stopped = Some(format!(

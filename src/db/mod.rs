@@ -227,6 +227,18 @@ pub(crate) fn seconds_option(url: &DbUrl, key: &str) -> Result<Option<i64>> {
         .transpose()
 }
 
+/// Logs a statement at `-vv`: its SQL on one line, never its parameter values.
+pub(crate) fn log_statement(sql: &str) {
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        let code: Vec<&str> = sql
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("--"))
+            .flat_map(str::split_whitespace)
+            .collect();
+        tracing::debug!("sql: {}", code.join(" "));
+    }
+}
+
 /// Rewrites `?` placeholders to `$1, $2, ...` (PostgreSQL). Our SQL has no `?` in
 /// literals.
 pub(crate) fn numbered_placeholders(sql: &str) -> String {

@@ -313,6 +313,7 @@ fn cell(v: mysql::Value) -> Value {
 
 impl Connection for MySql {
     fn query(&mut self, sql: &str, p: &[Param]) -> Result<Vec<Row>> {
+        super::log_statement(sql);
         let rows: Vec<mysql::Row> = self.0.exec(sql, params(p)).map_err(|e| plain(&e, ""))?;
         let Some(first) = rows.first() else {
             return Ok(Vec::new());
@@ -334,6 +335,7 @@ impl Connection for MySql {
     }
 
     fn execute(&mut self, sql: &str, p: &[Param]) -> Result<u64> {
+        super::log_statement(sql);
         self.0
             .exec_drop(sql, params(p))
             .map_err(|e| plain(&e, ""))?;

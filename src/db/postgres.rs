@@ -344,6 +344,7 @@ fn params(p: &[Param], types: &[Type]) -> Result<Vec<Box<dyn ToSql + Sync>>> {
 
 impl Connection for Postgres {
     fn query(&mut self, sql: &str, p: &[Param]) -> Result<Vec<Row>> {
+        super::log_statement(sql);
         let stmt = self.statement(sql)?;
         let owned = params(p, stmt.params())?;
         let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
@@ -362,6 +363,7 @@ impl Connection for Postgres {
     }
 
     fn execute(&mut self, sql: &str, p: &[Param]) -> Result<u64> {
+        super::log_statement(sql);
         let stmt = self.statement(sql)?;
         let owned = params(p, stmt.params())?;
         let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();

@@ -37,6 +37,7 @@ impl rusqlite::ToSql for Param {
 
 impl Connection for Sqlite {
     fn query(&mut self, sql: &str, params: &[Param]) -> Result<Vec<Row>> {
+        super::log_statement(sql);
         let mut stmt = self.0.prepare_cached(sql)?;
         let width = stmt.column_count();
         let columns: std::sync::Arc<[String]> = stmt.column_names().map(String::from).collect();
@@ -60,6 +61,7 @@ impl Connection for Sqlite {
     }
 
     fn execute(&mut self, sql: &str, params: &[Param]) -> Result<u64> {
+        super::log_statement(sql);
         let mut stmt = self.0.prepare_cached(sql)?;
         Ok(stmt.execute(rusqlite::params_from_iter(params.iter()))? as u64)
     }
