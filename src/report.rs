@@ -80,7 +80,7 @@ pub fn tree_line(t: &TreeReport) -> String {
             }
             s
         }
-        Outcome::Skipped(b) => format!("left alone     {who}: {}: {b}", b.kind()),
+        Outcome::Skipped(b) => format!("left alone     {who}: {}: {b}", b.label()),
     };
     for w in &t.warnings {
         line.push_str("\n  warning: ");
@@ -115,7 +115,7 @@ pub fn stray_line(s: &Stray) -> String {
         "stray legacy   {} ({}): {}: {}",
         s.stack.name,
         s.stack.id,
-        s.reason.kind(),
+        s.reason.label(),
         s.reason
     )
 }
@@ -158,8 +158,8 @@ pub fn summary(report: &Report) -> String {
         );
     }
     let _ = writeln!(s, "  left alone                    {:>6}", report.skipped());
-    for (kind, n) in skipped_by_kind(report) {
-        let _ = writeln!(s, "    {kind:<27} {n:>6}");
+    for (kind, label, n) in skipped_by_kind(report) {
+        let _ = writeln!(s, "    {label:<27} {n:>6}");
         // The first trees of each reason; all of them with --list or --format json.
         let of_kind = report.trees.iter().filter_map(|t| match &t.outcome {
             Outcome::Skipped(b) if b.kind() == kind => Some((t, b)),
@@ -315,7 +315,7 @@ pub fn status_text(report: &Report, database: &str) -> String {
                 "      {} ({}): {}: {b}",
                 t.root_name,
                 t.root_id,
-                b.kind()
+                b.label()
             );
         }
     }
@@ -330,7 +330,7 @@ pub fn status_text(report: &Report, database: &str) -> String {
             "      {} ({}): {}: {}",
             st.stack.name,
             st.stack.id,
-            st.reason.kind(),
+            st.reason.label(),
             st.reason
         );
     }
@@ -361,7 +361,7 @@ pub fn to_json(report: &Report) -> serde_json::Value {
                         .collect();
                 }
                 Outcome::WouldConvert(p) => {
-                    v["outcome"] = json!("would convert");
+                    v["outcome"] = json!("would_convert");
                     v["resources_converted"] = json!(p.resources_converted());
                     v["resources_deleted"] = json!(p.resources_deleted());
                     v["templates_deleted"] = json!(p.templates_deleted());
@@ -372,7 +372,7 @@ pub fn to_json(report: &Report) -> serde_json::Value {
                         .collect();
                 }
                 Outcome::Skipped(b) => {
-                    v["outcome"] = json!("left alone");
+                    v["outcome"] = json!("left_alone");
                     v["reason_kind"] = json!(b.kind());
                     v["reason"] = json!(b.to_string());
                 }
@@ -385,7 +385,7 @@ pub fn to_json(report: &Report) -> serde_json::Value {
         .collect();
     let skipped: serde_json::Map<String, serde_json::Value> = skipped_by_kind(report)
         .into_iter()
-        .map(|(k, n)| (k.to_string(), json!(n)))
+        .map(|(k, _, n)| (k.to_string(), json!(n)))
         .collect();
     json!({
         "dry_run": report.dry_run,

@@ -81,8 +81,8 @@ fn legacy_cases_then_heat_conversion(backend: Backend, tag: &str) {
         // "in progress, engine gone".
         let by_reason = &run.json["left_alone_by_reason"];
         assert_eq!(
-            by_reason["in progress"].as_u64().unwrap_or(0)
-                + by_reason["in progress, engine gone"].as_u64().unwrap_or(0),
+            by_reason["in_progress"].as_u64().unwrap_or(0)
+                + by_reason["engine_gone"].as_u64().unwrap_or(0),
             1,
             "{}",
             run.json

@@ -127,13 +127,13 @@ fn strays(backend: Backend) {
         .collect();
     let mut want = vec![
         (orphan.clone(), "orphan".to_string()),
-        (box0.clone(), "owner cycle".to_string()),
-        (box1.clone(), "owner cycle".to_string()),
+        (box0.clone(), "owner_cycle".to_string()),
+        (box1.clone(), "owner_cycle".to_string()),
     ];
     want.extend(
         provider_nested
             .iter()
-            .map(|id| (id.clone(), "under a convergence root".to_string())),
+            .map(|id| (id.clone(), "under_convergence_root".to_string())),
     );
     want.sort();
     let mut listed_sorted = listed.clone();
@@ -253,7 +253,7 @@ fn engine_gone(backend: Backend) {
     };
     // The demo's engine was killed long ago: its heartbeat is stale.
     let (kind, why) = reason();
-    assert_eq!(kind, "in progress, engine gone", "{why}");
+    assert_eq!(kind, "engine_gone", "{why}");
     assert!(why.contains("last reported at 20"), "{why}");
     assert!(
         why.contains(&format!("heat-manage reset_stack_status {busy}")),
@@ -272,12 +272,12 @@ fn engine_gone(backend: Backend) {
     );
     db.exec(&format!("UPDATE service SET updated_at = '{stamp}'"));
     let (kind, why) = reason();
-    assert_eq!(kind, "in progress", "{why}");
+    assert_eq!(kind, "in_progress", "{why}");
     assert!(!why.contains("reset_stack_status"), "{why}");
     // The engine stopped for good (its service row deleted).
     db.exec(&format!("UPDATE service SET deleted_at = '{stamp}'"));
     let (kind, why) = reason();
-    assert_eq!(kind, "in progress, engine gone", "{why}");
+    assert_eq!(kind, "engine_gone", "{why}");
     assert!(why.contains("has stopped"), "{why}");
     // No lock at all.
     db.exec("DELETE FROM stack_lock");

@@ -399,7 +399,7 @@ fn engine_encrypted_cases(backend: Backend, tag: &str) {
             ("hidden-port", "net"),
         ] {
             let t = tree(&run, name);
-            assert_eq!(t["outcome"], "left alone", "{t}");
+            assert_eq!(t["outcome"], "left_alone", "{t}");
             let reason = t["reason"].as_str().unwrap();
             assert!(
                 reason.contains(&format!("stack {name} ("))

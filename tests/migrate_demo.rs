@@ -120,7 +120,7 @@ fn an_unreadable_template_leaves_its_tree_untouched_and_the_run_goes_on() {
     let (code, report, _) = demo.migrate(&[]);
     assert_eq!(code, 3, "{report}");
     let t = Demo::outcome(&report, "group");
-    assert_eq!(t["outcome"], "left alone");
+    assert_eq!(t["outcome"], "left_alone");
     assert_eq!(t["reason_kind"], "unreadable");
     assert!(
         t["reason"].as_str().unwrap().contains("group-group-"),
@@ -195,7 +195,7 @@ fn a_live_backup_stack_keeps_its_tree_legacy() {
     assert_eq!(n, 1);
     let (_, report, _) = demo.migrate(&[]);
     let t = Demo::outcome(&report, "replaced");
-    assert_eq!(t["reason_kind"], "live backup stack", "{t}");
+    assert_eq!(t["reason_kind"], "live_backup", "{t}");
     assert_eq!(demo.convergence("replaced"), 0);
 }
 

@@ -298,7 +298,7 @@ fn plan_and_apply(backend: Backend) {
     assert_eq!(code, 3, "{out}{err}");
     let report = json(&out);
     let t = tree(&report, "cfn");
-    assert_eq!(t["reason_kind"], "changed since the plan was made", "{t}");
+    assert_eq!(t["reason_kind"], "changed_since_plan", "{t}");
     assert_eq!(report["converted"], 10, "{report}");
     for planned in plan["trees"].as_array().unwrap() {
         if planned["root_id"] == cfn.as_str() {

@@ -65,8 +65,23 @@ pub enum Blocker {
 }
 
 impl Blocker {
-    /// A short, stable name for summaries and JSON.
+    /// A stable `snake_case` code, for JSON and logs.
     pub fn kind(&self) -> &'static str {
+        match self {
+            Blocker::InProgress { .. } => "in_progress",
+            Blocker::Abandoned { .. } => "engine_gone",
+            Blocker::Failed { .. } => "failed",
+            Blocker::NotComplete { .. } => "not_complete",
+            Blocker::Locked { .. } => "locked",
+            Blocker::LiveBackup { .. } => "live_backup",
+            Blocker::Unreadable { .. } => "unreadable",
+            Blocker::ChangedSincePlan { .. } => "changed_since_plan",
+            Blocker::Refused { .. } => "refused",
+        }
+    }
+
+    /// The same in words, for people.
+    pub fn label(&self) -> &'static str {
         match self {
             Blocker::InProgress { .. } => "in progress",
             Blocker::Abandoned { .. } => "in progress, engine gone",

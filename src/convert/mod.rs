@@ -421,15 +421,17 @@ pub fn run(
     Ok(report)
 }
 
-/// Skipped trees by the kind of reason.
-pub fn skipped_by_kind(report: &Report) -> Vec<(&'static str, usize)> {
-    let mut counts: HashMap<&'static str, usize> = HashMap::new();
+/// Skipped trees by the kind of reason: (code, label, count), by code.
+pub fn skipped_by_kind(report: &Report) -> Vec<(&'static str, &'static str, usize)> {
+    let mut counts: std::collections::BTreeMap<&'static str, (&'static str, usize)> =
+        Default::default();
     for t in &report.trees {
         if let Outcome::Skipped(b) = &t.outcome {
-            *counts.entry(b.kind()).or_default() += 1;
+            counts.entry(b.kind()).or_insert((b.label(), 0)).1 += 1;
         }
     }
-    let mut v: Vec<_> = counts.into_iter().collect();
-    v.sort();
-    v
+    counts
+        .into_iter()
+        .map(|(code, (label, n))| (code, label, n))
+        .collect()
 }

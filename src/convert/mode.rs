@@ -67,7 +67,7 @@ impl Mode {
         let Mode::Write(rec) = self else {
             return Ok(());
         };
-        let reason = format!("{}: {b}", b.kind());
+        let reason = format!("{}: {b}", b.label());
         history::record_stack(
             conn,
             &StackOutcome {

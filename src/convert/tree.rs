@@ -40,8 +40,18 @@ pub enum StrayReason {
 }
 
 impl StrayReason {
-    /// A short, stable name for summaries and JSON.
+    /// A stable `snake_case` code, for JSON.
     pub fn kind(&self) -> &'static str {
+        match self {
+            StrayReason::Orphan { .. } => "orphan",
+            StrayReason::OwnerCycle { .. } => "owner_cycle",
+            StrayReason::UnderConvergenceRoot { .. } => "under_convergence_root",
+            StrayReason::UnderBackupRoot { .. } => "under_backup_root",
+        }
+    }
+
+    /// The same in words, for people.
+    pub fn label(&self) -> &'static str {
         match self {
             StrayReason::Orphan { .. } => "orphan",
             StrayReason::OwnerCycle { .. } => "owner cycle",
@@ -235,11 +245,11 @@ mod tests {
         assert_eq!(
             strays,
             [
-                ("cycle-a", "owner cycle"),
-                ("cycle-b", "owner cycle"),
+                ("cycle-a", "owner_cycle"),
+                ("cycle-b", "owner_cycle"),
                 ("orphan", "orphan"),
                 ("orphan-child", "orphan"),
-                ("under-conv", "under a convergence root"),
+                ("under-conv", "under_convergence_root"),
             ]
         );
     }
