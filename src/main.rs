@@ -528,9 +528,9 @@ fn plan(args: PlanArgs) -> Result<u8> {
     write!(out, "{}", report::summary(&report))?;
     writeln!(
         out,
-        "Plan written to {}: {} trees to convert. Review it, take a database backup, then: heat-converge migrate --plan {}",
+        "Plan written to {}: {} to convert. Review it, take a database backup, then: heat-converge migrate --plan {}",
         args.out.display(),
-        report.would_convert(),
+        report::plural(report.would_convert(), "tree", "trees"),
         args.out.display()
     )?;
     out.flush()?;

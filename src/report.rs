@@ -3,7 +3,8 @@
 //!
 //! Exit codes (documented in the README):
 //! - 0: no legacy stack tree remains (all converted, or there were none);
-//! - 3: legacy trees remain (busy, failed, locked, ...): fix or wait, then run again;
+//! - 3: legacy stacks remain (busy, failed, locked, outside the filter, stray): fix or
+//!   wait, then run again;
 //! - 1: error: the run could not do its job (nothing half-written: trees are atomic);
 //! - 2: usage error (bad options, or a `--stack`/`--project` that selects nothing it names).
 //!
@@ -36,14 +37,35 @@ pub fn exit_code(report: &Report) -> u8 {
     }
 }
 
+/// `n` and the noun, in the singular for one.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// What a tree's conversion changes, in words.
+fn counts(stacks: usize, converted: usize, deleted: usize, templates: usize) -> String {
+    format!(
+        "{}, {}, {} deleted, {} deleted",
+        plural(stacks, "stack", "stacks"),
+        plural(converted, "resource", "resources"),
+        plural(deleted, "resource", "resources"),
+        plural(templates, "template", "templates"),
+    )
+}
+
 /// One line per tree, as the run goes.
 pub fn tree_line(t: &TreeReport) -> String {
     let who = format!("{} ({})", t.root_name, t.root_id);
     let mut line = match &t.outcome {
         Outcome::Converted(a) => {
             let mut s = format!(
-                "converted      {who}: {} stacks, {} resources, {} resources deleted, {} templates deleted",
-                a.stacks, a.resources_converted, a.resources_deleted, a.templates_deleted
+                "converted      {who}: {}",
+                counts(
+                    a.stacks,
+                    a.resources_converted,
+                    a.resources_deleted,
+                    a.templates_deleted
+                )
             );
             for (stack, d) in &a.deleted {
                 let _ = write!(
@@ -56,11 +78,13 @@ pub fn tree_line(t: &TreeReport) -> String {
         }
         Outcome::WouldConvert(p) => {
             let mut s = format!(
-                "would convert  {who}: {} stacks, {} resources, {} resources deleted, {} templates deleted",
-                p.stacks.len(),
-                p.resources_converted(),
-                p.resources_deleted(),
-                p.templates_deleted()
+                "would convert  {who}: {}",
+                counts(
+                    p.stacks.len(),
+                    p.resources_converted(),
+                    p.resources_deleted(),
+                    p.templates_deleted()
+                )
             );
             for sp in &p.stacks {
                 for d in &sp.deletes {
@@ -268,8 +292,12 @@ fn next_step(report: &Report) -> String {
     }
     if !report.strays.is_empty() {
         why.push(format!(
-            "{} stray legacy stacks in no convertible tree: delete or repair them with Heat (they are never converted)",
-            report.strays.len()
+            "{} in no convertible tree: delete or repair them with Heat (they are never converted)",
+            plural(
+                report.strays.len(),
+                "stray legacy stack",
+                "stray legacy stacks"
+            )
         ));
     }
     format!(

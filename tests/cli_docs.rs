@@ -141,7 +141,9 @@ fn summary_list_and_logs() {
         "no per-tree lines: {out}"
     );
     assert!(
-        out.contains("      failed (e5de055a-fc7b-46ec-b601-f67ee55c4cac): stack failed"),
+        out.contains(
+            "      failed (e5de055a-fc7b-46ec-b601-f67ee55c4cac): the root stack is CREATE_FAILED"
+        ),
         "{out}"
     );
     assert!(

@@ -402,7 +402,7 @@ fn engine_encrypted_cases(backend: Backend, tag: &str) {
             assert_eq!(t["outcome"], "left_alone", "{t}");
             let reason = t["reason"].as_str().unwrap();
             assert!(
-                reason.contains(&format!("stack {name} ("))
+                reason.starts_with("the root stack: ")
                     && reason.contains(&format!("hidden parameter {param} is encrypted"))
                     && reason.contains(why),
                 "{reason}"

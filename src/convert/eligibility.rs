@@ -99,21 +99,21 @@ impl Blocker {
 impl fmt::Display for Blocker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Blocker::InProgress { stack, state } => write!(f, "stack {stack} is {state}"),
+            Blocker::InProgress { stack, state } => write!(f, "{stack} is {state}"),
             Blocker::Abandoned { stack, state, root_id, engine } => write!(
                 f,
-                "stack {stack} is {state} but {engine}: it will never finish. Heat's remedy: stop the engines, run `heat-manage reset_stack_status {root_id}` (it marks the tree FAILED and drops its locks), recover the stack (e.g. `openstack stack check`), then run heat-converge again"
+                "{stack} is {state} but {engine}: it will never finish. Heat's remedy: stop the engines, run `heat-manage reset_stack_status {root_id}` (it marks the tree FAILED and drops its locks), recover the stack (e.g. `openstack stack check`), then run heat-converge again"
             ),
-            Blocker::Failed { stack, state } => write!(f, "stack {stack} is {state}"),
-            Blocker::NotComplete { stack, state } => write!(f, "stack {stack} is {state}"),
+            Blocker::Failed { stack, state } => write!(f, "{stack} is {state}"),
+            Blocker::NotComplete { stack, state } => write!(f, "{stack} is {state}"),
             Blocker::Locked { stack, engine, host } => {
-                write!(f, "stack {stack} is locked by engine {engine} on {host}")
+                write!(f, "{stack} is locked by engine {engine} on {host}")
             }
             Blocker::LiveBackup { stack } => write!(
                 f,
                 "backup stack {stack} is live: it still owns physical resources that convergence would never clean up"
             ),
-            Blocker::Unreadable { stack, detail } => write!(f, "stack {stack}: {detail}"),
+            Blocker::Unreadable { stack, detail } => write!(f, "{stack}: {detail}"),
             Blocker::ChangedSincePlan { detail } => write!(f, "{detail}"),
             Blocker::Refused { detail } => write!(f, "{detail}"),
         }
@@ -176,6 +176,16 @@ fn engine_gone(tree: &Tree, inv: &Inventory, now: OffsetDateTime) -> Option<Stri
     })
 }
 
+/// A stack of the tree as a reason names it: the tree's own name and id are already on
+/// the line, so its root is "the root stack"; a nested one is named.
+pub fn which_stack(tree: &Tree, s: &crate::db::read::StackRow) -> String {
+    if s.id == tree.root().id {
+        "the root stack".to_string()
+    } else {
+        format!("nested stack {} ({})", s.name, s.id)
+    }
+}
+
 /// The first reason the tree cannot be converted now, if any.
 pub fn blocker(tree: &Tree, inv: &Inventory) -> Option<Blocker> {
     blocker_at(tree, inv, OffsetDateTime::now_utc())
@@ -184,7 +194,7 @@ pub fn blocker(tree: &Tree, inv: &Inventory) -> Option<Blocker> {
 fn blocker_at(tree: &Tree, inv: &Inventory, now: OffsetDateTime) -> Option<Blocker> {
     for s in &tree.stacks {
         if s.status != "COMPLETE" {
-            let stack = format!("{} ({})", s.name, s.id);
+            let stack = which_stack(tree, s);
             let state = format!("{}_{}", s.action, s.status);
             return Some(match s.status.as_str() {
                 "IN_PROGRESS" => match engine_gone(tree, inv, now) {
@@ -210,7 +220,7 @@ fn blocker_at(tree: &Tree, inv: &Inventory, now: OffsetDateTime) -> Option<Block
                     .map(|e| e.host.clone())
                     .unwrap_or_default();
                 return Some(Blocker::Locked {
-                    stack: format!("{} ({})", s.name, s.id),
+                    stack: which_stack(tree, s),
                     engine: engine.clone(),
                     host,
                 });

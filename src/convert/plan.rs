@@ -175,6 +175,14 @@ pub fn plan_tree(
                 global,
                 key,
             )
+            .map_err(|b| match b {
+                // Named as the tree's line names its stacks (the root by its place).
+                Blocker::Unreadable { detail, .. } => Blocker::Unreadable {
+                    stack: super::eligibility::which_stack(tree, s),
+                    detail,
+                },
+                other => other,
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(TreePlan {
