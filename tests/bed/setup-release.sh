@@ -36,10 +36,19 @@ case ${version%%.*} in
   *) echo "setup-release: no freeze date known for $version" >&2; exit 2 ;;
 esac
 
+# Pins the date alone does not give (each from a failure seen here).
+pins=()
+case ${version%%.*} in
+  # 2023.2's db_sync runs alembic on a branched connection (Connection.connect()), which
+  # SQLAlchemy 2 removed: "'Connection' object has no attribute 'connect'". Its
+  # upper-constraints kept SQLAlchemy 1.4; PyPI had 2.0.21 by its RC.
+  21) pins=('SQLAlchemy<2') ;;
+esac
+
 venv="$top/target/heat-venv-$version"
 log="$top/target/heat-venv-$version.log"
 wheels="$top/target/heat-wheels"
-want="openstack-heat==$version pymysql psycopg2-binary uploaded-prior-to=$frozen"
+want="openstack-heat==$version pymysql psycopg2-binary ${pins[*]:-} uploaded-prior-to=$frozen"
 stamp="$venv/.release"
 if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
   echo "$venv"
@@ -57,7 +66,7 @@ fail() {
   "$venv/bin/pip" install --quiet --upgrade 'pip>=26' &&
   "$venv/bin/pip" download --quiet --no-deps -d "$wheels" "openstack-heat==$version" &&
   "$venv/bin/pip" install --quiet --uploaded-prior-to "${frozen}T23:59:59Z" \
-    "$wheels/openstack_heat-$version-py3-none-any.whl" pymysql psycopg2-binary
+    "$wheels/openstack_heat-$version-py3-none-any.whl" pymysql psycopg2-binary "${pins[@]}"
 } >"$log" 2>&1 || fail
 echo "$want" > "$stamp"
 echo "$venv"
