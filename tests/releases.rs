@@ -249,6 +249,40 @@ fn a_heat_database_that_records_no_version_is_refused() {
     );
 }
 
+/// Another program's database may be run by alembic too: it is "not Heat's", not "a Heat
+/// schema we do not know".
+#[test]
+fn another_programs_alembic_database_is_not_heats() {
+    let dir = top()
+        .join("target/releases")
+        .join(format!("other-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("nova.sqlite");
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY);
+             INSERT INTO alembic_version VALUES ('13863f4e1612');
+             CREATE TABLE instances (id INTEGER PRIMARY KEY);",
+        )
+        .unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_heat-converge"))
+        .args(["migrate", "--db-url"])
+        .arg(format!("sqlite:///{}", path.display()))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no table stack: this is not a Heat database")
+            && !stderr.contains("13863f4e1612"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), before, "the file changed");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 // --------------------------------------------------------------------------- the matrix
 
 /// Heat stopped writing `needed_by`; we fill it. Rows are compared without it.

@@ -5,7 +5,9 @@
 //! and then an error, or worse, a conversion written against columns that mean something
 //! else.
 //!
-//! Two questions, in this order:
+//! Three questions, in this order:
+//! 0. Is there a `stack` table at all? If not, it is not Heat's (other programs use
+//!    alembic too: their revision would only mislead).
 //! 1. Which schema version is it? Heat records it with alembic (`alembic_version`) since
 //!    2023.2 and with sqlalchemy-migrate (`migrate_version`) up to 2023.1; a database
 //!    upgraded across that change has both, and alembic's is the current one. A version
@@ -208,12 +210,16 @@ fn known_list() -> String {
 /// every table and column of [`HEAT_COLUMNS`]; the message names what it found. Reads
 /// nothing but the schema; writes nothing.
 pub fn check(conn: &mut dyn Connection) -> Result<()> {
+    // Not Heat's at all (another program's database may have an alembic_version too)
+    // says more than any version: asked first.
+    if let Err(e) = conn.query("SELECT 1 FROM stack WHERE 1=0", &[]) {
+        return Err(e.context("no table stack: this is not a Heat database"));
+    }
     let recorded = schema_version(conn)?;
     let version = match &recorded {
         Recorded::Alembic(r) => SchemaVersion::Alembic(r),
         Recorded::Migrate(v) => SchemaVersion::Migrate(*v),
         Recorded::Several(revisions) => {
-            check_columns(conn)?;
             return Err(anyhow!(
                 "Heat's database is at several alembic revisions at once ({}), which \
                  heat-converge does not know (it knows: {}); nothing was written",
@@ -222,8 +228,6 @@ pub fn check(conn: &mut dyn Connection) -> Result<()> {
             ));
         }
         Recorded::Nothing => {
-            // Not Heat's at all (no stack table) says more than "no version": ask first.
-            check_columns(conn)?;
             return Err(anyhow!(
                 "Heat's database records no schema version (no alembic_version, no \
                  migrate_version for {MIGRATE_REPOSITORY}), so heat-converge cannot tell \
