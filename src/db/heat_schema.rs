@@ -1,14 +1,28 @@
-//! Is this Heat's database? Checked before anything is written, so that a wrong URL (an
-//! empty database, another program's database, a Heat schema too old) is refused with a
-//! clear message and left exactly as it was, instead of getting our tables and then an
-//! error.
+//! Is this Heat's database, and one whose schema heat-converge knows? Checked before
+//! anything is written, so that a wrong URL (an empty database, another program's
+//! database) or a Heat schema no tested release made (older, newer, half-upgraded) is
+//! refused with a clear message and left exactly as it was, instead of getting our tables
+//! and then an error, or worse, a conversion written against columns that mean something
+//! else.
 //!
-//! The check knows only the tables and columns heat-converge's SQL (`sql/`) reads and
-//! writes, and asks each backend the same neutral question: `SELECT cols FROM t WHERE
-//! 1=0`, which reads no row and fails when the table or a column is missing.
+//! Three questions, in this order:
+//! 0. Is there a `stack` table at all? If not, it is not Heat's (other programs use
+//!    alembic too: their revision would only mislead).
+//! 1. Which schema version is it? Heat records it with alembic (`alembic_version`) since
+//!    2023.2 and with sqlalchemy-migrate (`migrate_version`) up to 2023.1; a database
+//!    upgraded across that change has both, and alembic's is the current one. A version
+//!    not in [`KNOWN_SCHEMAS`] is refused, by name.
+//! 2. Are the tables and columns heat-converge's SQL (`sql/`) reads and writes there? Each
+//!    backend is asked the same neutral question: `SELECT cols FROM t WHERE 1=0`, which
+//!    reads no row and fails when the table or a column is missing.
+//!
+//! [`KNOWN_SCHEMAS`] holds what the releases of the release matrix (tests/releases.rs)
+//! leave after `heat-manage db_sync`, and nothing else: a version is known because a
+//! release that makes it was converted by Heat and by heat-converge with equal rows.
 
-use super::Connection;
+use super::{Connection, Param};
 use anyhow::{anyhow, Result};
+use std::fmt;
 
 /// Heat's tables and the columns of each that heat-converge uses (see `sql/`).
 pub const HEAT_COLUMNS: &[(&str, &[&str])] = &[
@@ -69,9 +83,176 @@ pub const HEAT_COLUMNS: &[(&str, &[&str])] = &[
     ("resource_properties_data", &["id"]),
 ];
 
-/// Fails, naming the first missing table or column, unless the database holds every
-/// table and column of [`HEAT_COLUMNS`]. Reads nothing but the schema; writes nothing.
+/// The tables (and their columns) Heat records its schema version in; read only by
+/// [`schema_version`], and not required: a database has one or both.
+pub const HEAT_VERSION_TABLES: &[(&str, &[&str])] = &[
+    ("alembic_version", &["version_num"]),
+    ("migrate_version", &["version", "repository_id"]),
+];
+
+/// sqlalchemy-migrate's name for Heat's repository (`migrate_version.repository_id`).
+const MIGRATE_REPOSITORY: &str = "heat";
+
+/// A Heat schema version, as Heat records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchemaVersion<'a> {
+    /// An alembic revision (`alembic_version.version_num`), Heat 2023.2 and later.
+    Alembic(&'a str),
+    /// A sqlalchemy-migrate version (`migrate_version.version`), Heat 2023.1 and older.
+    Migrate(i64),
+}
+
+impl fmt::Display for SchemaVersion<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SchemaVersion::Alembic(r) => write!(f, "alembic revision {r}"),
+            SchemaVersion::Migrate(v) => write!(f, "sqlalchemy-migrate version {v}"),
+        }
+    }
+}
+
+/// One schema version heat-converge knows, and the releases that leave it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KnownSchema {
+    pub version: SchemaVersion<'static>,
+    /// The OpenStack series whose Heat leaves this version after `db_sync`.
+    pub series: &'static str,
+    /// The openstack-heat releases the release matrix converts on this version.
+    pub releases: &'static [&'static str],
+}
+
+/// Every schema version heat-converge knows: the head each tested release's `db_sync`
+/// reaches (tests/releases.rs checks this table against the releases themselves).
+pub const KNOWN_SCHEMAS: &[KnownSchema] = &[
+    KnownSchema {
+        version: SchemaVersion::Migrate(86),
+        series: "Heat 2023.1",
+        releases: &["20.0.1"],
+    },
+    KnownSchema {
+        version: SchemaVersion::Alembic("c6214ca60943"),
+        series: "Heat 2023.2 to 2025.2",
+        releases: &["21.0.1", "22.0.1", "23.0.0", "24.1.2", "25.0.2"],
+    },
+    KnownSchema {
+        version: SchemaVersion::Alembic("97b2a986f922"),
+        series: "Heat 2026.1 and 2026.2",
+        releases: &["26.0.2", "27.0.1"],
+    },
+];
+
+impl fmt::Display for KnownSchema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let majors: Vec<String> = self
+            .releases
+            .iter()
+            .map(|r| format!("{}.x", r.split('.').next().unwrap_or(r)))
+            .collect();
+        let version = match self.version {
+            SchemaVersion::Alembic(r) => r.to_string(),
+            SchemaVersion::Migrate(v) => format!("sqlalchemy-migrate {v}"),
+        };
+        write!(f, "{version} = {} ({})", self.series, majors.join(", "))
+    }
+}
+
+/// The schema version a database records, as read from it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// One alembic revision.
+    Alembic(String),
+    /// No alembic revision; this sqlalchemy-migrate version of Heat's repository.
+    Migrate(i64),
+    /// Several alembic revisions (branches Heat never made).
+    Several(Vec<String>),
+    /// Neither table (or neither holds a version for Heat).
+    Nothing,
+}
+
+/// Reads the schema version Heat recorded: alembic's revision when there is one (a
+/// database upgraded from sqlalchemy-migrate keeps the old table too), else
+/// sqlalchemy-migrate's. Reads nothing else; writes nothing.
+pub fn schema_version(conn: &mut dyn Connection) -> Result<Recorded> {
+    if let Ok(rows) = conn.query(include_str!("../../sql/heat_alembic_version.sql"), &[]) {
+        let mut revisions = rows
+            .iter()
+            .map(|r| r.string("version_num"))
+            .collect::<Result<Vec<_>>>()?;
+        match revisions.len() {
+            0 => {} // alembic's table, not yet stamped: sqlalchemy-migrate's may say more
+            1 => return Ok(Recorded::Alembic(revisions.remove(0))),
+            _ => {
+                revisions.sort();
+                return Ok(Recorded::Several(revisions));
+            }
+        }
+    }
+    let migrate = conn.query(
+        include_str!("../../sql/heat_migrate_version.sql"),
+        &[Param::Text(MIGRATE_REPOSITORY.into())],
+    );
+    if let Ok(rows) = migrate {
+        if let Some(row) = rows.first() {
+            if let Some(v) = row.int("version")? {
+                return Ok(Recorded::Migrate(v));
+            }
+        }
+    }
+    Ok(Recorded::Nothing)
+}
+
+/// The list of known versions, for messages.
+fn known_list() -> String {
+    KNOWN_SCHEMAS
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Fails unless the database records a schema version of [`KNOWN_SCHEMAS`] and holds
+/// every table and column of [`HEAT_COLUMNS`]; the message names what it found. Reads
+/// nothing but the schema; writes nothing.
 pub fn check(conn: &mut dyn Connection) -> Result<()> {
+    // Not Heat's at all (another program's database may have an alembic_version too)
+    // says more than any version: asked first.
+    if let Err(e) = conn.query("SELECT 1 FROM stack WHERE 1=0", &[]) {
+        return Err(e.context("no table stack: this is not a Heat database"));
+    }
+    let recorded = schema_version(conn)?;
+    let version = match &recorded {
+        Recorded::Alembic(r) => SchemaVersion::Alembic(r),
+        Recorded::Migrate(v) => SchemaVersion::Migrate(*v),
+        Recorded::Several(revisions) => {
+            return Err(anyhow!(
+                "Heat's database is at several alembic revisions at once ({}), which \
+                 heat-converge does not know (it knows: {}); nothing was written",
+                revisions.join(", "),
+                known_list()
+            ));
+        }
+        Recorded::Nothing => {
+            return Err(anyhow!(
+                "Heat's database records no schema version (no alembic_version, no \
+                 migrate_version for {MIGRATE_REPOSITORY}), so heat-converge cannot tell \
+                 which Heat made it (it knows: {}); nothing was written",
+                known_list()
+            ));
+        }
+    };
+    if !KNOWN_SCHEMAS.iter().any(|k| k.version == version) {
+        return Err(anyhow!(
+            "Heat's database is at {version}, which heat-converge does not know (it \
+             knows: {}); nothing was written",
+            known_list()
+        ));
+    }
+    check_columns(conn)
+}
+
+/// Fails, naming the first missing table or column, unless the database holds every
+/// table and column of [`HEAT_COLUMNS`].
+fn check_columns(conn: &mut dyn Connection) -> Result<()> {
     for (table, columns) in HEAT_COLUMNS {
         let all = format!("SELECT {} FROM {table} WHERE 1=0", columns.join(", "));
         if conn.query(&all, &[]).is_ok() {
@@ -97,7 +278,45 @@ pub fn check(conn: &mut dyn Connection) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::HEAT_COLUMNS;
+    use super::{SchemaVersion, HEAT_COLUMNS, HEAT_VERSION_TABLES, KNOWN_SCHEMAS};
+
+    /// Heat's tables our SQL may name: the ones checked, and the version tables.
+    fn heat_tables() -> impl Iterator<Item = &'static (&'static str, &'static [&'static str])> {
+        HEAT_COLUMNS.iter().chain(HEAT_VERSION_TABLES)
+    }
+
+    /// Each version once, each release once, releases in order: the table reads as the
+    /// history it is.
+    #[test]
+    fn known_schemas_are_distinct_and_in_release_order() {
+        let versions: Vec<SchemaVersion> = KNOWN_SCHEMAS.iter().map(|k| k.version).collect();
+        for (i, v) in versions.iter().enumerate() {
+            assert!(!versions[..i].contains(v), "{v} listed twice");
+        }
+        let releases: Vec<Vec<u32>> = KNOWN_SCHEMAS
+            .iter()
+            .flat_map(|k| k.releases)
+            .map(|r| r.split('.').map(|n| n.parse().unwrap()).collect())
+            .collect();
+        assert!(releases.windows(2).all(|w| w[0] < w[1]), "{releases:?}");
+        assert!(KNOWN_SCHEMAS.iter().all(|k| !k.releases.is_empty()));
+    }
+
+    #[test]
+    fn a_known_schema_names_its_version_series_and_majors() {
+        let k = KNOWN_SCHEMAS
+            .iter()
+            .find(|k| k.version == SchemaVersion::Alembic("97b2a986f922"))
+            .unwrap();
+        assert_eq!(
+            k.to_string(),
+            "97b2a986f922 = Heat 2026.1 and 2026.2 (26.x, 27.x)"
+        );
+        assert_eq!(
+            SchemaVersion::Migrate(86).to_string(),
+            "sqlalchemy-migrate version 86"
+        );
+    }
 
     /// Every Heat table our SQL names is checked (ours, heat_converge_*, are not Heat's).
     #[test]
@@ -129,10 +348,7 @@ mod tests {
                     w.chars().all(|c| c.is_lowercase() || c == '_') && !aliases.contains(w)
                 }) {
                     assert!(
-                        *w == "ids"
-                            || HEAT_COLUMNS
-                                .iter()
-                                .any(|(t, cols)| t == w || cols.contains(w)),
+                        *w == "ids" || heat_tables().any(|(t, cols)| t == w || cols.contains(w)),
                         "{}: {w} is neither a table nor a column of HEAT_COLUMNS",
                         path.display()
                     );
@@ -148,7 +364,7 @@ mod tests {
                 }
                 seen += 1;
                 assert!(
-                    HEAT_COLUMNS.iter().any(|(t, _)| *t == table),
+                    heat_tables().any(|(t, _)| *t == table),
                     "{}: table {table} is not in HEAT_COLUMNS",
                     path.display()
                 );

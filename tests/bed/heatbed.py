@@ -150,8 +150,37 @@ def cmd_dropdb(args):
     return {'dropped': name}
 
 
+# --------------------------------------------------------------------------- releases
+#
+# The release matrix (tests/releases.rs) runs this driver in each release's own
+# virtualenv. The few places where Heat's internal API moved between releases go
+# through these shims; each branch names the releases it is for.
+
+def heat_db(name):
+    """heat.db.<name>: Heat 2023.2 and later; heat.db.sqlalchemy.<name> in 2023.1."""
+    import importlib
+    try:
+        return importlib.import_module('heat.db.' + name)
+    except ImportError:  # Heat 2023.1 (20.x) and older
+        return importlib.import_module('heat.db.sqlalchemy.' + name)
+
+
+def writer_transaction(ctx):
+    """One writer transaction, as the release's own migrate_convergence_1 means it.
+
+    Heat 2024.1 and later run the database through enginefacade's context_manager (their
+    migrate_convergence_1 still says ctxt.session.begin(), which fails there with
+    NoEngineContextEstablished); Heat 2023.1 and 2023.2 have the legacy session, which
+    is what their migrate_convergence_1 uses.
+    """
+    db_api = heat_db('api')
+    if hasattr(db_api, 'context_manager'):
+        return db_api.context_manager.writer.using(ctx)
+    return ctx.session.begin()  # Heat 2023.1 and 2023.2 (20.x, 21.x)
+
+
 def _heat_tables():
-    from heat.db import models
+    models = heat_db('models')
     return [t for t in models.BASE.metadata.sorted_tables]
 
 
@@ -194,7 +223,7 @@ def cmd_copy(args):
 # --------------------------------------------------------------------------- snapshot
 
 def _bool_columns():
-    from heat.db import models
+    models = heat_db('models')
     out = {}
     for t in models.BASE.metadata.sorted_tables:
         out[t.name] = {c.name for c in t.columns
@@ -518,7 +547,6 @@ def cmd_convert(args):
     """
     heat_in_process(write_conf(args.workdir, args.url, auth_key=args.auth_key))
     from heat.common import exception
-    from heat.db import api as db_api
     from heat.engine import stack as parser
     from heat.engine import stack_lock
     from heat.objects import stack as stack_object
@@ -555,7 +583,7 @@ def cmd_convert(args):
                     lock = stack_lock.StackLock(ctx, st.id, engine_id)
                     locks.append(lock)
                     lock.acquire()
-                with db_api.context_manager.writer.using(ctx):
+                with writer_transaction(ctx):
                     for st in stacks:
                         if not st.convergence:
                             st.migrate_to_convergence()

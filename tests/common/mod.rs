@@ -130,8 +130,13 @@ impl Rng {
 impl Bed {
     /// A bed for one test; `tag` names its databases and work directories.
     pub fn new(tag: &str) -> Bed {
+        Bed::with_python(tag, venv_python())
+    }
+
+    /// A bed whose Heat is the one of another virtualenv's `python` (the release matrix:
+    /// one per release).
+    pub fn with_python(tag: &str, python: PathBuf) -> Bed {
         let top = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let python = venv_python();
         let work = top
             .join("target/heatbed")
             .join(format!("{tag}-{}", std::process::id()));
