@@ -177,9 +177,21 @@ fn unsupported(name: &str) -> YaqlError {
 /// The items of anything yaql's `Iterable()` parameter type accepts (not str, not dict).
 fn items(v: &Val) -> Option<&Vec<Val>> {
     match v {
-        Val::Seq(a, _) | Val::Iter(a) | Val::View(a) | Val::Values(a) => Some(a),
+        Val::Seq(a, _) | Val::Iter(a, _) | Val::View(a) | Val::Values(a) => Some(a),
         _ => None,
     }
+}
+
+/// An iterator's pending error, raised by a consumer that reads it to the end.
+fn pending(v: &Val) -> R<()> {
+    match v {
+        Val::Iter(_, Some(e)) => Err((**e).clone()),
+        _ => Ok(()),
+    }
+}
+
+fn iter(items: Vec<Val>) -> Val {
+    Val::Iter(items, None)
 }
 
 fn is_number(v: &Val) -> bool {
@@ -211,8 +223,10 @@ fn py_space(c: char) -> bool {
 }
 
 impl Eval<'_> {
+    /// The items of an `Iterable()` argument read to its end.
     fn iterable(&self, v: &Val) -> Option<R<Vec<Val>>> {
         items(v).map(|a| {
+            pending(v)?;
             let limit = self.limits.limit_iterators;
             if limit >= 0 && a.len() as i64 > limit {
                 Err(too_large(limit))
@@ -220,6 +234,14 @@ impl Eval<'_> {
                 Ok(a.clone())
             }
         })
+    }
+
+    fn check_limit(&self, n: usize) -> R<()> {
+        let limit = self.limits.limit_iterators;
+        if limit >= 0 && n as i64 > limit {
+            return Err(too_large(limit));
+        }
+        Ok(())
     }
 
     fn quota(&self, v: Val) -> R<Val> {
@@ -343,12 +365,16 @@ impl Eval<'_> {
                 .cloned()
                 .ok_or_else(|| rt(format!("KeyError: '{key}'")));
         }
-        if let Some(all) = self.iterable(&recv) {
-            let out = all?
-                .into_iter()
-                .map(|t| self.attribute(t, key))
-                .collect::<R<Vec<_>>>()?;
-            return Ok(Val::Iter(out));
+        if let Some(all) = items(&recv) {
+            self.check_limit(all.len())?;
+            let mut out = Vec::new();
+            for t in all {
+                match self.attribute(t.clone(), key) {
+                    Ok(v) => out.push(v),
+                    Err(e) => return Ok(Val::Iter(out, Some(Box::new(e)))),
+                }
+            }
+            return Ok(Val::Iter(out, pending(&recv).err().map(Box::new)));
         }
         Err(rt(format!(
             "No function \"#property#{key}\" for {}",
@@ -405,8 +431,15 @@ impl Eval<'_> {
                 if let (Val::Str(x), Val::Str(y)) = (&a, &b) {
                     return Ok(Val::Bool(y.contains(x.as_str())));
                 }
-                return match self.iterable(&b) {
-                    Some(all) => Ok(Val::Bool(all?.iter().any(|t| eq(&a, t)))),
+                return match items(&b) {
+                    Some(all) => {
+                        self.check_limit(all.len())?;
+                        if all.iter().any(|t| eq(&a, t)) {
+                            return Ok(Val::Bool(true));
+                        }
+                        pending(&b)?;
+                        Ok(Val::Bool(false))
+                    }
                     None => Err(no_match(&name)),
                 };
             }
@@ -433,7 +466,7 @@ impl Eval<'_> {
                     } else if matches!((&a, &b), (Val::View(_), Val::View(_))) {
                         Err(unsupported("set union"))
                     } else {
-                        Ok(Val::Iter(out))
+                        Ok(iter(out))
                     }
                 }
                 _ => Err(no_match(&name)),
@@ -851,8 +884,9 @@ impl<'a, 'l> Call<'a, 'l> {
                 let vals = self.all_pos()?;
                 let mut out = Vec::new();
                 for v in vals {
+                    pending(&v)?;
                     match v {
-                        Val::Iter(items) => out.extend(items),
+                        Val::Iter(items, _) => out.extend(items),
                         v => out.push(v),
                     }
                 }
@@ -899,9 +933,9 @@ impl<'a, 'l> Call<'a, 'l> {
                     if self.ev.limits.limit_iterators >= 0
                         && out.len() as i64 >= self.ev.limits.limit_iterators
                     {
-                        // Eager here where yaql is lazy: a longer range is refused even
-                        // when a later step would have read only its beginning.
-                        return Err(too_large(self.ev.limits.limit_iterators));
+                        // yaql's range is lazy: reading past the limit fails, later.
+                        let e = too_large(self.ev.limits.limit_iterators);
+                        return Ok(Val::Iter(out, Some(Box::new(e))));
                     }
                     out.push(Val::Int(i));
                     i = match i.checked_add(step) {
@@ -909,7 +943,7 @@ impl<'a, 'l> Call<'a, 'l> {
                         None => break,
                     };
                 }
-                Ok(Val::Iter(out))
+                Ok(iter(out))
             }
             "max" | "min" if self.recv.is_none() => {
                 let vals = self.all_pos()?;
@@ -975,8 +1009,8 @@ impl<'a, 'l> Call<'a, 'l> {
                 match &recv {
                     Val::Str(s) => Ok(Val::Int(s.chars().count() as i64)),
                     Val::Map(m) => Ok(Val::Int(m.len() as i64)),
-                    Val::Seq(a, _) | Val::Iter(a) | Val::View(a) => {
-                        Ok(Val::Int(self.coll(&Val::Seq(a.clone(), true))?.len() as i64))
+                    Val::Seq(..) | Val::Iter(..) | Val::View(_) => {
+                        Ok(Val::Int(self.coll(&recv)?.len() as i64))
                     }
                     _ => Err(self.fail()),
                 }
@@ -1084,7 +1118,7 @@ impl<'a, 'l> Call<'a, 'l> {
                 for v in &vals {
                     out.extend(self.coll(v)?);
                 }
-                Ok(Val::Iter(out))
+                Ok(iter(out))
             }
             _ => self.collection_method(recv),
         }
@@ -1211,26 +1245,37 @@ impl<'a, 'l> Call<'a, 'l> {
 
     fn query(&self, recv: Val) -> R<Val> {
         let name = self.name;
-        let coll = self.coll(&recv)?;
+        let all = items(&recv).ok_or_else(|| self.fail())?.clone();
+        self.ev.check_limit(all.len())?;
+        let rest = pending(&recv).err().map(Box::new);
         match name {
             "select" | "where" => {
                 self.shape(&["f"], 1)?;
                 let e = self.expr(0, "f").ok_or_else(|| self.fail())?;
                 let mut out = Vec::new();
-                for t in coll {
-                    let r = self.lambda(e, std::slice::from_ref(&t))?;
+                for t in all {
+                    let r = match self.lambda(e, std::slice::from_ref(&t)) {
+                        Ok(r) => r,
+                        Err(e) => return Ok(Val::Iter(out, Some(Box::new(e)))),
+                    };
                     if name == "select" {
                         out.push(r);
                     } else if r.truthy() {
                         out.push(t);
                     }
                 }
-                Ok(Val::Iter(out))
+                return Ok(Val::Iter(out, rest));
+            }
+            "first" => {
+                self.shape(&["default"], 0)?;
+                if let Some(v) = all.first() {
+                    return Ok(v.clone());
+                }
             }
             "any" | "all" => {
                 self.shape(&["predicate"], 0)?;
                 let e = self.expr(0, "predicate");
-                for t in coll {
+                for t in all {
                     let hit = match e {
                         Some(e) => self.lambda(e, std::slice::from_ref(&t))?.truthy(),
                         None => t.truthy(),
@@ -1242,8 +1287,15 @@ impl<'a, 'l> Call<'a, 'l> {
                         return Ok(Val::Bool(false));
                     }
                 }
-                Ok(Val::Bool(name == "all"))
+                if let Some(e) = rest {
+                    return Err(*e);
+                }
+                return Ok(Val::Bool(name == "all"));
             }
+            _ => {}
+        }
+        let coll = self.coll(&recv)?;
+        match name {
             "first" | "last" => {
                 self.shape(&["default"], 0)?;
                 let item = if name == "first" {
@@ -1259,8 +1311,8 @@ impl<'a, 'l> Call<'a, 'l> {
             "flatten" => {
                 self.shape(&[], 0)?;
                 let mut out = Vec::new();
-                flatten(&coll, &mut out);
-                Ok(Val::Iter(out))
+                flatten(&coll, &mut out)?;
+                Ok(iter(out))
             }
             "distinct" => {
                 self.shape(&["keySelector"], 0)?;
@@ -1280,7 +1332,7 @@ impl<'a, 'l> Call<'a, 'l> {
                         out.push(t);
                     }
                 }
-                Ok(Val::Iter(out))
+                Ok(iter(out))
             }
             "contains" => {
                 self.shape(&["value"], 1)?;
@@ -1300,7 +1352,7 @@ impl<'a, 'l> Call<'a, 'l> {
                     cols.push(self.coll(&v)?);
                 }
                 let n = cols.iter().map(Vec::len).min().unwrap_or(0);
-                Ok(Val::Iter(
+                Ok(iter(
                     (0..n)
                         .map(|i| Val::Seq(cols.iter().map(|c| c[i].clone()).collect(), true))
                         .collect(),
@@ -1338,13 +1390,17 @@ impl<'a, 'l> Call<'a, 'l> {
     }
 }
 
-fn flatten(items: &[Val], out: &mut Vec<Val>) {
+fn flatten(items: &[Val], out: &mut Vec<Val>) -> R<()> {
     for t in items {
         match t {
-            Val::Seq(a, _) | Val::Iter(a) | Val::View(a) | Val::Values(a) => flatten(a, out),
+            Val::Seq(a, _) | Val::Iter(a, _) | Val::View(a) | Val::Values(a) => {
+                flatten(a, out)?;
+                pending(t)?;
+            }
             t => out.push(t.clone()),
         }
     }
+    Ok(())
 }
 
 fn merge(a: &[(Val, Val)], b: &[(Val, Val)], levels: i64) -> R<Vec<(Val, Val)>> {

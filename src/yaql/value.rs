@@ -23,7 +23,9 @@ pub(crate) enum Val {
     /// A dict (frozen or not), keys in insertion order.
     Map(Vec<(Val, Val)>),
     /// A lazy iterator (map, filter, chain, zip, range): not a sequence, not indexable.
-    Iter(Vec<Val>),
+    /// Its items are computed at once; the error that reading past them would raise
+    /// (a failing lambda, the iterator limit) waits for a consumer that gets that far.
+    Iter(Vec<Val>, Option<Box<YaqlError>>),
     /// `dict.keys()` / `dict.items()`: a set-like view (not JSON when it reaches Heat).
     View(Vec<Val>),
     /// `dict.values()`: iterable, neither a sequence nor a set.
@@ -78,7 +80,8 @@ impl Val {
                 })?)
             }
             Val::Str(s) => Value::String(s.clone()),
-            Val::Seq(items, _) | Val::Iter(items) | Val::Values(items) => {
+            Val::Iter(_, Some(e)) => return Err((**e).clone()),
+            Val::Seq(items, _) | Val::Iter(items, None) | Val::Values(items) => {
                 check(items.len())?;
                 Value::Array(
                     items
@@ -125,7 +128,7 @@ impl Val {
             Val::Seq(_, true) => "tuple",
             Val::Seq(_, false) => "list",
             Val::Map(_) => "FrozenDict",
-            Val::Iter(_) => "iterator",
+            Val::Iter(..) => "iterator",
             Val::View(_) => "set view",
             Val::Values(_) => "dict_values",
             Val::Regex(_) => "re.Pattern",
@@ -143,7 +146,7 @@ impl Val {
             Val::Str(s) => !s.is_empty(),
             Val::Seq(a, _) | Val::View(a) | Val::Values(a) => !a.is_empty(),
             Val::Map(m) => !m.is_empty(),
-            Val::Iter(_) | Val::Regex(_) | Val::Ctx(_) => true,
+            Val::Iter(..) | Val::Regex(_) | Val::Ctx(_) => true,
         }
     }
 

@@ -1,0 +1,449 @@
+//! heat_converge::yaql against the real `yaql` library in Heat's virtualenv, with the
+//! engine made as Heat makes it (`YaqlFactory().create` with heat.conf's `[yaql]`
+//! defaults, `create_context()`, `$` = `{'data': data}`). Thousands of generated
+//! expressions over the grammar and the function set, and expressions in the style of
+//! Magnum's and TripleO's templates: both sides must give the same value (same JSON, so
+//! int and float differ as Heat would see them), or both fail. What we refuse as
+//! Unsupported is counted, listed, and must stay under 5% of the generated cases.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use common::{venv_python, Rng};
+use heat_converge::yaql::{evaluate, Limits, YaqlError};
+use serde_json::{json, Value};
+
+const ORACLE: &str = r#"
+import collections.abc, json, math, sys
+import yaql
+engine = yaql.YaqlFactory().create({'yaql.limitIterators': 200, 'yaql.memoryQuota': 10000})
+context = yaql.create_context()
+def strict(v):
+    if v is None or isinstance(v, (bool, int, str)):
+        return True
+    if isinstance(v, float):
+        return math.isfinite(v)
+    if isinstance(v, list):
+        return all(strict(x) for x in v)
+    if isinstance(v, dict):
+        return all(isinstance(k, str) and strict(x) for k, x in v.items())
+    return False
+out = []
+for case in json.load(sys.stdin):
+    try:
+        r = engine(case['expr']).evaluate({'data': case['data']}, context.create_child_context())
+        out.append({'ok': r} if strict(r) else {'err': 'not JSON: ' + type(r).__name__})
+    except Exception as e:
+        out.append({'err': type(e).__name__ + ': ' + str(e)[:200]})
+print(json.dumps(out))
+"#;
+
+/// yaql's answers for `(expression, data)` pairs, one Python process for the batch.
+fn oracle(cases: &[(String, Value)]) -> Vec<Value> {
+    let input: Vec<Value> = cases
+        .iter()
+        .map(|(e, d)| json!({"expr": e, "data": d}))
+        .collect();
+    let mut child = Command::new(venv_python())
+        .args(["-c", ORACLE])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the yaql oracle");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let body = serde_json::to_vec(&input).expect("json");
+    let writer = std::thread::spawn(move || stdin.write_all(&body).expect("write"));
+    let out = child.wait_with_output().expect("oracle output");
+    writer.join().expect("writer");
+    assert!(out.status.success(), "oracle failed");
+    serde_json::from_slice(&out.stdout).expect("oracle json")
+}
+
+/// Same JSON: numbers equal and of the same kind (int or float).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            if x.is_f64() != y.is_f64() {
+                return false;
+            }
+            match (x.as_i64(), y.as_i64()) {
+                (Some(p), Some(q)) => p == q,
+                _ => x.as_f64() == y.as_f64(),
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((k1, v1), (k2, v2))| k1 == k2 && same(v1, v2))
+        }
+        _ => a == b,
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    equal: usize,
+    both_failed: usize,
+    unsupported: BTreeMap<String, usize>,
+    mismatches: Vec<String>,
+}
+
+fn check(cases: &[(String, Value)]) -> Tally {
+    let answers = oracle(cases);
+    let mut t = Tally::default();
+    for ((expr, data), want) in cases.iter().zip(&answers) {
+        let got = evaluate(expr, data, &Limits::default());
+        match (&got, want.get("ok")) {
+            (Err(YaqlError::Unsupported { name }), _) => {
+                *t.unsupported.entry(name.clone()).or_default() += 1;
+            }
+            (Ok(v), Some(w)) if same(v, w) => t.equal += 1,
+            (Err(_), None) => t.both_failed += 1,
+            _ => t.mismatches.push(format!(
+                "{expr}\n    data: {data}\n    ours: {got:?}\n    yaql: {want}"
+            )),
+        }
+    }
+    t
+}
+
+fn report(what: &str, cases: usize, t: &Tally) {
+    let unsupported: usize = t.unsupported.values().sum();
+    println!(
+        "{what}: {cases} cases: {} equal, {} both failed, {} unsupported, {} mismatched",
+        t.equal,
+        t.both_failed,
+        unsupported,
+        t.mismatches.len()
+    );
+    for (name, n) in &t.unsupported {
+        println!("  unsupported {name}: {n}");
+    }
+    for m in t.mismatches.iter().take(40) {
+        println!("MISMATCH {m}");
+    }
+}
+
+struct Gen {
+    rng: Rng,
+}
+
+const STRINGS: &[&str] = &[
+    "'a,b,c'",
+    "'a, b ,c'",
+    "\"x y  z\"",
+    "''",
+    "'it''s'",
+    "'tab\\tnl\\n'",
+    "'\\u00e9t\\u00e9'",
+    "'ünï'",
+    "\"quote\\\"d\"",
+    "'compute'",
+    "'ctlplane'",
+    "'A-b_C'",
+    "' pad '",
+    "`verb\\`at`",
+    "'1,,2'",
+    "'12'",
+    "'-3'",
+    "' 7 '",
+    "'1.5'",
+    "'1e3'",
+    "'abc'",
+    "'{0}'",
+    "'a.b.c'",
+];
+const METHODS: &[&str] = &[
+    "len()",
+    "select($)",
+    "select($ * 2)",
+    "select($.name)",
+    "where($ > 1)",
+    "where($.role = 'compute')",
+    "where($ != null)",
+    "first()",
+    "first(null)",
+    "last()",
+    "last(0)",
+    "flatten()",
+    "distinct()",
+    "keys()",
+    "values()",
+    "items()",
+    "get('a')",
+    "get('zz', 5)",
+    "set('k', 1)",
+    "set(k2 => 2)",
+    "mergeWith({a => {c => 3}, l => [9]})",
+    "zip([7, 8, 9])",
+    "sum()",
+    "sum(10)",
+    "max()",
+    "min()",
+    "any()",
+    "all()",
+    "any($ > 2)",
+    "all($ > 0)",
+    "contains(2)",
+    "contains('ctlplane')",
+    "containsKey('a')",
+    "toList()",
+    "join(',')",
+    "split(',')",
+    "split(',', 1)",
+    "split(maxSplits => 1)",
+    "split()",
+    "rightSplit(',', 1)",
+    "replace(',', ';')",
+    "replace('a', 'b', 1)",
+    "toLower()",
+    "toUpper()",
+    "trim()",
+    "trim('a ')",
+    "startsWith('a')",
+    "endsWith('c', 'b')",
+    "matches('[a-c]+')",
+    "isEmpty()",
+    "concat([1])",
+    "len() > 0",
+    "select([$, $])",
+    "where(isString($))",
+    "distinct($ mod 2)",
+    "select(str($))",
+    "reverse()",
+    "orderBy($)",
+    "take(1)",
+    "skip(1)",
+    "indexOf(1)",
+    "format(1)",
+    "count()",
+];
+const FUNCS: &[&str] = &[
+    "len", "str", "int", "float", "bool", "list", "dict", "isList", "isDict", "isString",
+    "isEmpty", "concat", "coalesce", "range", "max", "min", "regex", "abs", "round", "pow",
+];
+const OPS: &[&str] = &[
+    "+", "-", "*", "/", "mod", "=", "!=", "<", ">", "<=", ">=", "in", "and", "or", "=~", "!~",
+];
+
+impl Gen {
+    fn data(&mut self) -> Value {
+        let r = &mut self.rng;
+        let l: Vec<Value> = (0..r.below(6))
+            .map(|_| json!(r.below(7) as i64 - 2))
+            .collect();
+        let words = ["a", "b", "compute", "ctlplane", "x y", "É", ""];
+        let servers: Vec<Value> = (0..r.below(4))
+            .map(|i| {
+                json!({"name": format!("s{i}"), "role": words[r.below(3) + 1],
+                       "ip": if r.chance(30) { Value::Null } else { json!(format!("10.0.0.{i}")) }})
+            })
+            .collect();
+        let f = [0.5, 2.0, -1.25, 0.0][r.below(4)];
+        json!({
+            "l": l,
+            "s": r.pick(&["a,b,c", " x , y ", "", "compute-0", "k=v;k2=v2", "ünï,çödé"]),
+            "n": r.below(10) as i64 - 3,
+            "f": f,
+            "d": {"a": {"b": 1}, "l": [1, 2], "ctlplane": "10.1.1.1", "e": null},
+            "servers": servers,
+            "x": if r.chance(50) { Value::Null } else { json!("set") },
+            "networks": {"ctlplane": {"cidr": "10.0.0.0/24"}, "external": {}},
+            "nested": [[1, [2, 3]], [], [[4]]],
+        })
+    }
+
+    fn atom(&mut self) -> String {
+        let r = &mut self.rng;
+        match r.below(14) {
+            0 => (r.below(20) as i64 - 5).to_string(),
+            1 => format!("{}.{}", r.below(10), r.below(100)),
+            2 => r.pick(STRINGS).to_string(),
+            3 => r.pick(&["true", "false", "null"]).to_string(),
+            4 => r
+                .pick(&[
+                    "$.data.l",
+                    "$.data.s",
+                    "$.data.d",
+                    "$.data.servers",
+                    "$.data.n",
+                    "$.data.f",
+                    "$.data.x",
+                    "$.data.networks",
+                    "$.data.nested",
+                    "$.data.missing",
+                    "$",
+                    "$.data.d.a",
+                    "$.data.d.l",
+                    "$.data.servers.name",
+                    "$.data",
+                    "$x",
+                ])
+                .to_string(),
+            5 => "[1, 2, 3]".into(),
+            6 => "{a => 1, b => [2]}".into(),
+            7 => "[]".into(),
+            8 => "{}".into(),
+            9 => "$.data.l".into(),
+            10 => "$.data.servers".into(),
+            11 => r
+                .pick(&["[1, 'a', null, 2.5]", "['b', 'a', 'b']", "[[1, 2], [3]]"])
+                .into(),
+            12 => r
+                .pick(&["{'k' => 'v', 1 => 2}", "{a => {c => 4}, l => [1]}"])
+                .into(),
+            _ => "$.data.s".into(),
+        }
+    }
+
+    fn expr(&mut self, depth: usize) -> String {
+        if depth == 0 {
+            return self.atom();
+        }
+        match self.rng.below(12) {
+            0 | 1 => self.atom(),
+            2 | 3 | 4 => {
+                let recv = self.expr(depth - 1);
+                let m = self.rng.pick(METHODS);
+                format!("{recv}.{m}")
+            }
+            5 | 6 => {
+                let a = self.expr(depth - 1);
+                let b = self.expr(depth - 1);
+                let op = self.rng.pick(OPS);
+                format!("{a} {op} {b}")
+            }
+            7 => {
+                let f = self.rng.pick(FUNCS);
+                let n = self.rng.below(3);
+                let args: Vec<String> = (0..n).map(|_| self.expr(depth - 1)).collect();
+                format!("{f}({})", args.join(", "))
+            }
+            8 => {
+                let a = self.expr(depth - 1);
+                let b = self.expr(depth - 1);
+                format!("let(a => {a}, {b}) -> [$a, $1, $]").replace(
+                    ", [$a",
+                    if self.rng.chance(50) {
+                        ", [$a"
+                    } else {
+                        ", [$a"
+                    },
+                )
+            }
+            9 => {
+                let a = self.expr(depth - 1);
+                let i = self
+                    .rng
+                    .pick(&["0", "1", "-1", "5", "'a'", "'zz', 0", "true"]);
+                format!("{a}[{i}]")
+            }
+            10 => {
+                let a = self.expr(depth - 1);
+                let op = self.rng.pick(&["-", "not ", "+"]);
+                format!("{op}{a}")
+            }
+            _ => {
+                let a = self.expr(depth - 1);
+                let b = self.expr(depth - 1);
+                match self.rng.below(4) {
+                    0 => format!("[{a}, {b}]"),
+                    1 => format!("{{k => {a}, 'k2' => {b}}}"),
+                    2 => format!("({a})"),
+                    _ => format!("switch({a} => 1, {b} => 2, true => 3)"),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn generated_expressions_evaluate_as_yaql_does() {
+    let mut g = Gen { rng: Rng(0x9a01) };
+    let cases: Vec<(String, Value)> = (0..3000)
+        .map(|_| {
+            let depth = 1 + g.rng.below(3);
+            (g.expr(depth), g.data())
+        })
+        .collect();
+    let t = check(&cases);
+    report("generated", cases.len(), &t);
+    let unsupported: usize = t.unsupported.values().sum();
+    assert!(t.mismatches.is_empty(), "{} mismatches", t.mismatches.len());
+    assert!(
+        unsupported * 20 < cases.len(),
+        "{unsupported} unsupported of {}",
+        cases.len()
+    );
+    assert!(
+        t.equal > cases.len() / 3,
+        "too few successful evaluations: {}",
+        t.equal
+    );
+}
+
+#[test]
+fn template_style_expressions_evaluate_as_yaql_does() {
+    let data = json!({
+        "servers": [
+            {"name": "c0", "role": "compute", "ip": "10.0.0.5"},
+            {"name": "ctl0", "role": "controller", "ip": null},
+            {"name": "c1", "role": "compute", "ip": "10.0.0.6"}
+        ],
+        "list": [1, 2],
+        "x": null,
+        "networks": {"ctlplane": {"cidr": "192.168.24.0/24"}, "external": {}},
+        "s": "a, b ,c",
+        "map": {"a": 1, "b": null, "c": "x"},
+        "roles": [{"name": "Compute", "count": 2}, {"name": "Controller", "count": 0}],
+        "env": {"parameter_defaults": {"A": 1}},
+        "over": {"parameter_defaults": {"B": 2}}
+    });
+    let exprs = [
+        "$.data.servers.where($.role = 'compute').select($.name)",
+        "coalesce($.data.x, [])",
+        "len($.data.list) > 0",
+        "$.data.networks.keys().contains('ctlplane')",
+        "$.data.s.split(',').select($.trim())",
+        "dict($.data.map.items().where($[1] != null))",
+        "$.data.servers.select($.ip).where($ != null).join(',')",
+        "$.data.roles.where($.count > 0).select($.name.toLower())",
+        "$.data.env.mergeWith($.data.over)",
+        "let(c => $.data.servers.len()) -> $c * 2",
+        "switch($.data.x = null => 'none', true => 'some')",
+        "$.data.servers.select({name => $.name, idx => 1})",
+        "$.data.map.get('zz', 'default')",
+        "$.data.list.sum() / 2",
+        "$.data.list.select($ * 1.5)",
+        "$.data.s.split(',', maxSplits => 1)",
+        "$.data.servers.where($.ip != null).len()",
+        "range(3).select(str($)).join('-')",
+        "$.data.networks.ctlplane.cidr.split('/')[0]",
+        "$.data.servers.name",
+        "$.data.servers[0].name.toUpper()",
+        "$.data.roles.select([$.name, $.count]).flatten()",
+        "$.data.list.max() + $.data.list.min()",
+        "bool($.data.x) or 'fallback'",
+        "$.data.map.set(d => 4).keys().len()",
+        "$.data.s.replace(' ', '')",
+        "regex('^c[0-9]+$').matches($.data.servers[0].name)",
+        "$.data.servers.any($.role = 'controller')",
+        "$.data.servers.where($.name =~ '^c[0-9]').select($.ip)",
+        "int('12') + float('1.5')",
+    ];
+    let cases: Vec<(String, Value)> = exprs
+        .iter()
+        .map(|e| (e.to_string(), data.clone()))
+        .collect();
+    let t = check(&cases);
+    report("template-style", cases.len(), &t);
+    assert!(t.mismatches.is_empty(), "{} mismatches", t.mismatches.len());
+    assert!(t.unsupported.is_empty(), "unsupported: {:?}", t.unsupported);
+}
