@@ -1319,13 +1319,18 @@ impl<'a, 'l> Call<'a, 'l> {
                 let e = self.expr(0, "keySelector");
                 let mut keys: Vec<Val> = Vec::new();
                 let mut out = Vec::new();
+                // Lazy in yaql: an error waits for the consumer that reads that far.
                 for t in coll {
                     let k = match e {
-                        Some(e) => self.lambda(e, std::slice::from_ref(&t))?,
+                        Some(e) => match self.lambda(e, std::slice::from_ref(&t)) {
+                            Ok(k) => k,
+                            Err(err) => return Ok(Val::Iter(out, Some(Box::new(err)))),
+                        },
                         None => t.clone(),
                     };
                     if !hashable(&k) {
-                        return Err(rt("TypeError: unhashable"));
+                        let err = rt("TypeError: unhashable");
+                        return Ok(Val::Iter(out, Some(Box::new(err))));
                     }
                     if !keys.iter().any(|x| eq(x, &k)) {
                         keys.push(k);
