@@ -32,11 +32,20 @@ def strict(v):
     if isinstance(v, dict):
         return all(isinstance(k, str) and strict(x) for k, x in v.items())
     return False
+def exact(v):
+    # Floats travel as their repr: serde_json's default parser may round differently.
+    if isinstance(v, float):
+        return {'__float__': repr(v)}
+    if isinstance(v, list):
+        return [exact(x) for x in v]
+    if isinstance(v, dict):
+        return {k: exact(x) for k, x in v.items()}
+    return v
 out = []
 for case in json.load(sys.stdin):
     try:
         r = engine(case['expr']).evaluate({'data': case['data']}, context.create_child_context())
-        out.append({'ok': r} if strict(r) else {'err': 'not JSON: ' + type(r).__name__})
+        out.append({'ok': exact(r)} if strict(r) else {'err': 'not JSON: ' + type(r).__name__})
     except Exception as e:
         out.append({'err': type(e).__name__ + ': ' + str(e)[:200]})
 print(json.dumps(out))
@@ -63,8 +72,13 @@ fn oracle(cases: &[(String, Value)]) -> Vec<Value> {
     serde_json::from_slice(&out.stdout).expect("oracle json")
 }
 
-/// Same JSON: numbers equal and of the same kind (int or float).
+/// Same JSON: numbers equal and of the same kind (int or float); `b` is the oracle's,
+/// its floats written as `{"__float__": repr}`.
 fn same(a: &Value, b: &Value) -> bool {
+    if let Some(Value::String(repr)) = b.as_object().and_then(|o| o.get("__float__")) {
+        let want: f64 = repr.parse().expect("a float repr");
+        return a.is_f64() && a.as_f64() == Some(want);
+    }
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => {
             if x.is_f64() != y.is_f64() {
@@ -382,6 +396,232 @@ fn generated_expressions_evaluate_as_yaql_does() {
         t.equal > cases.len() / 4,
         "too few successful evaluations: {}",
         t.equal
+    );
+}
+
+/// A generator that keeps types apart (numbers, strings, booleans, lists, dicts), so
+/// most cases evaluate to a value and the comparison probes semantics, not type errors.
+/// `item` says whether `$` is a number (inside a lambda over numbers).
+struct Typed {
+    rng: Rng,
+}
+
+impl Typed {
+    fn num(&mut self, d: usize, item: bool) -> String {
+        let r = &mut self.rng;
+        if d == 0 || r.chance(25) {
+            return match r.below(7) {
+                0 => (r.below(30) as i64 - 10).to_string(),
+                1 => format!("{}.{}", r.below(20), r.below(1000)),
+                2 => "$.data.n".into(),
+                3 => "$.data.f".into(),
+                4 if item => "$".into(),
+                5 => "0".into(),
+                _ => (r.below(5) + 1).to_string(),
+            };
+        }
+        let d = d - 1;
+        match self.rng.below(14) {
+            0..=3 => {
+                let op = self.rng.pick(&["+", "-", "*", "/", "mod"]);
+                format!("{} {op} {}", self.num(d, item), self.num(d, item))
+            }
+            4 => format!("-{}", self.num(d, item)),
+            5 => format!("len({})", self.list(d, false)),
+            6 => format!("{}.sum()", self.list(d, false)),
+            7 => format!("{}.max({})", self.list(d, false), self.num(d, item)),
+            8 => format!("int({})", self.num(d, item)),
+            9 => format!("float({})", self.num(d, item)),
+            10 => format!("max({}, {})", self.num(d, item), self.num(d, item)),
+            11 => format!("{}.len()", self.string(d, item)),
+            12 => format!("{}.first(-1)", self.list(d, false)),
+            _ => format!(
+                "let(x => {}) -> $x * {}",
+                self.num(d, item),
+                self.num(d, false)
+            ),
+        }
+    }
+
+    fn string(&mut self, d: usize, item: bool) -> String {
+        if d == 0 || self.rng.chance(25) {
+            return match self.rng.below(4) {
+                0 => "$.data.s".into(),
+                _ => self.rng.pick(STRINGS).into(),
+            };
+        }
+        let d = d - 1;
+        match self.rng.below(14) {
+            0 => format!("concat({}, {})", self.string(d, item), self.string(d, item)),
+            1 => format!("{}.toUpper()", self.string(d, item)),
+            2 => format!("{}.toLower()", self.string(d, item)),
+            3 => format!("{}.trim()", self.string(d, item)),
+            4 => format!(
+                "{}.replace({}, {})",
+                self.string(d, item),
+                self.rng.pick(&["','", "' '", "'a'", "''"]),
+                self.rng.pick(&["';'", "''", "'XY'"])
+            ),
+            5 => format!(
+                "{}.join({})",
+                self.list(d, item),
+                self.rng.pick(&["','", "''", "' - '"])
+            ),
+            6 => format!("str({})", self.any(d, item)),
+            7 => format!(
+                "{}.split({})[{}]",
+                self.string(d, item),
+                self.rng.pick(&["','", "' '", "'a'"]),
+                self.rng.pick(&["0", "-1", "1"])
+            ),
+            8 => format!(
+                "{}.join({})",
+                self.rng.pick(&["','", "'/'"]),
+                self.list(d, item)
+            ),
+            9 => format!(
+                "{}.trim({})",
+                self.string(d, item),
+                self.rng.pick(&["'a'", "' ,'"])
+            ),
+            10 => format!("{} * {}", self.string(d, item), self.rng.below(4)),
+            11 => format!("switch({} => 'yes', true => 'no')", self.boolean(d, item)),
+            12 => format!("coalesce($.data.x, {})", self.string(d, item)),
+            _ => format!("{}.split(maxSplits => 1)[0]", self.string(d, item)),
+        }
+    }
+
+    fn boolean(&mut self, d: usize, item: bool) -> String {
+        if d == 0 || self.rng.chance(20) {
+            return self.rng.pick(&["true", "false", "$.data.x = null"]).into();
+        }
+        let d = d - 1;
+        match self.rng.below(13) {
+            0..=2 => {
+                let op = self.rng.pick(&["<", ">", "<=", ">=", "=", "!="]);
+                format!("{} {op} {}", self.num(d, item), self.num(d, item))
+            }
+            3 => {
+                let op = self.rng.pick(&["<", ">", "=", "!="]);
+                format!("{} {op} {}", self.string(d, item), self.string(d, item))
+            }
+            4 => format!("{} in {}", self.num(d, item), self.list(d, false)),
+            5 => format!("{} in {}", self.string(d, item), self.string(d, item)),
+            6 => {
+                let op = self.rng.pick(&["and", "or"]);
+                format!("{} {op} {}", self.boolean(d, item), self.boolean(d, item))
+            }
+            7 => format!("not {}", self.boolean(d, item)),
+            8 => format!(
+                "{}.startsWith({})",
+                self.string(d, item),
+                self.string(d, item)
+            ),
+            9 => format!("{}.any($ > {})", self.list(d, false), self.num(d, false)),
+            10 => format!("isList({})", self.any(d, item)),
+            11 => format!(
+                "{} =~ {}",
+                self.string(d, item),
+                self.rng.pick(&["'^a'", "'[0-9]+'", "'c$'", "'.'"])
+            ),
+            _ => format!("{}.isEmpty()", self.string(d, item)),
+        }
+    }
+
+    fn list(&mut self, d: usize, item: bool) -> String {
+        if d == 0 || self.rng.chance(20) {
+            return self
+                .rng
+                .pick(&["$.data.l", "[1, 2, 3]", "[]", "[2.5, -1, 0]", "$.data.d.l"])
+                .into();
+        }
+        let d = d - 1;
+        match self.rng.below(13) {
+            0 | 1 => format!("{}.select({})", self.list(d, false), self.num(d, true)),
+            2 | 3 => format!("{}.where({})", self.list(d, false), self.boolean_item(d)),
+            4 => format!("range({}, {})", self.rng.below(4), self.rng.below(8)),
+            5 => format!("{} + {}", self.list(d, item), self.list(d, item)),
+            6 => format!("{}.distinct()", self.list(d, item)),
+            7 => format!("[{}, {}]", self.num(d, item), self.num(d, item)),
+            8 => format!("{}.values()", self.dict(d, item)),
+            9 => format!(
+                "[{}, [{}]].flatten()",
+                self.list(d, item),
+                self.list(d, item)
+            ),
+            10 => format!("list({}, {})", self.num(d, item), self.num(d, item)),
+            11 => format!("{}.concat({})", self.list(d, item), self.list(d, item)),
+            _ => format!("{}.keys().select($)", self.dict(d, item)),
+        }
+    }
+
+    fn boolean_item(&mut self, d: usize) -> String {
+        let op = self.rng.pick(&["<", ">", "=", "!="]);
+        format!("$ {op} {}", self.num(d, false))
+    }
+
+    fn dict(&mut self, d: usize, item: bool) -> String {
+        if d == 0 || self.rng.chance(25) {
+            return self
+                .rng
+                .pick(&[
+                    "$.data.d",
+                    "{a => 1, b => 2}",
+                    "{}",
+                    "$.data.networks",
+                    "{'k' => [1]}",
+                ])
+                .into();
+        }
+        let d = d - 1;
+        match self.rng.below(6) {
+            0 => format!("{}.set('n', {})", self.dict(d, item), self.num(d, item)),
+            1 => format!("{} + {}", self.dict(d, item), self.dict(d, item)),
+            2 => format!("{}.mergeWith({})", self.dict(d, item), self.dict(d, item)),
+            3 => format!("dict({}.select([str($), $]))", self.list(d, false)),
+            4 => format!(
+                "{{x => {}, y => {}}}",
+                self.num(d, item),
+                self.string(d, item)
+            ),
+            _ => format!("dict(z => {})", self.list(d, item)),
+        }
+    }
+
+    fn any(&mut self, d: usize, item: bool) -> String {
+        match self.rng.below(5) {
+            0 => self.num(d, item),
+            1 => self.string(d, item),
+            2 => self.boolean(d, item),
+            3 => self.list(d, item),
+            _ => self.dict(d, item),
+        }
+    }
+}
+
+#[test]
+fn typed_expressions_evaluate_as_yaql_does() {
+    let mut g = Gen { rng: Rng(0x7e57) };
+    let mut t = Typed { rng: Rng(0x1da1) };
+    let cases: Vec<(String, Value)> = (0..3000)
+        .map(|_| {
+            let depth = 1 + t.rng.below(4);
+            (t.any(depth, false), g.data())
+        })
+        .collect();
+    let tally = check(&cases);
+    report("typed", cases.len(), &tally);
+    let unsupported: usize = tally.unsupported.values().sum();
+    assert!(
+        tally.mismatches.is_empty(),
+        "{} mismatches",
+        tally.mismatches.len()
+    );
+    assert!(unsupported * 20 < cases.len(), "{unsupported} unsupported");
+    assert!(
+        tally.equal > cases.len() / 2,
+        "too few values: {}",
+        tally.equal
     );
 }
 

@@ -450,6 +450,8 @@ impl Eval<'_> {
             return arith(op, &a, &b);
         }
         match (op, &a, &b) {
+            // strings.concat is registered as `#operator_+` too.
+            ("+", Val::Str(x), Val::Str(y)) => self.quota(Val::Str(format!("{x}{y}"))),
             ("+", Val::Map(x), Val::Map(y)) => {
                 let mut out = x.clone();
                 for (k, v) in y {
@@ -1029,13 +1031,11 @@ impl<'a, 'l> Call<'a, 'l> {
             "toLower" | "toUpper" => {
                 self.shape(&[], 0)?;
                 let s = self.string(Some(recv), false)?.ok_or_else(|| self.fail())?;
-                if !s.is_ascii() {
-                    return Err(unsupported(&format!("{name} of non-ASCII text")));
-                }
+                // Unicode case mapping (full, with final sigma), as Python's lower()/upper().
                 Ok(Val::Str(if name == "toLower" {
-                    s.to_ascii_lowercase()
+                    s.to_lowercase()
                 } else {
-                    s.to_ascii_uppercase()
+                    s.to_uppercase()
                 }))
             }
             "trim" => {
