@@ -59,11 +59,38 @@ impl Scope {
 #[derive(Debug)]
 pub(crate) struct Pattern {
     re: regex::Regex,
+    /// Python's `$` (without MULTILINE) also matches before a final newline.
+    dollar: bool,
+    /// Python's `\s` also matches `\x1c`-`\x1f`.
+    space: bool,
+    groups: usize,
+}
+
+impl Pattern {
+    /// Refuses a text on which Python's `re` and the `regex` crate could disagree.
+    fn text<'t>(&self, t: &'t str) -> R<&'t str> {
+        if (self.dollar && t.contains('\n'))
+            || (self.space && t.chars().any(|c| ('\x1c'..='\x1f').contains(&c)))
+        {
+            return Err(unsupported("regex on this text ($ or \\s differ)"));
+        }
+        Ok(t)
+    }
+    fn is_match(&self, t: &str) -> R<bool> {
+        Ok(self.re.is_match(self.text(t)?))
+    }
+    /// The matches, refusing empty ones (Python's handling of them differs).
+    fn matches<'t>(&self, t: &'t str) -> R<Vec<regex::Captures<'t>>> {
+        let all: Vec<_> = self.re.captures_iter(self.text(t)?).collect();
+        if all.iter().any(|c| c.get(0).is_some_and(|m| m.is_empty())) {
+            return Err(unsupported("regex with empty matches"));
+        }
+        Ok(all)
+    }
 }
 
 /// yaql functions this interpreter does not implement: refused by name.
 const KNOWN_UNIMPLEMENTED: &[&str] = &[
-    "abs",
     "accumulate",
     "add",
     "aggregate",
@@ -76,7 +103,6 @@ const KNOWN_UNIMPLEMENTED: &[&str] = &[
     "call",
     "characters",
     "containsValue",
-    "count",
     "cycle",
     "datetime",
     "def",
@@ -84,38 +110,27 @@ const KNOWN_UNIMPLEMENTED: &[&str] = &[
     "delete",
     "deleteAll",
     "difference",
-    "enumerate",
     "escapeRegex",
     "examine",
-    "filter",
-    "format",
     "generate",
     "generateMany",
     "groupBy",
     "hex",
-    "indexOf",
     "indexWhere",
     "insert",
     "insertMany",
     "intersect",
-    "isBoolean",
     "isDatetime",
-    "isInteger",
     "isIterable",
-    "isNumber",
     "isRegex",
     "isSet",
     "isTimespan",
     "lastIndexOf",
     "lastIndexWhere",
-    "limit",
     "localtz",
-    "map",
     "memorize",
     "norm",
     "now",
-    "orderBy",
-    "orderByDescending",
     "pow",
     "random",
     "reduce",
@@ -123,27 +138,20 @@ const KNOWN_UNIMPLEMENTED: &[&str] = &[
     "repeat",
     "replaceBy",
     "replaceMany",
-    "reverse",
-    "round",
-    "searchAll",
     "selectAllCases",
     "selectCase",
-    "selectMany",
     "sequence",
     "shiftBitsLeft",
     "shiftBitsRight",
     "sign",
     "single",
-    "skip",
     "skipWhile",
     "slice",
     "sliceWhere",
     "splitAt",
     "splitWhere",
-    "substring",
     "switchCase",
     "symmetricDifference",
-    "take",
     "takeWhile",
     "thenBy",
     "thenByDescending",
@@ -151,8 +159,6 @@ const KNOWN_UNIMPLEMENTED: &[&str] = &[
     "toCharArray",
     "toDict",
     "toSet",
-    "trimLeft",
-    "trimRight",
     "union",
     "unpack",
     "utctz",
@@ -177,7 +183,9 @@ fn unsupported(name: &str) -> YaqlError {
 /// The items of anything yaql's `Iterable()` parameter type accepts (not str, not dict).
 fn items(v: &Val) -> Option<&Vec<Val>> {
     match v {
-        Val::Seq(a, _) | Val::Iter(a, _) | Val::View(a) | Val::Values(a) => Some(a),
+        Val::Seq(a, _) | Val::Iter(a, _) | Val::View(a) | Val::Values(a) | Val::Ordered(a) => {
+            Some(a)
+        }
         _ => None,
     }
 }
@@ -419,12 +427,12 @@ impl Eval<'_> {
             "=~" | "!~" => {
                 let (Val::Str(s), Val::Str(p)) = (&a, &b) else {
                     if let (Val::Str(s), Val::Regex(p)) = (&a, &b) {
-                        let m = p.re.is_match(s);
+                        let m = p.is_match(s)?;
                         return Ok(Val::Bool(if op == "=~" { m } else { !m }));
                     }
                     return Err(no_match(&name));
                 };
-                let m = compile(p, false, false, false)?.re.is_match(s);
+                let m = compile(p, false, false, false)?.is_match(s)?;
                 return Ok(Val::Bool(if op == "=~" { m } else { !m }));
             }
             "in" => {
@@ -535,13 +543,18 @@ impl Eval<'_> {
         // Which form yaql registers each function in: f = function only, m = method only,
         // e = both (extension method).
         let form = match name {
-            "len" | "isEmpty" | "any" | "all" | "distinct" | "concat" => 'e',
+            "len" | "isEmpty" | "any" | "all" | "distinct" | "concat" | "enumerate" => 'e',
             "str" | "int" | "float" | "bool" | "list" | "dict" | "isList" | "isDict"
-            | "isString" | "range" | "switch" | "coalesce" | "let" | "regex" => 'f',
-            "max" | "min" | "join" | "split" | "rightSplit" | "replace" | "matches" => '*',
-            "toLower" | "toUpper" | "trim" | "startsWith" | "endsWith" | "select" | "where"
-            | "first" | "last" | "flatten" | "keys" | "values" | "items" | "get" | "set"
-            | "mergeWith" | "zip" | "sum" | "contains" | "containsKey" | "toList" | "search" => 'm',
+            | "isString" | "range" | "switch" | "coalesce" | "let" | "regex" | "abs" | "round"
+            | "isInteger" | "isNumber" | "isBoolean" => 'f',
+            "max" | "min" => '*',
+            "toLower" | "toUpper" | "trim" | "trimLeft" | "trimRight" | "startsWith"
+            | "endsWith" | "select" | "where" | "map" | "filter" | "first" | "last" | "flatten"
+            | "keys" | "values" | "items" | "get" | "set" | "mergeWith" | "zip" | "sum"
+            | "contains" | "containsKey" | "toList" | "search" | "searchAll" | "join" | "split"
+            | "rightSplit" | "replace" | "matches" | "take" | "limit" | "skip" | "reverse"
+            | "count" | "substring" | "indexOf" | "orderBy" | "orderByDescending"
+            | "selectMany" | "format" => 'm',
             _ if KNOWN_UNIMPLEMENTED.contains(&name) => return Err(unsupported(name)),
             _ => return Err(rt(format!("Unknown function \"{name}\""))),
         };
@@ -665,7 +678,15 @@ fn compile(p: &str, ignore_case: bool, multi_line: bool, dot_all: bool) -> R<Rc<
         .dot_matches_new_line(dot_all)
         .build()
         .map_err(|_| refuse())?;
-    Ok(Rc::new(Pattern { re }))
+    if re.capture_names().flatten().next().is_some() {
+        return Err(refuse());
+    }
+    Ok(Rc::new(Pattern {
+        groups: re.captures_len() - 1,
+        dollar: p.contains('$'),
+        space: p.contains("\\s") || p.contains("\\S"),
+        re,
+    }))
 }
 
 /// One call being resolved: its receiver, positional arguments, named ones.
@@ -894,6 +915,36 @@ impl<'a, 'l> Call<'a, 'l> {
                 }
                 Ok(Val::Seq(out, true))
             }
+            "abs" => {
+                self.shape(&["op"], 1)?;
+                match self.val(0, "op")? {
+                    Some(Val::Int(i)) => {
+                        Ok(Val::Int(i.checked_abs().ok_or_else(|| overflow("abs"))?))
+                    }
+                    Some(Val::Float(x)) => Ok(Val::Float(x.abs())),
+                    _ => Err(self.fail()),
+                }
+            }
+            "round" => {
+                self.shape(&["number", "ndigits"], 1)?;
+                let number = self.val(0, "number")?.unwrap_or(Val::Null);
+                let ndigits = self.int(self.val(1, "ndigits")?, 0)?;
+                match number {
+                    Val::Int(i) if ndigits >= 0 => Ok(Val::Int(i)),
+                    Val::Float(x) if ndigits == 0 => Ok(Val::Float(x.round_ties_even())),
+                    Val::Int(_) | Val::Float(_) => Err(unsupported("round to other digits")),
+                    _ => Err(self.fail()),
+                }
+            }
+            "isInteger" | "isNumber" | "isBoolean" => {
+                self.shape(&["value"], 1)?;
+                let v = self.val(0, "value")?.unwrap_or(Val::Null);
+                Ok(Val::Bool(match name {
+                    "isInteger" => matches!(v, Val::Int(_)),
+                    "isNumber" => matches!(v, Val::Int(_) | Val::Float(_)),
+                    _ => matches!(v, Val::Bool(_)),
+                }))
+            }
             "str" | "int" | "float" | "bool" | "isList" | "isDict" | "isString" => {
                 self.shape(&["value"], 1)?;
                 let v = self.val(0, "value")?.unwrap_or(Val::Null);
@@ -1038,6 +1089,13 @@ impl<'a, 'l> Call<'a, 'l> {
                     s.to_uppercase()
                 }))
             }
+            "trimLeft" | "trimRight" => {
+                self.shape(&["chars"], 0)?;
+                let s = self.string(Some(recv), false)?.ok_or_else(|| self.fail())?;
+                let chars = self.string(self.val(0, "chars")?, true)?;
+                let left = name == "trimLeft";
+                Ok(Val::Str(strip(&s, chars.as_deref(), left, !left)))
+            }
             "trim" => {
                 self.shape(&["chars"], 0)?;
                 let s = self.string(Some(recv), false)?.ok_or_else(|| self.fail())?;
@@ -1086,22 +1144,101 @@ impl<'a, 'l> Call<'a, 'l> {
                 self.shape(&["x"], 1)?;
                 let other = self.val(0, "x")?.unwrap_or(Val::Null);
                 match (&recv, &other) {
-                    (Val::Regex(p), Val::Str(s)) => Ok(Val::Bool(p.re.is_match(s))),
+                    (Val::Regex(p), Val::Str(s)) => Ok(Val::Bool(p.is_match(s)?)),
                     (Val::Str(s), Val::Str(p)) => {
-                        Ok(Val::Bool(compile(p, false, false, false)?.re.is_match(s)))
+                        Ok(Val::Bool(compile(p, false, false, false)?.is_match(s)?))
                     }
                     _ => Err(self.fail()),
                 }
             }
-            "search" => {
-                self.shape(&["string"], 1)?;
+            "search" | "searchAll" => {
+                self.shape(&["string", "selector"], 1)?;
                 let (Val::Regex(p), Some(Val::Str(s))) = (&recv, self.val(0, "string")?) else {
                     return Err(self.fail());
                 };
-                Ok(p.re
-                    .find(&s)
-                    .map(|m| Val::Str(m.as_str().into()))
-                    .unwrap_or(Val::Null))
+                let selector = self.expr(1, "selector");
+                let mut found = Vec::new();
+                for c in p.matches(&s)? {
+                    found.push(match selector {
+                        None => Val::Str(c.get(0).map(|m| m.as_str()).unwrap_or("").into()),
+                        Some(e) => {
+                            // `_publish_match`: `$1` the whole match, `$2`... the groups,
+                            // each {value, start, end} in code points (-1 if unset).
+                            let sc = Scope::child(self.scope);
+                            for i in 0..=p.groups {
+                                let (value, start, end) = match c.get(i) {
+                                    Some(m) => (
+                                        Val::Str(m.as_str().into()),
+                                        s[..m.start()].chars().count() as i64,
+                                        s[..m.end()].chars().count() as i64,
+                                    ),
+                                    None => (Val::Null, -1, -1),
+                                };
+                                let rec = Val::Map(vec![
+                                    (Val::Str("value".into()), value),
+                                    (Val::Str("start".into()), Val::Int(start)),
+                                    (Val::Str("end".into()), Val::Int(end)),
+                                ]);
+                                sc.set(&(i + 1).to_string(), rec);
+                            }
+                            self.ev.eval(e, &sc)?
+                        }
+                    });
+                    if self.name == "search" {
+                        break;
+                    }
+                }
+                Ok(if self.name == "search" {
+                    found.pop().unwrap_or(Val::Null)
+                } else {
+                    iter(found)
+                })
+            }
+            "format" => Err(self.fail()),
+            "substring" => {
+                self.shape(&["start", "length"], 1)?;
+                let Val::Str(s) = &recv else {
+                    return Err(self.fail());
+                };
+                let chars: Vec<char> = s.chars().collect();
+                let n = chars.len() as i64;
+                let mut start = self.int(self.val(0, "start")?, 0)?;
+                let mut length = self.int(self.val(1, "length")?, -1)?;
+                if length < 0 {
+                    length = n;
+                }
+                if start < 0 {
+                    start += n;
+                }
+                let (a, b) = (
+                    py_index(start, n),
+                    py_index(start.saturating_add(length), n),
+                );
+                Ok(Val::Str(if a < b {
+                    chars[a..b].iter().collect()
+                } else {
+                    String::new()
+                }))
+            }
+            "indexOf" if matches!(recv, Val::Str(_)) => {
+                self.shape(&["sub", "start"], 1)?;
+                let Val::Str(s) = &recv else {
+                    return Err(self.fail());
+                };
+                let sub = self
+                    .string(self.val(0, "sub")?, false)?
+                    .ok_or_else(|| self.fail())?;
+                let start = self.int(self.val(1, "start")?, 0)?;
+                let chars: Vec<char> = s.chars().collect();
+                let subc: Vec<char> = sub.chars().collect();
+                let from = py_index(start, chars.len() as i64);
+                if from > chars.len() || (subc.is_empty() && from > chars.len()) {
+                    return Ok(Val::Int(-1));
+                }
+                let hit = (from..=chars.len().saturating_sub(subc.len())).find(|&i| {
+                    i + subc.len() <= chars.len() && chars[i..i + subc.len()] == subc[..]
+                });
+                Ok(Val::Int(hit.map(|i| i as i64).unwrap_or(-1)))
             }
             "concat" => {
                 let mut vals = vec![recv];
@@ -1131,8 +1268,11 @@ impl<'a, 'l> Call<'a, 'l> {
             return Err(self.fail());
         };
         let sep = self.val(0, "separator")?;
-        if let Some(Val::Regex(_)) = sep {
-            return Err(unsupported("split by regex"));
+        if let Some(Val::Regex(p)) = &sep {
+            if right {
+                return Err(self.fail());
+            }
+            return self.regex_split(p, &s, self.val(1, "maxSplits")?);
         }
         let sep = self.string(sep, true)?;
         let max = self.int(self.val(1, "maxSplits")?, -1)?;
@@ -1140,9 +1280,61 @@ impl<'a, 'l> Call<'a, 'l> {
         Ok(Val::Seq(parts.into_iter().map(Val::Str).collect(), false))
     }
 
+    /// `re.split(string, maxsplit)`; patterns with groups (Python returns them too) are
+    /// refused.
+    fn regex_split(&self, p: &Pattern, s: &str, max: Option<Val>) -> R<Val> {
+        if p.groups > 0 {
+            return Err(unsupported("regex split with groups"));
+        }
+        let max = self.int(max, 0)?;
+        let mut out = Vec::new();
+        let mut last = 0;
+        for (n, c) in p.matches(s)?.iter().enumerate() {
+            if max > 0 && n as i64 >= max {
+                break;
+            }
+            let Some(m) = c.get(0) else { continue };
+            out.push(Val::Str(s[last..m.start()].into()));
+            last = m.end();
+        }
+        out.push(Val::Str(s[last..].into()));
+        Ok(Val::Seq(out, false))
+    }
+
+    /// `regexp.sub(repl, string, count)` with a literal replacement (one holding a
+    /// backslash, a template in Python, is refused).
+    fn regex_replace(&self, p: &Pattern, s: &str, repl: &str, count: i64) -> R<Val> {
+        if repl.contains('\\') {
+            return Err(unsupported("regex replacement template"));
+        }
+        let mut out = String::new();
+        let mut last = 0;
+        for (n, c) in p.matches(s)?.iter().enumerate() {
+            if count > 0 && n as i64 >= count {
+                break;
+            }
+            let Some(m) = c.get(0) else { continue };
+            out.push_str(&s[last..m.start()]);
+            out.push_str(repl);
+            last = m.end();
+        }
+        out.push_str(&s[last..]);
+        Ok(Val::Str(out))
+    }
+
     fn replace(&self, recv: Val) -> R<Val> {
         self.shape(&["old", "new", "count"], 1)?;
         let old = self.val(0, "old")?.unwrap_or(Val::Null);
+        if let Val::Regex(p) = &recv {
+            let Val::Str(s) = old else {
+                return Err(self.fail());
+            };
+            let repl = self
+                .string(self.val(1, "new")?, false)?
+                .ok_or_else(|| self.fail())?;
+            let count = self.int(self.val(2, "count")?, 0)?;
+            return self.regex_replace(p, &s, &repl, count);
+        }
         let Val::Str(s) = &recv else {
             return Err(if items(&recv).is_some() {
                 unsupported("replace")
@@ -1151,6 +1343,27 @@ impl<'a, 'l> Call<'a, 'l> {
             });
         };
         match old {
+            Val::Regex(p) => {
+                let repl = self
+                    .string(self.val(1, "new")?, false)?
+                    .ok_or_else(|| self.fail())?;
+                let count = self.int(self.val(2, "count")?, 0)?;
+                self.regex_replace(&p, s, &repl, count)
+            }
+            Val::Map(pairs) => {
+                // replace_with_dict(string, replacements, count): positional count only.
+                if self.expr(1, "new").is_some() && self.pos.len() > 2 {
+                    return Err(self.fail());
+                }
+                let count = self.int(self.val(1, "new")?, -1)?;
+                let mut out = s.clone();
+                for (k, v) in pairs {
+                    let k = self.convert("str", k)?.py_str()?;
+                    let v = self.convert("str", v)?.py_str()?;
+                    out = py_replace(&out, &k, &v, count);
+                }
+                Ok(Val::Str(out))
+            }
             Val::Str(old) => {
                 let new = self
                     .string(self.val(1, "new")?, false)?
@@ -1158,7 +1371,6 @@ impl<'a, 'l> Call<'a, 'l> {
                 let count = self.int(self.val(2, "count")?, -1)?;
                 Ok(Val::Str(py_replace(s, &old, &new, count)))
             }
-            Val::Map(_) | Val::Regex(_) => Err(unsupported("replace")),
             _ => Err(self.fail()),
         }
     }
@@ -1249,7 +1461,7 @@ impl<'a, 'l> Call<'a, 'l> {
         self.ev.check_limit(all.len())?;
         let rest = pending(&recv).err().map(Box::new);
         match name {
-            "select" | "where" => {
+            "select" | "where" | "map" | "filter" | "selectMany" => {
                 self.shape(&["f"], 1)?;
                 let e = self.expr(0, "f").ok_or_else(|| self.fail())?;
                 let mut out = Vec::new();
@@ -1258,10 +1470,19 @@ impl<'a, 'l> Call<'a, 'l> {
                         Ok(r) => r,
                         Err(e) => return Ok(Val::Iter(out, Some(Box::new(e)))),
                     };
-                    if name == "select" {
-                        out.push(r);
-                    } else if r.truthy() {
-                        out.push(t);
+                    match name {
+                        "select" | "map" => out.push(r),
+                        "selectMany" => match items(&r) {
+                            Some(inner) => {
+                                out.extend(inner.iter().cloned());
+                                if let Err(e) = pending(&r) {
+                                    return Ok(Val::Iter(out, Some(Box::new(e))));
+                                }
+                            }
+                            None => out.push(r),
+                        },
+                        _ if r.truthy() => out.push(t),
+                        _ => {}
                     }
                 }
                 return Ok(Val::Iter(out, rest));
@@ -1271,6 +1492,35 @@ impl<'a, 'l> Call<'a, 'l> {
                 if let Some(v) = all.first() {
                     return Ok(v.clone());
                 }
+            }
+            "take" | "limit" | "skip" => {
+                self.shape(&["count"], 1)?;
+                let n = match self.val(0, "count")? {
+                    Some(v) => as_int(&v).ok_or_else(|| self.fail())?,
+                    None => return Err(self.fail()),
+                };
+                if n < 0 {
+                    return Err(rt("ValueError: islice() count must be non-negative"));
+                }
+                let n = n as usize;
+                return Ok(if name == "skip" {
+                    Val::Iter(all.into_iter().skip(n).collect(), rest)
+                } else if all.len() >= n {
+                    iter(all.into_iter().take(n).collect())
+                } else {
+                    Val::Iter(all, rest)
+                });
+            }
+            "indexOf" => {
+                self.shape(&["item"], 1)?;
+                let v = self.val(0, "item")?.unwrap_or(Val::Null);
+                if let Some(i) = all.iter().position(|t| eq(t, &v)) {
+                    return Ok(Val::Int(i as i64));
+                }
+                if let Some(e) = rest {
+                    return Err(*e);
+                }
+                return Ok(Val::Int(-1));
             }
             "any" | "all" => {
                 self.shape(&["predicate"], 0)?;
@@ -1339,6 +1589,74 @@ impl<'a, 'l> Call<'a, 'l> {
                 }
                 Ok(iter(out))
             }
+            "reverse" => {
+                self.shape(&[], 0)?;
+                Ok(iter(coll.into_iter().rev().collect()))
+            }
+            "count" => {
+                self.shape(&[], 0)?;
+                Ok(Val::Int(coll.len() as i64))
+            }
+            "enumerate" => {
+                self.shape(&["start"], 0)?;
+                let start = self.val(0, "start")?.unwrap_or(Val::Int(0));
+                let Some(start) = as_int(&start) else {
+                    return Err(unsupported("enumerate from a non-integer"));
+                };
+                Ok(iter(
+                    coll.into_iter()
+                        .enumerate()
+                        .map(|(i, t)| Val::Seq(vec![Val::Int(start + i as i64), t], false))
+                        .collect(),
+                ))
+            }
+            "orderBy" | "orderByDescending" => {
+                self.shape(&["selector"], 1)?;
+                let e = self.expr(0, "selector").ok_or_else(|| self.fail())?;
+                let mut keyed = Vec::new();
+                for t in coll {
+                    keyed.push((self.lambda(e, std::slice::from_ref(&t))?, t));
+                }
+                // yaql sorts with its `<` and `>`: numbers with numbers, strings with
+                // strings, null below anything. Keys of two other kinds fail in yaql
+                // only if the sort happens to compare them: refused rather than guessed.
+                let non_null: Vec<&Val> = keyed
+                    .iter()
+                    .map(|(k, _)| k)
+                    .filter(|k| !matches!(k, Val::Null))
+                    .collect();
+                let all_num = non_null.iter().all(|k| is_number(k));
+                let all_str = non_null.iter().all(|k| matches!(k, Val::Str(_)));
+                if !(all_num || all_str || non_null.len() <= 1) {
+                    return Err(unsupported("orderBy over keys of mixed types"));
+                }
+                let desc = name == "orderByDescending";
+                keyed.sort_by(|(a, _), (b, _)| {
+                    let lt = self
+                        .ev
+                        .compare("<", a, b)
+                        .map(|v| v.truthy())
+                        .unwrap_or(false);
+                    let gt = self
+                        .ev
+                        .compare(">", a, b)
+                        .map(|v| v.truthy())
+                        .unwrap_or(false);
+                    let o = if lt {
+                        std::cmp::Ordering::Less
+                    } else if gt {
+                        std::cmp::Ordering::Greater
+                    } else {
+                        std::cmp::Ordering::Equal
+                    };
+                    if desc {
+                        o.reverse()
+                    } else {
+                        o
+                    }
+                });
+                Ok(Val::Ordered(keyed.into_iter().map(|(_, t)| t).collect()))
+            }
             "contains" => {
                 self.shape(&["value"], 1)?;
                 let v = self.val(0, "value")?.unwrap_or(Val::Null);
@@ -1398,7 +1716,7 @@ impl<'a, 'l> Call<'a, 'l> {
 fn flatten(items: &[Val], out: &mut Vec<Val>) -> R<()> {
     for t in items {
         match t {
-            Val::Seq(a, _) | Val::Iter(a, _) | Val::View(a) | Val::Values(a) => {
+            Val::Seq(a, _) | Val::Iter(a, _) | Val::View(a) | Val::Values(a) | Val::Ordered(a) => {
                 flatten(a, out)?;
                 pending(t)?;
             }
@@ -1444,6 +1762,12 @@ fn merge(a: &[(Val, Val)], b: &[(Val, Val)], levels: i64) -> R<Vec<(Val, Val)>> 
         }
     }
     Ok(out)
+}
+
+/// A Python slice bound: negative counts from the end, clamped to `0..=n`.
+fn py_index(i: i64, n: i64) -> usize {
+    let i = if i < 0 { (i + n).max(0) } else { i.min(n) };
+    i as usize
 }
 
 /// Python's `str.strip(chars)` (whitespace when `chars` is None).

@@ -30,6 +30,8 @@ pub(crate) enum Val {
     View(Vec<Val>),
     /// `dict.values()`: iterable, neither a sequence nor a set.
     Values(Vec<Val>),
+    /// `orderBy(...)`'s result: iterable, without a length, always true.
+    Ordered(Vec<Val>),
     Regex(Rc<super::eval::Pattern>),
     /// A context object (`let(...)`), only good as the left side of `->`.
     Ctx(Rc<super::eval::Scope>),
@@ -81,7 +83,10 @@ impl Val {
             }
             Val::Str(s) => Value::String(s.clone()),
             Val::Iter(_, Some(e)) => return Err((**e).clone()),
-            Val::Seq(items, _) | Val::Iter(items, None) | Val::Values(items) => {
+            Val::Seq(items, _)
+            | Val::Iter(items, None)
+            | Val::Values(items)
+            | Val::Ordered(items) => {
                 check(items.len())?;
                 Value::Array(
                     items
@@ -131,6 +136,7 @@ impl Val {
             Val::Iter(..) => "iterator",
             Val::View(_) => "set view",
             Val::Values(_) => "dict_values",
+            Val::Ordered(_) => "OrderingIterable",
             Val::Regex(_) => "re.Pattern",
             Val::Ctx(_) => "context",
         }
@@ -146,7 +152,7 @@ impl Val {
             Val::Str(s) => !s.is_empty(),
             Val::Seq(a, _) | Val::View(a) | Val::Values(a) => !a.is_empty(),
             Val::Map(m) => !m.is_empty(),
-            Val::Iter(..) | Val::Regex(_) | Val::Ctx(_) => true,
+            Val::Iter(..) | Val::Ordered(_) | Val::Regex(_) | Val::Ctx(_) => true,
         }
     }
 
