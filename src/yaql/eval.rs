@@ -482,31 +482,48 @@ impl Eval<'_> {
                 _ => Err(no_match(&name)),
             },
             ("*", Val::Str(s), n) | ("*", n, Val::Str(s)) if as_int(n).is_some() => {
-                let n = as_int(n).unwrap_or(0).max(0) as usize;
-                let v = Val::Str(String::new());
-                if s.len().saturating_mul(n) > 100_000_000 {
-                    return self.quota(Val::Str(
-                        "x".repeat(self.limits.memory_quota.max(0) as usize + 1),
-                    ));
+                let r = as_int(n).unwrap_or(0);
+                self.repeat_quota(r, Val::Str(String::new()).size(), recv_size(&a, &b))?;
+                let r = r.max(0) as usize;
+                if s.len().saturating_mul(r) > 100_000_000 {
+                    return Err(unsupported("a string that large"));
                 }
-                let _ = v;
-                self.quota(Val::Str(s.repeat(n)))
+                self.quota(Val::Str(s.repeat(r)))
             }
             ("*", Val::Seq(items, t), n) | ("*", n, Val::Seq(items, t)) if as_int(n).is_some() => {
-                let n = as_int(n).unwrap_or(0).max(0) as usize;
-                if items.len().saturating_mul(n) > 10_000_000 {
-                    return Err(YaqlError::Limit(
-                        "Expression consumed too much memory".into(),
-                    ));
+                let r = as_int(n).unwrap_or(0);
+                // utils.limit_memory_usage((-r + 1, []), (r, left)): sizeof([]) is 56.
+                self.repeat_quota(r, 56, recv_size(&a, &b))?;
+                let r = r.max(0) as usize;
+                if items.len().saturating_mul(r) > 10_000_000 {
+                    return Err(unsupported("a list that large"));
                 }
                 let mut out = Vec::new();
-                for _ in 0..n {
+                for _ in 0..r {
                     out.extend(items.iter().cloned());
                 }
                 self.quota(Val::Seq(out, *t))
             }
             _ => Err(no_match(&name)),
         }
+    }
+
+    /// yaql's check before repeating a string or a list `r` times:
+    /// `limit_memory_usage((1 - r, empty), (r, value))`, a running sum of sizes that must
+    /// not pass the quota at either step.
+    fn repeat_quota(&self, r: i64, empty: i64, value: i64) -> R<()> {
+        let q = i128::from(self.limits.memory_quota);
+        if q <= 0 {
+            return Ok(());
+        }
+        let first = (1 - i128::from(r)) * i128::from(empty);
+        let total = first + i128::from(r) * i128::from(value);
+        if first > q || total > q {
+            return Err(YaqlError::Limit(
+                "Expression consumed too much memory".into(),
+            ));
+        }
+        Ok(())
     }
 
     fn compare(&self, op: &str, a: &Val, b: &Val) -> R<Val> {
@@ -562,6 +579,14 @@ impl Eval<'_> {
             return Err(no_match(name));
         }
         c.run()
+    }
+}
+
+/// The size of whichever operand of `*` is the string or the list.
+fn recv_size(a: &Val, b: &Val) -> i64 {
+    match (a, b) {
+        (Val::Str(_) | Val::Seq(..), _) => a.size(),
+        _ => b.size(),
     }
 }
 
@@ -1003,9 +1028,6 @@ impl<'a, 'l> Call<'a, 'l> {
                 let [a, b] = vals.as_slice() else {
                     return Err(self.fail());
                 };
-                if matches!(a, Val::Null) && name == "min" {
-                    return Err(self.fail());
-                }
                 let b_gt_a = self.ev.compare(">", b, a)?.truthy();
                 Ok(match (name, b_gt_a) {
                     ("max", true) | ("min", false) => b.clone(),
@@ -1062,9 +1084,9 @@ impl<'a, 'l> Call<'a, 'l> {
                 match &recv {
                     Val::Str(s) => Ok(Val::Int(s.chars().count() as i64)),
                     Val::Map(m) => Ok(Val::Int(m.len() as i64)),
-                    Val::Seq(..) | Val::Iter(..) | Val::View(_) => {
-                        Ok(Val::Int(self.coll(&recv)?.len() as i64))
-                    }
+                    // Sequences and sets are measured, not iterated: no limit applies.
+                    Val::Seq(a, _) | Val::View(a) => Ok(Val::Int(a.len() as i64)),
+                    Val::Iter(..) => Ok(Val::Int(self.coll(&recv)?.len() as i64)),
                     _ => Err(self.fail()),
                 }
             }
@@ -1231,6 +1253,9 @@ impl<'a, 'l> Call<'a, 'l> {
                 let start = self.int(self.val(1, "start")?, 0)?;
                 let chars: Vec<char> = s.chars().collect();
                 let subc: Vec<char> = sub.chars().collect();
+                if start > chars.len() as i64 {
+                    return Ok(Val::Int(-1));
+                }
                 let from = py_index(start, chars.len() as i64);
                 if from > chars.len() || (subc.is_empty() && from > chars.len()) {
                     return Ok(Val::Int(-1));
@@ -1336,11 +1361,26 @@ impl<'a, 'l> Call<'a, 'l> {
             return self.regex_replace(p, &s, &repl, count);
         }
         let Val::Str(s) = &recv else {
-            return Err(if items(&recv).is_some() {
-                unsupported("replace")
-            } else {
-                self.fail()
-            });
+            // collections.replace(collection, position, value, count=1): the items from
+            // `position` (`count` of them, all when negative) give way to one `value`.
+            let all = self.coll(&recv)?;
+            let position = as_int(&old).ok_or_else(|| self.fail())?;
+            let value = self.val(1, "new")?.ok_or_else(|| self.fail())?;
+            let count = self.int(self.val(2, "count")?, 1)?;
+            let mut out = Vec::new();
+            let mut yielded = false;
+            for (i, t) in all.into_iter().enumerate() {
+                let i = i as i64;
+                let hit = (count >= 0 && position <= i && i < position.saturating_add(count))
+                    || (count < 0 && i >= position);
+                if !hit {
+                    out.push(t);
+                } else if !yielded {
+                    yielded = true;
+                    out.push(value.clone());
+                }
+            }
+            return Ok(iter(out));
         };
         match old {
             Val::Regex(p) => {
