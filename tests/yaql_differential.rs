@@ -107,6 +107,8 @@ struct Tally {
     equal: usize,
     both_failed: usize,
     unsupported: BTreeMap<String, usize>,
+    /// The first expression refused for each reason.
+    examples: BTreeMap<String, String>,
     mismatches: Vec<String>,
 }
 
@@ -118,6 +120,9 @@ fn check(cases: &[(String, Value)]) -> Tally {
         match (&got, want.get("ok")) {
             (Err(YaqlError::Unsupported { name }), _) => {
                 *t.unsupported.entry(name.clone()).or_default() += 1;
+                t.examples
+                    .entry(name.clone())
+                    .or_insert_with(|| expr.clone());
             }
             (Ok(v), Some(w)) if same(v, w) => t.equal += 1,
             (Err(_), None) => t.both_failed += 1,
@@ -142,7 +147,7 @@ fn report(what: &str, cases: usize, t: &Tally) {
         t.mismatches.len()
     );
     for (name, n) in &t.unsupported {
-        println!("  unsupported {name}: {n}");
+        println!("  unsupported {name}: {n} (e.g. {})", t.examples[name]);
     }
     for m in t.mismatches.iter().take(40) {
         println!("MISMATCH {m}");
@@ -1025,6 +1030,13 @@ fn edge_cases_evaluate_as_yaql_does() {
         "'x'.format()",
         "now()",
         "unknownFunction(1)",
+        // iterators are read once
+        "let(x => $.data.l.select($)) -> [$x.len(), $x.len()]",
+        "let(x => $.data.l.select($)) -> [$x, $x]",
+        "let(x => $.data.l.where(true)) -> $x.first() + $x.first()",
+        "let(x => [1, 2].select($)) -> [3, 4].select($x.len())",
+        "let(x => $.data.l.select($)) -> $x.len()",
+        "let(x => $.data.l) -> [$x.len(), $x.len()]",
         "$.data.l.unknownMethod()",
     ];
     let cases: Vec<(String, Value)> = exprs

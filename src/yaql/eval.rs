@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::syntax::{Arg, Expr};
-use super::value::{eq, get, hashable, too_large, Val};
+use super::value::{consume, eq, get, hashable, too_large, Tail, Val};
 use super::{Limits, YaqlError};
 
 type R<T> = Result<T, YaqlError>;
@@ -193,13 +193,13 @@ fn items(v: &Val) -> Option<&Vec<Val>> {
 /// An iterator's pending error, raised by a consumer that reads it to the end.
 fn pending(v: &Val) -> R<()> {
     match v {
-        Val::Iter(_, Some(e)) => Err((**e).clone()),
+        Val::Iter(_, Tail { err: Some(e), .. }) => Err((**e).clone()),
         _ => Ok(()),
     }
 }
 
 fn iter(items: Vec<Val>) -> Val {
-    Val::Iter(items, None)
+    Val::Iter(items, Tail::new(None))
 }
 
 fn is_number(v: &Val) -> bool {
@@ -234,6 +234,7 @@ impl Eval<'_> {
     /// The items of an `Iterable()` argument read to its end.
     fn iterable(&self, v: &Val) -> Option<R<Vec<Val>>> {
         items(v).map(|a| {
+            consume(v)?;
             pending(v)?;
             let limit = self.limits.limit_iterators;
             if limit >= 0 && a.len() as i64 > limit {
@@ -374,15 +375,19 @@ impl Eval<'_> {
                 .ok_or_else(|| rt(format!("KeyError: '{key}'")));
         }
         if let Some(all) = items(&recv) {
+            consume(&recv)?;
             self.check_limit(all.len())?;
             let mut out = Vec::new();
             for t in all {
                 match self.attribute(t.clone(), key) {
                     Ok(v) => out.push(v),
-                    Err(e) => return Ok(Val::Iter(out, Some(Box::new(e)))),
+                    Err(e) => return Ok(Val::Iter(out, Tail::new(Some(Box::new(e))))),
                 }
             }
-            return Ok(Val::Iter(out, pending(&recv).err().map(Box::new)));
+            return Ok(Val::Iter(
+                out,
+                Tail::new(pending(&recv).err().map(Box::new)),
+            ));
         }
         Err(rt(format!(
             "No function \"#property#{key}\" for {}",
@@ -441,6 +446,7 @@ impl Eval<'_> {
                 }
                 return match items(&b) {
                     Some(all) => {
+                        consume(&b)?;
                         self.check_limit(all.len())?;
                         if all.iter().any(|t| eq(&a, t)) {
                             return Ok(Val::Bool(true));
@@ -917,9 +923,17 @@ impl<'a, 'l> Call<'a, 'l> {
                     let kv: Vec<Val> = match &t {
                         Val::Str(s) => s.chars().map(|c| Val::Str(c.into())).collect(),
                         Val::Map(m) => m.iter().map(|(k, _)| k.clone()).collect(),
-                        t => items(t)
-                            .cloned()
-                            .ok_or_else(|| rt("TypeError: not iterable"))?,
+                        t => {
+                            // `next(it)` twice: only a short pair reaches a pending error.
+                            consume(t)?;
+                            let kv = items(t)
+                                .cloned()
+                                .ok_or_else(|| rt("TypeError: not iterable"))?;
+                            if kv.len() < 2 {
+                                pending(t)?;
+                            }
+                            kv
+                        }
                     };
                     if kv.len() < 2 {
                         return Err(rt("StopIteration"));
@@ -932,6 +946,7 @@ impl<'a, 'l> Call<'a, 'l> {
                 let vals = self.all_pos()?;
                 let mut out = Vec::new();
                 for v in vals {
+                    consume(&v)?;
                     pending(&v)?;
                     match v {
                         Val::Iter(items, _) => out.extend(items),
@@ -1013,7 +1028,7 @@ impl<'a, 'l> Call<'a, 'l> {
                     {
                         // yaql's range is lazy: reading past the limit fails, later.
                         let e = too_large(self.ev.limits.limit_iterators);
-                        return Ok(Val::Iter(out, Some(Box::new(e))));
+                        return Ok(Val::Iter(out, Tail::new(Some(Box::new(e)))));
                     }
                     out.push(Val::Int(i));
                     i = match i.checked_add(step) {
@@ -1498,6 +1513,7 @@ impl<'a, 'l> Call<'a, 'l> {
     fn query(&self, recv: Val) -> R<Val> {
         let name = self.name;
         let all = items(&recv).ok_or_else(|| self.fail())?.clone();
+        consume(&recv)?;
         self.ev.check_limit(all.len())?;
         let rest = pending(&recv).err().map(Box::new);
         match name {
@@ -1508,7 +1524,7 @@ impl<'a, 'l> Call<'a, 'l> {
                 for t in all {
                     let r = match self.lambda(e, std::slice::from_ref(&t)) {
                         Ok(r) => r,
-                        Err(e) => return Ok(Val::Iter(out, Some(Box::new(e)))),
+                        Err(e) => return Ok(Val::Iter(out, Tail::new(Some(Box::new(e))))),
                     };
                     match name {
                         "select" | "map" => out.push(r),
@@ -1516,7 +1532,7 @@ impl<'a, 'l> Call<'a, 'l> {
                             Some(inner) => {
                                 out.extend(inner.iter().cloned());
                                 if let Err(e) = pending(&r) {
-                                    return Ok(Val::Iter(out, Some(Box::new(e))));
+                                    return Ok(Val::Iter(out, Tail::new(Some(Box::new(e)))));
                                 }
                             }
                             None => out.push(r),
@@ -1525,7 +1541,7 @@ impl<'a, 'l> Call<'a, 'l> {
                         _ => {}
                     }
                 }
-                return Ok(Val::Iter(out, rest));
+                return Ok(Val::Iter(out, Tail::new(rest)));
             }
             "first" => {
                 self.shape(&["default"], 0)?;
@@ -1544,11 +1560,11 @@ impl<'a, 'l> Call<'a, 'l> {
                 }
                 let n = n as usize;
                 return Ok(if name == "skip" {
-                    Val::Iter(all.into_iter().skip(n).collect(), rest)
+                    Val::Iter(all.into_iter().skip(n).collect(), Tail::new(rest))
                 } else if all.len() >= n {
                     iter(all.into_iter().take(n).collect())
                 } else {
-                    Val::Iter(all, rest)
+                    Val::Iter(all, Tail::new(rest))
                 });
             }
             "indexOf" => {
@@ -1584,7 +1600,10 @@ impl<'a, 'l> Call<'a, 'l> {
             }
             _ => {}
         }
-        let coll = self.coll(&recv)?;
+        if let Some(e) = rest {
+            return Err(*e);
+        }
+        let coll = all;
         match name {
             "first" | "last" => {
                 self.shape(&["default"], 0)?;
@@ -1614,13 +1633,13 @@ impl<'a, 'l> Call<'a, 'l> {
                     let k = match e {
                         Some(e) => match self.lambda(e, std::slice::from_ref(&t)) {
                             Ok(k) => k,
-                            Err(err) => return Ok(Val::Iter(out, Some(Box::new(err)))),
+                            Err(err) => return Ok(Val::Iter(out, Tail::new(Some(Box::new(err))))),
                         },
                         None => t.clone(),
                     };
                     if !hashable(&k) {
                         let err = rt("TypeError: unhashable");
-                        return Ok(Val::Iter(out, Some(Box::new(err))));
+                        return Ok(Val::Iter(out, Tail::new(Some(Box::new(err)))));
                     }
                     if !keys.iter().any(|x| eq(x, &k)) {
                         keys.push(k);
@@ -1757,6 +1776,7 @@ fn flatten(items: &[Val], out: &mut Vec<Val>) -> R<()> {
     for t in items {
         match t {
             Val::Seq(a, _) | Val::Iter(a, _) | Val::View(a) | Val::Values(a) | Val::Ordered(a) => {
+                consume(t)?;
                 flatten(a, out)?;
                 pending(t)?;
             }

@@ -3,6 +3,7 @@
 //! dicts (`convert_input_data`); queries return lazy iterators, `keys()`/`items()` return
 //! set views; `convert_output_data` turns what is left into lists and dicts at the end.
 
+use std::cell::Cell;
 use std::rc::Rc;
 
 use serde_json::{Map, Number, Value};
@@ -25,7 +26,7 @@ pub(crate) enum Val {
     /// A lazy iterator (map, filter, chain, zip, range): not a sequence, not indexable.
     /// Its items are computed at once; the error that reading past them would raise
     /// (a failing lambda, the iterator limit) waits for a consumer that gets that far.
-    Iter(Vec<Val>, Option<Box<YaqlError>>),
+    Iter(Vec<Val>, Tail),
     /// `dict.keys()` / `dict.items()`: a set-like view (not JSON when it reaches Heat).
     View(Vec<Val>),
     /// `dict.values()`: iterable, neither a sequence nor a set.
@@ -69,6 +70,7 @@ impl Val {
                 Ok(())
             }
         };
+        consume(self)?;
         Ok(match self {
             Val::Null => Value::Null,
             Val::Bool(b) => Value::Bool(*b),
@@ -82,11 +84,8 @@ impl Val {
                 })?)
             }
             Val::Str(s) => Value::String(s.clone()),
-            Val::Iter(_, Some(e)) => return Err((**e).clone()),
-            Val::Seq(items, _)
-            | Val::Iter(items, None)
-            | Val::Values(items)
-            | Val::Ordered(items) => {
+            Val::Iter(_, Tail { err: Some(e), .. }) => return Err((**e).clone()),
+            Val::Seq(items, _) | Val::Iter(items, _) | Val::Values(items) | Val::Ordered(items) => {
                 check(items.len())?;
                 Value::Array(
                     items
@@ -229,6 +228,36 @@ impl Val {
             _ => 0,
         }
     }
+}
+
+/// What an iterator holds besides its items: the error that reading past them raises,
+/// and whether it has been read (a Python iterator is read once; a second read finds it
+/// empty, which this module refuses rather than imitates).
+#[derive(Debug, Clone)]
+pub(crate) struct Tail {
+    pub(crate) err: Option<Box<YaqlError>>,
+    seen: Rc<Cell<bool>>,
+}
+
+impl Tail {
+    pub(crate) fn new(err: Option<Box<YaqlError>>) -> Tail {
+        Tail {
+            err,
+            seen: Rc::new(Cell::new(false)),
+        }
+    }
+}
+
+/// Marks `v` read if it is an iterator; a second read is refused.
+pub(crate) fn consume(v: &Val) -> Result<(), YaqlError> {
+    if let Val::Iter(_, t) = v {
+        if t.seen.replace(true) {
+            return Err(YaqlError::Unsupported {
+                name: "an iterator read twice (Python finds it empty)".into(),
+            });
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn too_large(limit: i64) -> YaqlError {
