@@ -1030,6 +1030,12 @@ fn edge_cases_evaluate_as_yaql_does() {
         "'x'.format()",
         "now()",
         "unknownFunction(1)",
+        // nesting
+        &"+1".repeat(60)[1..],
+        &"+1".repeat(300)[1..],
+        &format!("{}1{}", "(".repeat(300), ")".repeat(300)),
+        &format!("[1]{}", ".select($)".repeat(40)),
+        &format!("{}{}", "[".repeat(200), "]".repeat(200)),
         // iterators are read once
         "let(x => $.data.l.select($)) -> [$x.len(), $x.len()]",
         "let(x => $.data.l.select($)) -> [$x, $x]",

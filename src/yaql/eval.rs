@@ -265,7 +265,9 @@ impl Eval<'_> {
 
     pub(crate) fn eval(&self, e: &Expr, scope: &Rc<Scope>) -> R<Val> {
         let v = match e {
-            Expr::Const(v) => return Ok(v.clone()),
+            // yaql measures a constant when it is passed to a function (and every
+            // expression's value is passed to the finalizer).
+            Expr::Const(v) => v.clone(),
             Expr::Keyword(k) => return Ok(Val::Str(k.clone())),
             Expr::Context(name) => scope.get(name),
             Expr::Wrap(inner) => return self.eval(inner, scope),
@@ -1665,8 +1667,13 @@ impl<'a, 'l> Call<'a, 'l> {
                 Ok(iter(
                     coll.into_iter()
                         .enumerate()
-                        .map(|(i, t)| Val::Seq(vec![Val::Int(start + i as i64), t], false))
-                        .collect(),
+                        .map(|(i, t)| {
+                            let n = start
+                                .checked_add(i as i64)
+                                .ok_or_else(|| overflow("enumerate"))?;
+                            Ok(Val::Seq(vec![Val::Int(n), t], false))
+                        })
+                        .collect::<R<Vec<_>>>()?,
                 ))
             }
             "orderBy" | "orderByDescending" => {

@@ -72,6 +72,11 @@ impl std::error::Error for YaqlError {}
 /// argument: `$` is `{"data": data}`, so templates write `$.data.x`.
 pub fn evaluate(expression: &str, data: &Value, limits: &Limits) -> Result<Value, YaqlError> {
     let tree = syntax::parse(expression)?;
+    if value::big_int(data) {
+        return Err(YaqlError::Unsupported {
+            name: "an integer beyond 64 bits in the data".into(),
+        });
+    }
     let root = Rc::new(eval::Scope::default());
     let mut dollar = serde_json::Map::new();
     dollar.insert("data".into(), data.clone());

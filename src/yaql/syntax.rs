@@ -309,10 +309,19 @@ const NOT_BP: u8 = 4;
 
 pub(crate) fn parse(src: &str) -> Result<Expr, YaqlError> {
     let toks = lex(src)?;
-    let mut p = Parser { toks, pos: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        depth: 0,
+    };
     let e = p.expr(0)?;
     if p.pos != p.toks.len() {
         return Err(p.error());
+    }
+    if tree_depth(&e) > MAX_TREE_DEPTH {
+        return Err(YaqlError::Unsupported {
+            name: "expression nested this deep".into(),
+        });
     }
     Ok(e)
 }
@@ -320,6 +329,35 @@ pub(crate) fn parse(src: &str) -> Result<Expr, YaqlError> {
 struct Parser {
     toks: Vec<Tok>,
     pos: usize,
+    depth: usize,
+}
+
+/// Parser nesting beyond this is refused, to bound our own recursion.
+const MAX_DEPTH: usize = 1000;
+/// Evaluation nesting beyond this is refused: yaql's recursive evaluation hits Python's
+/// recursion limit somewhere between 120 and 150 levels (measured with Heat's venv), so
+/// below 100 both evaluate and above it we do not guess.
+const MAX_TREE_DEPTH: usize = 100;
+
+fn tree_depth(e: &Expr) -> usize {
+    let args = |a: &[Arg]| {
+        a.iter()
+            .map(|x| match x {
+                Arg::Value(v) => tree_depth(v),
+                Arg::Pair(k, v) => tree_depth(k).max(tree_depth(v)),
+                Arg::Missing => 0,
+            })
+            .max()
+            .unwrap_or(0)
+    };
+    match e {
+        Expr::Const(_) | Expr::Keyword(_) | Expr::Context(_) => 1,
+        Expr::Wrap(x) => tree_depth(x),
+        Expr::Unary(_, x) => 1 + tree_depth(x),
+        Expr::Binary(_, l, r) => 1 + tree_depth(l).max(tree_depth(r)),
+        Expr::Index(t, a) => 1 + tree_depth(t).max(args(a)),
+        Expr::Call(_, a) | Expr::List(a) | Expr::Map(a) => 1 + args(a),
+    }
 }
 
 impl Parser {
@@ -349,6 +387,18 @@ impl Parser {
     }
 
     fn expr(&mut self, min_bp: u8) -> Result<Expr, YaqlError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(YaqlError::Unsupported {
+                name: "expression nested this deep".into(),
+            });
+        }
+        let e = self.expr_inner(min_bp);
+        self.depth -= 1;
+        e
+    }
+
+    fn expr_inner(&mut self, min_bp: u8) -> Result<Expr, YaqlError> {
         let mut left = self.prefix()?;
         loop {
             let Some(tok) = self.peek().cloned() else {

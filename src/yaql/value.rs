@@ -47,6 +47,7 @@ impl Val {
                 if let Some(i) = n.as_i64() {
                     Val::Int(i)
                 } else {
+                    // (Integers beyond i64 are refused before: see `big_int`.)
                     Val::Float(n.as_f64().unwrap_or(f64::NAN))
                 }
             }
@@ -258,6 +259,16 @@ pub(crate) fn consume(v: &Val) -> Result<(), YaqlError> {
         }
     }
     Ok(())
+}
+
+/// Whether the data holds an integer beyond i64 (Python's int has no bound; ours has).
+pub(crate) fn big_int(v: &Value) -> bool {
+    match v {
+        Value::Number(n) => !n.is_f64() && n.as_i64().is_none(),
+        Value::Array(a) => a.iter().any(big_int),
+        Value::Object(o) => o.values().any(big_int),
+        _ => false,
+    }
 }
 
 pub(crate) fn too_large(limit: i64) -> YaqlError {
