@@ -1,6 +1,6 @@
-//! heat_converge::yaql against the real `yaql` library in Heat's virtualenv, with the
-//! engine made as Heat makes it (`YaqlFactory().create` with heat.conf's `[yaql]`
-//! defaults, `create_context()`, `$` = `{'data': data}`). Thousands of generated
+//! heat_converge::yaql against Heat's own `yaql` function in Heat's virtualenv
+//! (`heat.engine.hot.functions.Yaql(...).result()`: the real `yaql` library, the engine
+//! made from heat.conf's `[yaql]` defaults, `create_context()`, `$` = `{'data': data}`). Thousands of generated
 //! expressions over the grammar and the function set, and expressions in the style of
 //! Magnum's and TripleO's templates: both sides must give the same value (same JSON, so
 //! int and float differ as Heat would see them), or both fail. What we refuse as
@@ -17,11 +17,11 @@ use common::{venv_python, Rng};
 use heat_converge::yaql::{evaluate, Limits, YaqlError};
 use serde_json::{json, Value};
 
+/// Heat's own `yaql` function (`heat.engine.hot.functions.Yaql`): its engine from
+/// heat.conf's `[yaql]` options, its context, `$` = `{'data': data}`.
 const ORACLE: &str = r#"
-import collections.abc, json, math, sys
-import yaql
-engine = yaql.YaqlFactory().create({'yaql.limitIterators': 200, 'yaql.memoryQuota': 10000})
-context = yaql.create_context()
+import json, math, sys
+from heat.engine.hot import functions
 def strict(v):
     if v is None or isinstance(v, (bool, int, str)):
         return True
@@ -44,7 +44,8 @@ def exact(v):
 out = []
 for case in json.load(sys.stdin):
     try:
-        r = engine(case['expr']).evaluate({'data': case['data']}, context.create_child_context())
+        fn = functions.Yaql(None, 'yaql', {'expression': case['expr'], 'data': case['data']})
+        r = fn.result()
         out.append({'ok': exact(r)} if strict(r) else {'err': 'not JSON: ' + type(r).__name__})
     except Exception as e:
         out.append({'err': type(e).__name__ + ': ' + str(e)[:200]})
@@ -1052,4 +1053,25 @@ fn edge_cases_evaluate_as_yaql_does() {
     let t = check(&cases);
     report("edge cases", cases.len(), &t);
     assert!(t.mismatches.is_empty(), "{} mismatches", t.mismatches.len());
+}
+
+#[test]
+fn limits_default_to_heats_options() {
+    let out = Command::new(venv_python())
+        .args([
+            "-c",
+            "from heat.engine.hot import functions\n\
+             from oslo_config import cfg\n\
+             print(cfg.CONF.yaql.limit_iterators, cfg.CONF.yaql.memory_quota)",
+        ])
+        .output()
+        .expect("python");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let heat: Vec<i64> = text
+        .split_whitespace()
+        .map(|n| n.parse().expect("a number"))
+        .collect();
+    let ours = Limits::default();
+    assert_eq!(heat, vec![ours.limit_iterators, ours.memory_quota]);
 }
