@@ -22,6 +22,10 @@ use serde_json::{json, Value};
 const ORACLE: &str = r#"
 import json, math, sys
 from heat.engine.hot import functions
+from oslo_config import cfg
+if len(sys.argv) > 2:
+    cfg.CONF.set_override('limit_iterators', int(sys.argv[1]), 'yaql')
+    cfg.CONF.set_override('memory_quota', int(sys.argv[2]), 'yaql')
 def strict(v):
     if v is None or isinstance(v, (bool, int, str)):
         return True
@@ -52,14 +56,20 @@ for case in json.load(sys.stdin):
 print(json.dumps(out))
 "#;
 
-/// yaql's answers for `(expression, data)` pairs, one Python process for the batch.
-fn oracle(cases: &[(String, Value)]) -> Vec<Value> {
+/// yaql's answers for `(expression, data)` pairs, one Python process for the batch,
+/// with heat.conf's `[yaql]` options set to `limits`.
+fn oracle(cases: &[(String, Value)], limits: &Limits) -> Vec<Value> {
     let input: Vec<Value> = cases
         .iter()
         .map(|(e, d)| json!({"expr": e, "data": d}))
         .collect();
     let mut child = Command::new(venv_python())
-        .args(["-c", ORACLE])
+        .args([
+            "-c",
+            ORACLE,
+            &limits.limit_iterators.to_string(),
+            &limits.memory_quota.to_string(),
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -114,10 +124,14 @@ struct Tally {
 }
 
 fn check(cases: &[(String, Value)]) -> Tally {
-    let answers = oracle(cases);
+    check_with(cases, &Limits::default())
+}
+
+fn check_with(cases: &[(String, Value)], limits: &Limits) -> Tally {
+    let answers = oracle(cases, limits);
     let mut t = Tally::default();
     for ((expr, data), want) in cases.iter().zip(&answers) {
-        let got = evaluate(expr, data, &Limits::default());
+        let got = evaluate(expr, data, limits);
         match (&got, want.get("ok")) {
             (Err(YaqlError::Unsupported { name }), _) => {
                 *t.unsupported.entry(name.clone()).or_default() += 1;
@@ -1074,4 +1088,60 @@ fn limits_default_to_heats_options() {
         .collect();
     let ours = Limits::default();
     assert_eq!(heat, vec![ours.limit_iterators, ours.memory_quota]);
+}
+
+#[test]
+fn other_limits_apply_as_in_heat() {
+    let data = json!({"l": [1, 2, 3, 4, 5, 6], "s": "abcdefghij"});
+    let exprs = [
+        "$.data.l",
+        "$.data.l.select($)",
+        "$.data.l.take(3)",
+        "$.data.l.len()",
+        "range(5)",
+        "range(6)",
+        "range(10).first()",
+        "[1, 2, 3, 4, 5]",
+        "$.data.s",
+        "$.data.s * 15",
+        "$.data.s + $.data.s",
+        "'x' * 19951",
+        "'x' * 19952",
+        "{a => 1, b => 2, c => 3, d => 4, e => 5, f => 6}",
+        "[1] * 2495",
+        "[1] * 2496",
+        "'x' * 30000",
+    ];
+    for limits in [
+        Limits {
+            limit_iterators: 5,
+            memory_quota: 20000,
+        },
+        Limits {
+            limit_iterators: -1,
+            memory_quota: -1,
+        },
+        Limits {
+            limit_iterators: 0,
+            memory_quota: 0,
+        },
+    ] {
+        let cases: Vec<(String, Value)> = exprs
+            .iter()
+            .map(|e| (e.to_string(), data.clone()))
+            .collect();
+        let t = check_with(&cases, &limits);
+        report(&format!("limits {limits:?}"), cases.len(), &t);
+        assert!(t.mismatches.is_empty(), "{} mismatches", t.mismatches.len());
+        assert!(t.unsupported.is_empty(), "unsupported: {:?}", t.unsupported);
+    }
+    // A quota below Heat's default is not modelled: refused, never guessed.
+    let small = Limits {
+        limit_iterators: 200,
+        memory_quota: 200,
+    };
+    assert!(matches!(
+        evaluate("1", &data, &small),
+        Err(YaqlError::Unsupported { .. })
+    ));
 }

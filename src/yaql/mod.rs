@@ -28,16 +28,20 @@ use serde_json::Value;
 pub struct Limits {
     /// `limit_iterators`: the most elements a collection may have (negative: no limit).
     pub limit_iterators: i64,
-    /// `memory_quota`: the most bytes (Python's `sys.getsizeof`) a value may take.
+    /// `memory_quota`: the most bytes (Python's `sys.getsizeof`) a value may take (zero
+    /// or negative: no quota). Strings and sequences are measured as CPython does; a
+    /// quota below Heat's default is refused (see [`evaluate`]).
     pub memory_quota: i64,
 }
+
+const HEAT_MEMORY_QUOTA: i64 = 10000;
 
 impl Default for Limits {
     /// Heat's defaults (`heat/engine/hot/functions.py`, `yaql_opts`).
     fn default() -> Self {
         Limits {
             limit_iterators: 200,
-            memory_quota: 10000,
+            memory_quota: HEAT_MEMORY_QUOTA,
         }
     }
 }
@@ -71,6 +75,14 @@ impl std::error::Error for YaqlError {}
 /// Evaluates `expression` as Heat's `yaql` function does with `data` as its `data`
 /// argument: `$` is `{"data": data}`, so templates write `$.data.x`.
 pub fn evaluate(expression: &str, data: &Value, limits: &Limits) -> Result<Value, YaqlError> {
+    if (1..HEAT_MEMORY_QUOTA).contains(&limits.memory_quota) {
+        // yaql measures every intermediate Python object (a generator is 232 bytes, a
+        // dict grows in steps): below Heat's default only strings and sequences would
+        // count here, so a smaller quota is not modelled.
+        return Err(YaqlError::Unsupported {
+            name: format!("memory_quota {} (below 10000)", limits.memory_quota),
+        });
+    }
     let tree = syntax::parse(expression)?;
     if value::big_int(data) {
         return Err(YaqlError::Unsupported {
