@@ -245,6 +245,26 @@ impl Eval<'_> {
         })
     }
 
+    /// The items of an `Iterable()` argument for a consumer that may stop early, and the
+    /// error reading past them raises: a sequence longer than the limit fails at once
+    /// (`limit_iterable` measures it), an iterator only when read past the limit.
+    fn lazy_items(&self, v: &Val) -> Option<R<(Vec<Val>, Option<Box<YaqlError>>)>> {
+        let all = items(v)?;
+        Some((|| {
+            consume(v)?;
+            let limit = self.limits.limit_iterators;
+            if let Val::Iter(_, tail) = v {
+                if limit >= 0 && all.len() as i64 > limit {
+                    let head = all[..limit as usize].to_vec();
+                    return Ok((head, Some(Box::new(too_large(limit)))));
+                }
+                return Ok((all.clone(), tail.err.clone()));
+            }
+            self.check_limit(all.len())?;
+            Ok((all.clone(), None))
+        })())
+    }
+
     fn check_limit(&self, n: usize) -> R<()> {
         let limit = self.limits.limit_iterators;
         if limit >= 0 && n as i64 > limit {
@@ -376,20 +396,16 @@ impl Eval<'_> {
                 .cloned()
                 .ok_or_else(|| rt(format!("KeyError: '{key}'")));
         }
-        if let Some(all) = items(&recv) {
-            consume(&recv)?;
-            self.check_limit(all.len())?;
+        if let Some(lazy) = self.lazy_items(&recv) {
+            let (all, rest) = lazy?;
             let mut out = Vec::new();
             for t in all {
-                match self.attribute(t.clone(), key) {
+                match self.attribute(t, key) {
                     Ok(v) => out.push(v),
                     Err(e) => return Ok(Val::Iter(out, Tail::new(Some(Box::new(e))))),
                 }
             }
-            return Ok(Val::Iter(
-                out,
-                Tail::new(pending(&recv).err().map(Box::new)),
-            ));
+            return Ok(Val::Iter(out, Tail::new(rest)));
         }
         Err(rt(format!(
             "No function \"#property#{key}\" for {}",
@@ -446,15 +462,16 @@ impl Eval<'_> {
                 if let (Val::Str(x), Val::Str(y)) = (&a, &b) {
                     return Ok(Val::Bool(y.contains(x.as_str())));
                 }
-                return match items(&b) {
-                    Some(all) => {
-                        consume(&b)?;
-                        self.check_limit(all.len())?;
+                return match self.lazy_items(&b) {
+                    Some(lazy) => {
+                        let (all, rest) = lazy?;
                         if all.iter().any(|t| eq(&a, t)) {
                             return Ok(Val::Bool(true));
                         }
-                        pending(&b)?;
-                        Ok(Val::Bool(false))
+                        match rest {
+                            Some(e) => Err(*e),
+                            None => Ok(Val::Bool(false)),
+                        }
                     }
                     None => Err(no_match(&name)),
                 };
@@ -475,20 +492,16 @@ impl Eval<'_> {
                 }
                 Ok(Val::Map(out))
             }
-            ("+", _, _) => match (self.iterable(&a), self.iterable(&b)) {
-                (Some(x), Some(y)) => {
-                    let mut out = x?;
-                    out.extend(y?);
-                    if matches!((&a, &b), (Val::Seq(_, true), Val::Seq(_, true))) {
-                        Ok(Val::Seq(out, true))
-                    } else if matches!((&a, &b), (Val::View(_), Val::View(_))) {
-                        Err(unsupported("set union"))
-                    } else {
-                        Ok(iter(out))
-                    }
+            ("+", _, _) => {
+                if matches!((&a, &b), (Val::View(_), Val::View(_))) {
+                    return Err(unsupported("set union"));
                 }
-                _ => Err(no_match(&name)),
-            },
+                if items(&a).is_none() || items(&b).is_none() {
+                    return Err(no_match(&name));
+                }
+                let tuples = matches!((&a, &b), (Val::Seq(_, true), Val::Seq(_, true)));
+                self.chain(&[a, b], tuples)
+            }
             ("*", Val::Str(s), n) | ("*", n, Val::Str(s)) if as_int(n).is_some() => {
                 let r = as_int(n).unwrap_or(0);
                 self.repeat_quota(r, Val::Str(String::new()).size(), recv_size(&a, &b))?;
@@ -514,6 +527,27 @@ impl Eval<'_> {
             }
             _ => Err(no_match(&name)),
         }
+    }
+
+    /// `itertools.chain` of `Iterable()` arguments (or tuple `+` tuple when `tuples`):
+    /// the items up to the first pending error, which the chain keeps.
+    fn chain(&self, parts: &[Val], tuples: bool) -> R<Val> {
+        let mut lazies = Vec::new();
+        for p in parts {
+            lazies.push(self.lazy_items(p).ok_or_else(|| no_match("concat"))??);
+        }
+        let mut out = Vec::new();
+        for (all, rest) in lazies {
+            out.extend(all);
+            if rest.is_some() {
+                return Ok(Val::Iter(out, Tail::new(rest)));
+            }
+        }
+        Ok(if tuples {
+            Val::Seq(out, true)
+        } else {
+            iter(out)
+        })
     }
 
     /// yaql's check before repeating a string or a list `r` times:
@@ -997,8 +1031,13 @@ impl<'a, 'l> Call<'a, 'l> {
                 let p = self
                     .string(self.val(0, "pattern")?, false)?
                     .ok_or_else(|| self.fail())?;
+                // Untyped with a default False: yaql types them bool, null allowed.
                 let flag = |i: usize, kw: &str| -> R<bool> {
-                    Ok(self.val(i, kw)?.map(|v| v.truthy()).unwrap_or(false))
+                    match self.val(i, kw)? {
+                        None | Some(Val::Null) => Ok(false),
+                        Some(Val::Bool(b)) => Ok(b),
+                        Some(_) => Err(self.fail()),
+                    }
                 };
                 let (ic, ml, da) = (
                     flag(1, "ignoreCase")?,
@@ -1110,7 +1149,12 @@ impl<'a, 'l> Call<'a, 'l> {
             "isEmpty" => {
                 self.shape(&["trim", "chars"], 0)?;
                 let s = self.string(Some(recv), true)?;
-                let trim = self.val(0, "trim")?.map(|v| v.truthy()).unwrap_or(true);
+                // `trim_spaces` is a bool parameter (its default True makes it one).
+                let trim = match self.val(0, "trim")? {
+                    None => true,
+                    Some(Val::Bool(b)) => b,
+                    Some(_) => return Err(self.fail()),
+                };
                 let chars = self.string(self.val(1, "chars")?, true)?;
                 Ok(Val::Bool(match s {
                     None => true,
@@ -1293,11 +1337,10 @@ impl<'a, 'l> Call<'a, 'l> {
                             .concat(),
                     ));
                 }
-                let mut out = Vec::new();
-                for v in &vals {
-                    out.extend(self.coll(v)?);
+                if vals.iter().any(|v| items(v).is_none()) {
+                    return Err(self.fail());
                 }
-                Ok(iter(out))
+                self.ev.chain(&vals, false)
             }
             _ => self.collection_method(recv),
         }
@@ -1514,10 +1557,7 @@ impl<'a, 'l> Call<'a, 'l> {
 
     fn query(&self, recv: Val) -> R<Val> {
         let name = self.name;
-        let all = items(&recv).ok_or_else(|| self.fail())?.clone();
-        consume(&recv)?;
-        self.ev.check_limit(all.len())?;
-        let rest = pending(&recv).err().map(Box::new);
+        let (all, rest) = self.ev.lazy_items(&recv).ok_or_else(|| self.fail())??;
         match name {
             "select" | "where" | "map" | "filter" | "selectMany" => {
                 self.shape(&["f"], 1)?;
@@ -1600,8 +1640,26 @@ impl<'a, 'l> Call<'a, 'l> {
                 }
                 return Ok(Val::Bool(name == "all"));
             }
+            "flatten" => {
+                self.shape(&[], 0)?;
+                let mut out = Vec::new();
+                let err = flatten(&all, &mut out)?;
+                return Ok(Val::Iter(out, Tail::new(err.map(Box::new).or(rest))));
+            }
+            "contains" => {
+                self.shape(&["value"], 1)?;
+                let v = self.val(0, "value")?.unwrap_or(Val::Null);
+                if all.iter().any(|t| eq(t, &v)) {
+                    return Ok(Val::Bool(true));
+                }
+                return match rest {
+                    Some(e) => Err(*e),
+                    None => Ok(Val::Bool(false)),
+                };
+            }
             _ => {}
         }
+        // The rest read the collection to its end (or are refused on an unread error).
         if let Some(e) = rest {
             return Err(*e);
         }
@@ -1618,12 +1676,6 @@ impl<'a, 'l> Call<'a, 'l> {
                     Some(v) => Ok(v.clone()),
                     None => self.val(0, "default")?.ok_or_else(|| rt("StopIteration")),
                 }
-            }
-            "flatten" => {
-                self.shape(&[], 0)?;
-                let mut out = Vec::new();
-                flatten(&coll, &mut out)?;
-                Ok(iter(out))
             }
             "distinct" => {
                 self.shape(&["keySelector"], 0)?;
@@ -1662,7 +1714,9 @@ impl<'a, 'l> Call<'a, 'l> {
                 self.shape(&["start"], 0)?;
                 let start = self.val(0, "start")?.unwrap_or(Val::Int(0));
                 let Some(start) = as_int(&start) else {
-                    return Err(unsupported("enumerate from a non-integer"));
+                    // `start=0` makes it an int parameter (null passes, and Python's
+                    // enumerate then fails).
+                    return Err(self.fail());
                 };
                 Ok(iter(
                     coll.into_iter()
@@ -1723,11 +1777,6 @@ impl<'a, 'l> Call<'a, 'l> {
                 });
                 Ok(Val::Ordered(keyed.into_iter().map(|(_, t)| t).collect()))
             }
-            "contains" => {
-                self.shape(&["value"], 1)?;
-                let v = self.val(0, "value")?.unwrap_or(Val::Null);
-                Ok(Val::Bool(coll.iter().any(|t| eq(t, &v))))
-            }
             "toList" => {
                 self.shape(&[], 0)?;
                 Ok(match recv {
@@ -1779,18 +1828,24 @@ impl<'a, 'l> Call<'a, 'l> {
     }
 }
 
-fn flatten(items: &[Val], out: &mut Vec<Val>) -> R<()> {
+/// A lazy flatten: the items up to the first pending error of a nested iterator, and
+/// that error (nested collections are not limited: only the outer one is an argument).
+fn flatten(items: &[Val], out: &mut Vec<Val>) -> R<Option<YaqlError>> {
     for t in items {
         match t {
             Val::Seq(a, _) | Val::Iter(a, _) | Val::View(a) | Val::Values(a) | Val::Ordered(a) => {
                 consume(t)?;
-                flatten(a, out)?;
-                pending(t)?;
+                if let Some(e) = flatten(a, out)? {
+                    return Ok(Some(e));
+                }
+                if let Err(e) = pending(t) {
+                    return Ok(Some(e));
+                }
             }
             t => out.push(t.clone()),
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 fn merge(a: &[(Val, Val)], b: &[(Val, Val)], levels: i64) -> R<Vec<(Val, Val)>> {
