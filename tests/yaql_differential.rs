@@ -501,7 +501,7 @@ impl Typed {
             };
         }
         let d = d - 1;
-        match self.rng.below(14) {
+        match self.rng.below(22) {
             0..=3 => {
                 let op = self.rng.pick(&["+", "-", "*", "/", "mod"]);
                 format!("{} {op} {}", self.num(d, item), self.num(d, item))
@@ -515,6 +515,23 @@ impl Typed {
             10 => format!("max({}, {})", self.num(d, item), self.num(d, item)),
             11 => format!("{}.len()", self.string(d, item)),
             12 => format!("{}.first(-1)", self.list(d, false)),
+            13 => format!("{}.indexOf({})", self.list(d, false), self.num(d, item)),
+            14 => format!("{}.count()", self.list(d, false)),
+            15 => format!("abs({})", self.num(d, item)),
+            16 => format!("{}.len()", self.dict(d, item)),
+            17 => format!("{}.get(x, 0)", self.dict(d, item)),
+            18 => format!(
+                "switch({} => {}, true => {})",
+                self.boolean(d, item),
+                self.num(d, item),
+                self.num(d, item)
+            ),
+            19 => format!("{}.sum({})", self.list(d, false), self.num(d, item)),
+            20 => format!(
+                "{}.indexOf({})",
+                self.string(d, item),
+                self.rng.pick(&["','", "'a'", "''"])
+            ),
             _ => format!(
                 "let(x => {}) -> $x * {}",
                 self.num(d, item),
@@ -531,7 +548,7 @@ impl Typed {
             };
         }
         let d = d - 1;
-        match self.rng.below(14) {
+        match self.rng.below(21) {
             0 => format!("concat({}, {})", self.string(d, item), self.string(d, item)),
             1 => format!("{}.toUpper()", self.string(d, item)),
             2 => format!("{}.toLower()", self.string(d, item)),
@@ -567,7 +584,34 @@ impl Typed {
             10 => format!("{} * {}", self.string(d, item), self.rng.below(4)),
             11 => format!("switch({} => 'yes', true => 'no')", self.boolean(d, item)),
             12 => format!("coalesce($.data.x, {})", self.string(d, item)),
-            _ => format!("{}.split(maxSplits => 1)[0]", self.string(d, item)),
+            13 => format!("{}.split(maxSplits => 1)[0]", self.string(d, item)),
+            14 => format!(
+                "{}.replace(regex({}), {})",
+                self.string(d, item),
+                self.rng
+                    .pick(&["'[a-c]'", "' +'", "'[0-9]+'", "','", "'(x)'"]),
+                self.rng.pick(&["'-'", "''", "'\\1'"])
+            ),
+            15 => format!(
+                "regex({}).search({})",
+                self.rng.pick(&["'[a-z]+'", "'[0-9]'", "'^ '", "'(.)(.)'"]),
+                self.string(d, item)
+            ),
+            16 => format!(
+                "{}.substring({}, {})",
+                self.string(d, item),
+                self.num(d, false),
+                self.num(d, false)
+            ),
+            17 => format!("{}?.trim()", self.string(d, item)),
+            18 => format!(
+                "{}.rightSplit({}, {})[0]",
+                self.string(d, item),
+                self.rng.pick(&["','", "' '"]),
+                self.rng.below(3)
+            ),
+            19 => format!("let(s => {}) -> $s + $s", self.string(d, item)),
+            _ => format!("$.data.d.get({}, 'none')", self.string(d, item)),
         }
     }
 
@@ -576,7 +620,7 @@ impl Typed {
             return self.rng.pick(&["true", "false", "$.data.x = null"]).into();
         }
         let d = d - 1;
-        match self.rng.below(13) {
+        match self.rng.below(20) {
             0..=2 => {
                 let op = self.rng.pick(&["<", ">", "<=", ">=", "=", "!="]);
                 format!("{} {op} {}", self.num(d, item), self.num(d, item))
@@ -604,7 +648,35 @@ impl Typed {
                 self.string(d, item),
                 self.rng.pick(&["'^a'", "'[0-9]+'", "'c$'", "'.'"])
             ),
-            _ => format!("{}.isEmpty()", self.string(d, item)),
+            12 => format!("{}.isEmpty()", self.string(d, item)),
+            13 => format!(
+                "{}.matches({})",
+                self.string(d, item),
+                self.rng.pick(&["'^[a-z]'", "'[0-9]$'", "' '"])
+            ),
+            14 => format!(
+                "regex({}, ignoreCase => true).matches({})",
+                self.rng.pick(&["'A'", "'É'", "'x|y'"]),
+                self.string(d, item)
+            ),
+            15 => format!(
+                "{}.containsKey({})",
+                self.dict(d, item),
+                self.rng.pick(&["'a'", "'x'", "1"])
+            ),
+            16 => format!("{}.contains({})", self.list(d, item), self.num(d, item)),
+            17 => format!("{}.all($ > {})", self.list(d, false), self.num(d, false)),
+            18 => format!(
+                "{} !~ {}",
+                self.string(d, item),
+                self.rng.pick(&["'a'", "'^$'"])
+            ),
+            _ => format!(
+                "{}.endsWith({}, {})",
+                self.string(d, item),
+                self.string(d, item),
+                self.string(d, item)
+            ),
         }
     }
 
@@ -616,7 +688,7 @@ impl Typed {
                 .into();
         }
         let d = d - 1;
-        match self.rng.below(13) {
+        match self.rng.below(24) {
             0 | 1 => format!("{}.select({})", self.list(d, false), self.num(d, true)),
             2 | 3 => format!("{}.where({})", self.list(d, false), self.boolean_item(d)),
             4 => format!("range({}, {})", self.rng.below(4), self.rng.below(8)),
@@ -631,7 +703,26 @@ impl Typed {
             ),
             10 => format!("list({}, {})", self.num(d, item), self.num(d, item)),
             11 => format!("{}.concat({})", self.list(d, item), self.list(d, item)),
-            _ => format!("{}.keys().select($)", self.dict(d, item)),
+            12 => format!("{}.keys().select($)", self.dict(d, item)),
+            13 => format!("{}.orderBy($)", self.list(d, false)),
+            14 => format!("{}.orderByDescending($).select($)", self.list(d, false)),
+            15 => format!("{}.take({})", self.list(d, item), self.rng.below(4)),
+            16 => format!("{}.skip({})", self.list(d, item), self.rng.below(4)),
+            17 => format!("{}.enumerate().select($[0] * $[1])", self.list(d, false)),
+            18 => format!("{}.selectMany([$, -$])", self.list(d, false)),
+            19 => format!(
+                "{}.zip({}).select($[0] + $[1])",
+                self.list(d, false),
+                self.list(d, false)
+            ),
+            20 => format!(
+                "{}.split({})",
+                self.string(d, item),
+                self.rng.pick(&["','", "' '", "regex('[, ]')"])
+            ),
+            21 => format!("{}.reverse()", self.list(d, item)),
+            22 => format!("{}.distinct($ mod 2)", self.list(d, false)),
+            _ => format!("let(l => {}) -> $l.where($ in $l)", self.list(d, false)),
         }
     }
 
@@ -654,7 +745,7 @@ impl Typed {
                 .into();
         }
         let d = d - 1;
-        match self.rng.below(6) {
+        match self.rng.below(10) {
             0 => format!("{}.set('n', {})", self.dict(d, item), self.num(d, item)),
             1 => format!("{} + {}", self.dict(d, item), self.dict(d, item)),
             2 => format!("{}.mergeWith({})", self.dict(d, item), self.dict(d, item)),
@@ -664,7 +755,18 @@ impl Typed {
                 self.num(d, item),
                 self.string(d, item)
             ),
-            _ => format!("dict(z => {})", self.list(d, item)),
+            5 => format!("dict(z => {})", self.list(d, item)),
+            6 => format!("{}.set({{q => {}}})", self.dict(d, item), self.num(d, item)),
+            7 => format!("dict({}.items().where($[1] != null))", self.dict(d, item)),
+            8 => format!(
+                "{}.mergeWith({}, maxLevels => 1)",
+                self.dict(d, item),
+                self.dict(d, item)
+            ),
+            _ => format!(
+                "dict({}.enumerate().select([str($[0]), $[1]]))",
+                self.list(d, false)
+            ),
         }
     }
 

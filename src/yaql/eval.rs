@@ -1646,6 +1646,29 @@ impl<'a, 'l> Call<'a, 'l> {
                 let err = flatten(&all, &mut out)?;
                 return Ok(Val::Iter(out, Tail::new(err.map(Box::new).or(rest))));
             }
+            "zip" => {
+                // Python's zip: round by round, each collection in turn; the first one
+                // that has no more items ends it (or raises its pending error).
+                let mut cols = vec![(all, rest)];
+                for v in self.all_pos()? {
+                    cols.push(self.ev.lazy_items(&v).ok_or_else(|| self.fail())??);
+                }
+                let mut out = Vec::new();
+                for i in 0.. {
+                    let mut row = Vec::new();
+                    for (items, rest) in &cols {
+                        match items.get(i) {
+                            Some(t) => row.push(t.clone()),
+                            None => {
+                                let err = rest.clone();
+                                return Ok(Val::Iter(out, Tail::new(err)));
+                            }
+                        }
+                    }
+                    out.push(Val::Seq(row, true));
+                }
+                return Ok(iter(out));
+            }
             "contains" => {
                 self.shape(&["value"], 1)?;
                 let v = self.val(0, "value")?.unwrap_or(Val::Null);
@@ -1783,18 +1806,6 @@ impl<'a, 'l> Call<'a, 'l> {
                     Val::Seq(a, true) => Val::Seq(a, true),
                     _ => Val::Seq(coll, true),
                 })
-            }
-            "zip" => {
-                let mut cols = vec![coll];
-                for v in self.all_pos()? {
-                    cols.push(self.coll(&v)?);
-                }
-                let n = cols.iter().map(Vec::len).min().unwrap_or(0);
-                Ok(iter(
-                    (0..n)
-                        .map(|i| Val::Seq(cols.iter().map(|c| c[i].clone()).collect(), true))
-                        .collect(),
-                ))
             }
             "sum" | "max" | "min" => {
                 self.shape(&["initial"], 0)?;
