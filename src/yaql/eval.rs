@@ -1682,10 +1682,16 @@ impl<'a, 'l> Call<'a, 'l> {
             }
             _ => {}
         }
-        // The rest read the collection to its end (or are refused on an unread error).
-        if let Some(e) = rest {
-            return Err(*e);
-        }
+        // Generators (distinct, enumerate) keep the pending error for their consumer; the
+        // others read the collection to its end.
+        let rest = if matches!(name, "distinct" | "enumerate") {
+            rest
+        } else {
+            if let Some(e) = rest {
+                return Err(*e);
+            }
+            None
+        };
         let coll = all;
         match name {
             "first" | "last" => {
@@ -1723,7 +1729,7 @@ impl<'a, 'l> Call<'a, 'l> {
                         out.push(t);
                     }
                 }
-                Ok(iter(out))
+                Ok(Val::Iter(out, Tail::new(rest)))
             }
             "reverse" => {
                 self.shape(&[], 0)?;
@@ -1741,17 +1747,17 @@ impl<'a, 'l> Call<'a, 'l> {
                     // enumerate then fails).
                     return Err(self.fail());
                 };
-                Ok(iter(
-                    coll.into_iter()
-                        .enumerate()
-                        .map(|(i, t)| {
-                            let n = start
-                                .checked_add(i as i64)
-                                .ok_or_else(|| overflow("enumerate"))?;
-                            Ok(Val::Seq(vec![Val::Int(n), t], false))
-                        })
-                        .collect::<R<Vec<_>>>()?,
-                ))
+                let out = coll
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, t)| {
+                        let n = start
+                            .checked_add(i as i64)
+                            .ok_or_else(|| overflow("enumerate"))?;
+                        Ok(Val::Seq(vec![Val::Int(n), t], false))
+                    })
+                    .collect::<R<Vec<_>>>()?;
+                Ok(Val::Iter(out, Tail::new(rest)))
             }
             "orderBy" | "orderByDescending" => {
                 self.shape(&["selector"], 1)?;
@@ -1869,7 +1875,11 @@ fn merge(a: &[(Val, Val)], b: &[(Val, Val)], levels: i64) -> R<Vec<(Val, Val)>> 
                     Val::Map(merge(x, y, if levels == 0 { 0 } else { levels - 1 })?)
                 }
                 (_, Val::Map(_)) if levels != 1 => return Err(rt("TypeError: Cannot merge")),
-                (Val::Seq(x, _), Val::Seq(y, _)) if levels != 1 => {
+                (Val::Seq(x, tx), Val::Seq(y, ty)) if levels != 1 => {
+                    if tx != ty {
+                        // `lst1 + lst2`: Python adds no list to a tuple.
+                        return Err(rt("TypeError: can only concatenate list to list"));
+                    }
                     let mut all = x.clone();
                     all.extend(y.iter().cloned());
                     let mut seen: Vec<Val> = Vec::new();

@@ -333,7 +333,8 @@ pub(crate) fn get<'a>(pairs: &'a [(Val, Val)], key: &Val) -> Option<&'a Val> {
 pub(crate) fn hashable(v: &Val) -> bool {
     match v {
         Val::Seq(items, true) => items.iter().all(hashable),
-        Val::Seq(_, false) | Val::View(_) | Val::Values(_) => false,
+        // dict_values, iterators and the like hash by identity; set views do not hash.
+        Val::Seq(_, false) | Val::View(_) => false,
         Val::Map(pairs) => pairs.iter().all(|(k, v)| hashable(k) && hashable(v)),
         _ => true,
     }
