@@ -26,7 +26,9 @@
 //! implicit rules in [`graph::implicit`]) over [`properties`] (Heat's property layer:
 //! schemas, translation, Python-typed reads), [`parameters`], [`template`] (HOT and CFN,
 //! function tables per version, snippets), [`environment`] (parameters and the resource
-//! registry), [`crypt`] (Heat's encryption of hidden parameters) and [`python`] (Python's `==`, truthiness, `str()`, which Heat's code has).
+//! registry), [`crypt`] (Heat's encryption of hidden parameters) and [`python`]
+//! (Python's `==`, truthiness, `str()`, which Heat's code has); [`yaql`] interprets the
+//! YAQL expressions of Heat's `yaql` function.
 //!
 //! **I/O at the bottom.** [`db`] (one [`db::Connection`] trait, one short driver per
 //! backend, typed rows read by column name from the SQL in `sql/`, the tool's own tables
@@ -72,3 +74,4 @@ pub mod source;
 pub mod stack;
 pub mod template;
 pub mod verify;
+pub mod yaql;
