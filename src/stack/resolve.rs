@@ -339,14 +339,26 @@ impl StackDefinition {
             },
             // Heat's Yaql.result: the expression (resolved) must be a string, `data`
             // defaults to {} when the key is left out, and the expression sees
-            // `{"data": data}` as `$`. Not evaluated yet: the interpreter goes here as
-            //   let Some(Value::String(expression)) = v.get("expression") else {
-            //       bail!("The \"expression\" argument to {name} must contain a string.")
-            //   };
-            //   let data = v.get("data").cloned().unwrap_or_else(|| Value::Object(Map::new()));
-            //   crate::yaql::evaluate(expression, &json!({"data": data}), &limits)
-            // with limits from heat.conf's [yaql] limit_iterators / memory_quota.
-            "yaql" => Err(unknowable(name)),
+            // `{"data": data}` as `$`, under the `[yaql]` limits (Heat's defaults).
+            "yaql" => {
+                let Some(Value::String(expression)) = v.get("expression") else {
+                    bail!("The \"expression\" argument to {name} must contain a string.")
+                };
+                let data = v
+                    .get("data")
+                    .cloned()
+                    .unwrap_or_else(|| Value::Object(serde_json::Map::new()));
+                // evaluate() binds `$` to {"data": data} itself.
+                match crate::yaql::evaluate(expression, &data, &crate::yaql::Limits::default()) {
+                    Ok(value) => Ok(value),
+                    // What we do not model is refused, naming it; never guessed.
+                    Err(crate::yaql::YaqlError::Unsupported { name: what }) => {
+                        Err(unknowable(&format!("yaql: {what}")))
+                    }
+                    // Heat raises these (a bad expression, a failed evaluation, a limit).
+                    Err(e) => bail!("{e}"),
+                }
+            }
             // resource_facade and Fn::ResourceFacade read the parent stack's resource,
             // Fn::GetAZs asks Nova.
             _ => Err(unknowable(name)),
