@@ -1684,7 +1684,10 @@ impl<'a, 'l> Call<'a, 'l> {
         }
         // Generators (distinct, enumerate) keep the pending error for their consumer; the
         // others read the collection to its end.
-        let rest = if matches!(name, "distinct" | "enumerate") {
+        let rest = if matches!(
+            name,
+            "distinct" | "enumerate" | "orderBy" | "orderByDescending"
+        ) {
             rest
         } else {
             if let Some(e) = rest {
@@ -1762,9 +1765,21 @@ impl<'a, 'l> Call<'a, 'l> {
             "orderBy" | "orderByDescending" => {
                 self.shape(&["selector"], 1)?;
                 let e = self.expr(0, "selector").ok_or_else(|| self.fail())?;
+                // yaql sorts when the result is first iterated: until then an error (of
+                // the input, the selector or the comparison) waits. Such a result is kept
+                // as an empty iterator holding that error (no length, always true, as
+                // the OrderingIterable it stands for).
+                let deferred =
+                    |e: YaqlError| Ok(Val::Iter(Vec::new(), Tail::new(Some(Box::new(e)))));
+                if let Some(e) = rest {
+                    return deferred(*e);
+                }
                 let mut keyed = Vec::new();
                 for t in coll {
-                    keyed.push((self.lambda(e, std::slice::from_ref(&t))?, t));
+                    match self.lambda(e, std::slice::from_ref(&t)) {
+                        Ok(k) => keyed.push((k, t)),
+                        Err(err) => return deferred(err),
+                    }
                 }
                 // yaql sorts with its `<` and `>`: numbers with numbers, strings with
                 // strings, null below anything. Keys of two other kinds fail in yaql
@@ -1777,7 +1792,7 @@ impl<'a, 'l> Call<'a, 'l> {
                 let all_num = non_null.iter().all(|k| is_number(k));
                 let all_str = non_null.iter().all(|k| matches!(k, Val::Str(_)));
                 if !(all_num || all_str || non_null.len() <= 1) {
-                    return Err(unsupported("orderBy over keys of mixed types"));
+                    return deferred(unsupported("orderBy over keys of mixed types"));
                 }
                 let desc = name == "orderByDescending";
                 keyed.sort_by(|(a, _), (b, _)| {
