@@ -166,10 +166,17 @@ mod tests {
 
     #[test]
     fn a_function_we_do_not_evaluate_refuses_the_graph() {
-        // Heat evaluates yaql (the port would wait for the subnet); we cannot, and must
-        // not take that for the ValueError the port's rule skips.
+        // yaql is evaluated as Heat does: the port waits for the subnet on network "a".
+        let g = graph("{yaql: {expression: $.data, data: a}}", true).unwrap();
+        assert!(g.resources["port"].requires.contains("sub"));
+        // A yaql function we do not model (Heat has it): refused, never taken for the
+        // ValueError the port's rule skips.
         for stored in [false, true] {
-            let err = graph("{yaql: {expression: $.data, data: a}}", stored).unwrap_err();
+            let err = graph(
+                "{yaql: {expression: '$.data.groupBy($)', data: [a]}}",
+                stored,
+            )
+            .unwrap_err();
             let text = format!("{err:#}");
             assert!(
                 text.contains("yaql") && text.contains("cannot be known"),
