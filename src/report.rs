@@ -206,6 +206,27 @@ pub fn summary(report: &Report) -> String {
             "  in the plan, no longer a live legacy root: {name} ({id}) (changed since the plan was made)"
         );
     }
+    let (mut resources, mut templates) = (0, 0);
+    for t in &report.trees {
+        match &t.outcome {
+            Outcome::Converted(a) => {
+                resources += a.resources_deleted;
+                templates += a.templates_deleted;
+            }
+            Outcome::WouldConvert(p) => {
+                resources += p.resources_deleted();
+                templates += p.templates_deleted();
+            }
+            Outcome::Skipped(_) => {}
+        }
+    }
+    let verb = if report.dry_run {
+        "to delete"
+    } else {
+        "deleted"
+    };
+    let _ = writeln!(s, "  resource rows {verb:<15} {resources:>6}");
+    let _ = writeln!(s, "  previous templates {verb:<10} {templates:>6}");
     if report.not_reached > 0 {
         let _ = writeln!(
             s,
@@ -255,6 +276,11 @@ pub fn summary(report: &Report) -> String {
     if let Some(id) = &report.run_id {
         let _ = writeln!(s, "  recorded as run               {id}");
     }
+    let _ = writeln!(
+        s,
+        "  time taken                    {:.1} s",
+        report.duration.as_secs_f64()
+    );
     let _ = writeln!(s, "{}", next_step(report));
     s
 }

@@ -140,6 +140,8 @@ pub struct Report {
     pub stopped: Option<String>,
     /// Selected trees the run never reached because it stopped.
     pub not_reached: usize,
+    /// How long the run took.
+    pub duration: std::time::Duration,
     /// `migrate --plan`: trees of the plan that are no longer live legacy roots (id, name).
     pub plan_gone: Vec<(String, String)>,
 }
@@ -266,6 +268,7 @@ pub fn run(
     opts: &Options,
     mut progress: impl FnMut(Progress) -> std::io::Result<()>,
 ) -> Result<Report> {
+    let run_started = std::time::Instant::now();
     // Before anything else: refuse a database that is not Heat's, and write nothing.
     crate::db::heat_schema::check(db.conn())?;
     // One writing run at a time, for the whole run (a dry run writes nothing: no lock).
@@ -407,6 +410,7 @@ pub fn run(
         }
     }
     report.not_reached = trees.len() - report.trees.len();
+    report.duration = run_started.elapsed();
     if let Some(pl) = &opts.plan {
         let mut gone: Vec<(String, String)> = pl
             .trees
