@@ -324,8 +324,7 @@ fn substitute(value: &str) -> Result<String> {
 }
 
 /// `[database] connection`, as heat-manage reads it.
-pub fn database_connection(files: &[PathBuf], dirs: &[PathBuf]) -> Result<String> {
-    let conf = HeatConf::load(files, dirs)?;
+pub fn database_connection(conf: &HeatConf) -> Result<String> {
     match conf.value("database", "connection")? {
         Some(v) if !v.is_empty() => Ok(v),
         _ => {
@@ -344,22 +343,14 @@ pub fn database_connection(files: &[PathBuf], dirs: &[PathBuf]) -> Result<String
 
 /// `[DEFAULT] auth_encryption_key`, the key of hidden parameters Heat stored encrypted;
 /// `None` when no file (nor `OS_DEFAULT__AUTH_ENCRYPTION_KEY`) sets it. Never printed.
-pub fn auth_encryption_key(files: &[PathBuf], dirs: &[PathBuf]) -> Result<Option<Key>> {
-    let conf = HeatConf::load(files, dirs)?;
+pub fn auth_encryption_key(conf: &HeatConf) -> Result<Option<Key>> {
     Ok(conf.value("DEFAULT", "auth_encryption_key")?.map(Key::new))
 }
 
-/// Heat's global environment directory: the `--environment-dir` flag, else
-/// `[DEFAULT] environment_dir` from the config files, else `/etc/heat/environment.d`.
-pub fn environment_dir(
-    flag: Option<&Path>,
-    files: &[PathBuf],
-    dirs: &[PathBuf],
-) -> Result<PathBuf> {
-    if let Some(dir) = flag {
-        return Ok(dir.to_path_buf());
-    }
-    let conf = HeatConf::load(files, dirs)?;
+/// Heat's global environment directory as the config files set it (`[DEFAULT]
+/// environment_dir`), else `/etc/heat/environment.d`; a `--environment-dir` flag wins over
+/// both (the caller's).
+pub fn environment_dir(conf: &HeatConf) -> Result<PathBuf> {
     Ok(conf
         .value("DEFAULT", "environment_dir")?
         .map_or_else(|| PathBuf::from(DEFAULT_ENVIRONMENT_DIR), PathBuf::from))

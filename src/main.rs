@@ -127,25 +127,40 @@ struct DbArgs {
     /// Heat's database as a SQLAlchemy URL; overrides the config files.
     #[arg(long, env = "HEAT_CONVERGE_DB_URL", hide_env_values = true)]
     db_url: Option<String>,
+    /// The config files as read, once, the first time a value of them is needed.
+    #[arg(skip)]
+    conf: std::cell::OnceCell<config::HeatConf>,
 }
 
 impl DbArgs {
+    /// The config files, read on first use and kept.
+    fn conf(&self) -> Result<&config::HeatConf> {
+        if let Some(conf) = self.conf.get() {
+            return Ok(conf);
+        }
+        let conf = config::HeatConf::load(&self.config_files, &self.config_dirs)?;
+        Ok(self.conf.get_or_init(|| conf))
+    }
+
     fn url(&self) -> Result<DbUrl> {
         let text = match &self.db_url {
             Some(u) => u.clone(),
-            None => config::database_connection(&self.config_files, &self.config_dirs)?,
+            None => config::database_connection(self.conf()?)?,
         };
         DbUrl::parse(&text).context("the database URL")
     }
 
     /// `auth_encryption_key` from the config files, for Heat's encrypted hidden parameters.
     fn auth_encryption_key(&self) -> Result<Option<Key>> {
-        config::auth_encryption_key(&self.config_files, &self.config_dirs)
+        config::auth_encryption_key(self.conf()?)
     }
 
     /// `--environment-dir`, else `environment_dir` from the config files, else Heat's default.
     fn environment_dir(&self, flag: &Option<PathBuf>) -> Result<PathBuf> {
-        config::environment_dir(flag.as_deref(), &self.config_files, &self.config_dirs)
+        match flag {
+            Some(dir) => Ok(dir.clone()),
+            None => config::environment_dir(self.conf()?),
+        }
     }
 }
 
