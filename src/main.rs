@@ -114,7 +114,7 @@ enum Command {
     },
 }
 
-/// Where Heat's database is.
+/// Where Heat's database and configuration are.
 #[derive(clap::Args)]
 struct DbArgs {
     /// heat.conf files, read in order, later files win [default: heat-manage's, those that
@@ -127,6 +127,10 @@ struct DbArgs {
     /// Heat's database as a SQLAlchemy URL; overrides the config files.
     #[arg(long, env = "HEAT_CONVERGE_DB_URL", hide_env_values = true)]
     db_url: Option<String>,
+    /// Heat's global environment directory [default: `environment_dir` in heat.conf, else
+    /// /etc/heat/environment.d].
+    #[arg(long)]
+    environment_dir: Option<PathBuf>,
     /// The config files as read, once, the first time a value of them is needed.
     #[arg(skip)]
     conf: std::cell::OnceCell<config::HeatConf>,
@@ -156,12 +160,23 @@ impl DbArgs {
     }
 
     /// `--environment-dir`, else `environment_dir` from the config files, else Heat's default.
-    fn environment_dir(&self, flag: &Option<PathBuf>) -> Result<PathBuf> {
-        match flag {
+    fn environment_dir(&self) -> Result<PathBuf> {
+        match &self.environment_dir {
             Some(dir) => Ok(dir.clone()),
             None => config::environment_dir(self.conf()?),
         }
     }
+}
+
+/// Which trees a command looks at (all, if neither is given).
+#[derive(clap::Args)]
+struct Selection {
+    /// Only the tree of this root stack (repeatable).
+    #[arg(long = "stack")]
+    stacks: Vec<String>,
+    /// Only the stacks of this project.
+    #[arg(long)]
+    project: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -177,18 +192,10 @@ struct MigrateArgs {
     /// Print what would change and write nothing at all.
     #[arg(long)]
     dry_run: bool,
-    /// Only this root stack (repeatable).
-    #[arg(long = "stack")]
-    stacks: Vec<String>,
-    /// Only the stacks of this project.
-    #[arg(long)]
-    project: Option<String>,
+    #[command(flatten)]
+    only: Selection,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
-    /// Heat's global environment directory [default: `environment_dir` in heat.conf, else
-    /// /etc/heat/environment.d].
-    #[arg(long)]
-    environment_dir: Option<PathBuf>,
     /// Exit with an error at once when another heat-converge run holds the run lock,
     /// instead of waiting for it.
     #[arg(long)]
@@ -209,16 +216,8 @@ struct PlanArgs {
     /// Where to write the plan file.
     #[arg(long, value_name = "PLAN.json")]
     out: PathBuf,
-    /// Only this root stack (repeatable).
-    #[arg(long = "stack")]
-    stacks: Vec<String>,
-    /// Only the stacks of this project.
-    #[arg(long)]
-    project: Option<String>,
-    /// Heat's global environment directory [default: `environment_dir` in heat.conf, else
-    /// /etc/heat/environment.d].
-    #[arg(long)]
-    environment_dir: Option<PathBuf>,
+    #[command(flatten)]
+    only: Selection,
 }
 
 #[derive(clap::Args)]
@@ -227,28 +226,16 @@ struct StatusArgs {
     db: DbArgs,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
-    /// Heat's global environment directory [default: `environment_dir` in heat.conf, else
-    /// /etc/heat/environment.d].
-    #[arg(long)]
-    environment_dir: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
 struct VerifyArgs {
     #[command(flatten)]
     db: DbArgs,
-    /// Only the stacks of the tree of this root stack (repeatable).
-    #[arg(long = "stack")]
-    stacks: Vec<String>,
-    /// Only the stacks of this project.
-    #[arg(long)]
-    project: Option<String>,
+    #[command(flatten)]
+    only: Selection,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
-    /// Heat's global environment directory [default: `environment_dir` in heat.conf, else
-    /// /etc/heat/environment.d].
-    #[arg(long)]
-    environment_dir: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -267,10 +254,6 @@ struct GraphArgs {
     /// Parameter values, KEY=VALUE (win over the environments).
     #[arg(long = "parameter", short = 'P')]
     parameters: Vec<String>,
-    /// Heat's global environment directory [default: `environment_dir` in heat.conf, else
-    /// /etc/heat/environment.d].
-    #[arg(long)]
-    environment_dir: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = GraphFormat::Json)]
     format: GraphFormat,
 }
@@ -404,17 +387,17 @@ fn migrate(args: MigrateArgs, verbose: bool, quiet: bool) -> Result<u8> {
     let mut db = db::connect(&url)?;
     let described = serde_json::json!({
         "dry_run": args.dry_run,
-        "stacks": args.stacks,
-        "project": args.project,
+        "stacks": args.only.stacks,
+        "project": args.only.project,
         "database": url.to_string(),
         "plan": args.plan,
     })
     .to_string();
-    let (global, key) = heat_settings(&args.db, &args.environment_dir)?;
+    let (global, key) = heat_settings(&args.db)?;
     let opts = convert::Options {
         dry_run: args.dry_run,
-        stacks: args.stacks.clone(),
-        project: args.project.clone(),
+        stacks: args.only.stacks.clone(),
+        project: args.only.project.clone(),
         global,
         key,
         described,
@@ -487,13 +470,12 @@ fn migrate(args: MigrateArgs, verbose: bool, quiet: bool) -> Result<u8> {
 /// environment and the key of encrypted hidden parameters.
 fn heat_settings(
     db: &DbArgs,
-    environment_dir: &Option<PathBuf>,
 ) -> Result<(
     heat_converge::environment::Registry,
     Option<heat_converge::crypt::Key>,
 )> {
     Ok((
-        Resolver::load_global(&db.environment_dir(environment_dir)?)?,
+        Resolver::load_global(&db.environment_dir()?)?,
         db.auth_encryption_key()?,
     ))
 }
@@ -522,11 +504,11 @@ fn print_result(
 fn plan(args: PlanArgs) -> Result<u8> {
     let url = args.db.url()?;
     let mut db = db::connect(&url)?;
-    let (global, key) = heat_settings(&args.db, &args.environment_dir)?;
+    let (global, key) = heat_settings(&args.db)?;
     let opts = convert::Options {
         dry_run: true,
-        stacks: args.stacks.clone(),
-        project: args.project.clone(),
+        stacks: args.only.stacks.clone(),
+        project: args.only.project.clone(),
         global,
         key,
         ..convert::Options::default()
@@ -556,10 +538,10 @@ fn verify(args: VerifyArgs) -> Result<u8> {
     let url = args.db.url()?;
     let mut db = db::connect(&url)?;
     db::heat_schema::check(db.conn())?;
-    let (global, key) = heat_settings(&args.db, &args.environment_dir)?;
+    let (global, key) = heat_settings(&args.db)?;
     let opts = heat_converge::verify::Options {
-        stacks: args.stacks.clone(),
-        project: args.project.clone(),
+        stacks: args.only.stacks.clone(),
+        project: args.only.project.clone(),
         global,
         key,
     };
@@ -576,7 +558,7 @@ fn verify(args: VerifyArgs) -> Result<u8> {
 fn status(args: StatusArgs) -> Result<u8> {
     let url = args.db.url()?;
     let mut db = db::connect(&url)?;
-    let (global, key) = heat_settings(&args.db, &args.environment_dir)?;
+    let (global, key) = heat_settings(&args.db)?;
     let opts = convert::Options {
         dry_run: true,
         global,
@@ -594,7 +576,7 @@ fn status(args: StatusArgs) -> Result<u8> {
 }
 
 fn graph(args: GraphArgs) -> Result<()> {
-    let global = Resolver::load_global(&args.db.environment_dir(&args.environment_dir)?)?;
+    let global = Resolver::load_global(&args.db.environment_dir()?)?;
     let graph = match (&args.stack_id, &args.template) {
         (Some(id), _) => {
             let url = args.db.url()?;
