@@ -15,12 +15,11 @@
 
 mod common;
 
-use common::{venv_python, Rng};
+use common::{python_oracle, Rng};
 use heat_converge::config::HeatConf;
 use serde_json::{json, Value};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// A private directory under target/, removed on drop.
 struct Scratch(PathBuf);
@@ -378,19 +377,8 @@ fn lay_out(case: &Case, dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>, Vec<(String,
 }
 
 fn oslo(cases: &[Value]) -> Vec<Value> {
-    let mut child = Command::new(venv_python())
-        .args(["-c", ORACLE])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let input = serde_json::to_vec(cases).unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(&input).unwrap());
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    assert!(out.status.success(), "the oslo.config oracle failed");
-    let v: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let v: Vec<Value> =
+        serde_json::from_value(python_oracle(ORACLE, &[], &Value::from(cases.to_vec()))).unwrap();
     assert_eq!(v.len(), cases.len());
     v
 }

@@ -6,11 +6,11 @@
 //! with `json.loads` as Heat does and answers `bool(v)`, `str(v)`, `type(v).__name__`,
 //! `a == b` and `repr(a or b)` for each. Every answer of ours must be Python's.
 
+mod common;
+
+use common::python_oracle;
 use heat_converge::python;
 use serde_json::{json, Map, Value};
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 /// A small deterministic generator (xorshift), so a failure can be replayed.
 struct Gen(u64);
@@ -198,27 +198,8 @@ out = {
 sys.stdout.write(json.dumps(out))
 "#;
 
-fn python() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/heat-venv/bin/python")
-}
-
 fn ask_python(values: &[Value], pairs: &[(usize, usize)]) -> Value {
-    let mut child = Command::new(python())
-        .args(["-c", ORACLE])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start Heat's python");
-    let input = json!({"values": values, "pairs": pairs}).to_string();
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write to python");
-    let out = child.wait_with_output().expect("python output");
-    assert!(out.status.success(), "python failed");
-    serde_json::from_slice(&out.stdout).expect("python's answer is JSON")
+    python_oracle(ORACLE, &[], &json!({"values": values, "pairs": pairs}))
 }
 
 #[test]

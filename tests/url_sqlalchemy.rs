@@ -17,10 +17,8 @@
 
 mod common;
 
-use common::{venv_python, Rng};
+use common::{python_oracle, Rng};
 use serde_json::{json, Value};
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 use heat_converge::db::url::{DbUrl, SqlAlchemyUrl};
 
@@ -48,19 +46,7 @@ json.dump(out, sys.stdout, ensure_ascii=False)
 "#;
 
 fn sqlalchemy(urls: &[String]) -> Vec<Value> {
-    let mut child = Command::new(venv_python())
-        .args(["-c", ORACLE])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let input = serde_json::to_vec(urls).unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(&input).unwrap());
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    assert!(out.status.success(), "the SQLAlchemy oracle failed");
-    let v: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let v: Vec<Value> = serde_json::from_value(python_oracle(ORACLE, &[], &json!(urls))).unwrap();
     assert_eq!(v.len(), urls.len());
     v
 }

@@ -10,10 +10,9 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use common::{venv_python, Rng};
+use common::{python_oracle, venv_python, Rng};
 use heat_converge::yaql::{evaluate, Limits, YaqlError};
 use serde_json::{json, Value};
 
@@ -63,24 +62,15 @@ fn oracle(cases: &[(String, Value)], limits: &Limits) -> Vec<Value> {
         .iter()
         .map(|(e, d)| json!({"expr": e, "data": d}))
         .collect();
-    let mut child = Command::new(venv_python())
-        .args([
-            "-c",
-            ORACLE,
+    let answer = python_oracle(
+        ORACLE,
+        &[
             &limits.limit_iterators.to_string(),
             &limits.memory_quota.to_string(),
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the yaql oracle");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let body = serde_json::to_vec(&input).expect("json");
-    let writer = std::thread::spawn(move || stdin.write_all(&body).expect("write"));
-    let out = child.wait_with_output().expect("oracle output");
-    writer.join().expect("writer");
-    assert!(out.status.success(), "oracle failed");
-    serde_json::from_slice(&out.stdout).expect("oracle json")
+        ],
+        &Value::from(input),
+    );
+    serde_json::from_value(answer).expect("the oracle answers a list")
 }
 
 /// Same JSON: numbers equal and of the same kind (int or float); `b` is the oracle's,

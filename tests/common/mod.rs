@@ -99,6 +99,33 @@ pub fn venv_python() -> PathBuf {
     python
 }
 
+/// Runs `script` (with `args`) in the bed's Python, gives it `input` as JSON on stdin and
+/// returns the JSON it prints: one process for a whole batch of oracle questions.
+pub fn python_oracle(script: &str, args: &[&str], input: &Value) -> Value {
+    use std::io::Write;
+    let mut child = Command::new(venv_python())
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the bed's python");
+    let mut stdin = child.stdin.take().expect("python's stdin");
+    let body = serde_json::to_vec(input).expect("the oracle's input as JSON");
+    // Written from a thread: a large batch would fill the pipe while python answers.
+    let writer = std::thread::spawn(move || stdin.write_all(&body).expect("write to python"));
+    let out = child.wait_with_output().expect("python's output");
+    writer.join().expect("the writer thread");
+    assert!(
+        out.status.success(),
+        "the Python oracle failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the oracle's answer is JSON")
+}
+
 /// splitmix64: a small deterministic generator, so a failing generated case can be
 /// replayed from its seed.
 pub struct Rng(pub u64);
