@@ -403,6 +403,7 @@ fn migrate(args: MigrateArgs, verbose: bool, quiet: bool) -> Result<u8> {
         described,
         host: hostname(),
         no_wait: args.no_wait,
+        fingerprints: false,
         plan: match &args.plan {
             None => None,
             Some(path) => {
@@ -511,6 +512,7 @@ fn plan(args: PlanArgs) -> Result<u8> {
         project: args.only.project.clone(),
         global,
         key,
+        fingerprints: true,
         ..convert::Options::default()
     };
     let report = convert::run(db.as_mut(), &opts, |_| Ok(()))?;

@@ -105,17 +105,23 @@ pub fn verify(conn: &mut dyn Connection, opts: &Options) -> Result<Verification>
     for c in read::converted_stacks(conn)? {
         latest.insert(c.stack_id.clone(), c);
     }
-    let roots: HashMap<String, String> = latest
-        .values()
-        .map(|c| c.root_stack_id.clone())
-        .filter_map(|r| read::stack(conn, &r).ok().flatten().map(|s| (r, s.tenant)))
-        .collect();
+    // The project of each root, read once and only for --project: a live root is in the
+    // inventory, a deleted one is read by id.
+    let mut projects: HashMap<String, Option<String>> = HashMap::new();
     for c in latest.values() {
         if !opts.stacks.is_empty() && !opts.stacks.contains(&c.root_stack_id) {
             continue;
         }
         if let Some(p) = &opts.project {
-            if roots.get(&c.root_stack_id) != Some(p) {
+            let root = &c.root_stack_id;
+            if !projects.contains_key(root) {
+                let tenant = match inv.stacks.get(root) {
+                    Some(s) => Some(s.tenant.clone()),
+                    None => read::stack(conn, root)?.map(|s| s.tenant),
+                };
+                projects.insert(root.clone(), tenant);
+            }
+            if projects.get(root).and_then(Option::as_ref) != Some(p) {
                 continue;
             }
         }

@@ -43,6 +43,8 @@ pub struct Options {
     pub no_wait: bool,
     /// heat.conf's `auth_encryption_key` (None: it sets none), for hidden parameters.
     pub key: Option<crate::crypt::Key>,
+    /// Fingerprint each planned tree's rows (for a plan file; `plan` is implied).
+    pub fingerprints: bool,
 }
 
 impl Options {
@@ -351,7 +353,14 @@ pub fn run(
                     Err(b) => Outcome::Skipped(b),
                     Ok(mut p) => {
                         warnings = p.warnings();
-                        p.fingerprint.locks = fingerprint::locks(tree, &inv);
+                        // Hashing every row of a tree is only needed to write or check a
+                        // plan file: not on every run's path.
+                        if opts.fingerprints || opts.plan.is_some() {
+                            p.fingerprint = Fingerprint {
+                                rows: fingerprint::rows(tree, &resources, &templates),
+                                locks: fingerprint::locks(tree, &inv),
+                            };
+                        }
                         let planned = opts.plan.as_ref().and_then(|pl| pl.trees.get(&p.root_id));
                         match planned.map(|pt| (pt, pt.differs(&p))) {
                             Some((_, Some(detail))) => {

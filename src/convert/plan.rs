@@ -10,7 +10,7 @@
 //!   and its previous template is deleted (with its files row when nothing else uses it).
 
 use super::eligibility::Blocker;
-use super::fingerprint::{self, Fingerprint};
+use super::fingerprint::Fingerprint;
 use super::tree::Tree;
 use crate::crypt::Key;
 use crate::db::read::ResourceRow;
@@ -84,7 +84,8 @@ pub struct StackPlan {
 pub struct TreePlan {
     pub root_id: String,
     pub stacks: Vec<StackPlan>,
-    /// The rows this plan was made from (see [`super::fingerprint`]).
+    /// The rows this plan was made from (see [`super::fingerprint`]); empty unless the run
+    /// asked for fingerprints.
     pub fingerprint: Fingerprint,
     /// Convert only while the tree's rows, read again under the conversion's locks, still
     /// have this fingerprint (`migrate --plan`).
@@ -188,10 +189,7 @@ pub fn plan_tree(
     Ok(TreePlan {
         root_id: tree.root().id.clone(),
         stacks,
-        fingerprint: Fingerprint {
-            rows: fingerprint::rows(tree, resources, templates),
-            locks: String::new(),
-        },
+        fingerprint: Fingerprint::default(),
         must_match: None,
     })
 }
