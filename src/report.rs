@@ -508,31 +508,18 @@ pub fn verify_text(v: &Verification, database: &str) -> String {
         "  converted stacks checked            {:>6}",
         v.checks.len()
     );
-    let _ = writeln!(
-        s,
-        "    hold at their conversion's traversal {:>3}",
-        count("holds")
-    );
-    let _ = writeln!(
-        s,
-        "    moved on by the convergence engine {:>5}",
-        count("moved_on")
-    );
-    let _ = writeln!(
-        s,
-        "    deleted since                      {:>5}",
-        count("deleted")
-    );
-    let _ = writeln!(
-        s,
-        "    failed since                       {:>5}",
-        count("failed_since")
-    );
-    let _ = writeln!(
-        s,
-        "    do not hold                        {:>5}",
-        count("does_not_hold")
-    );
+    // (label, finding, width of the count): the counts end in the same column as the
+    // lines around them.
+    for (label, kind, width) in [
+        ("hold at their conversion's traversal", "holds", 3),
+        ("moved on by the convergence engine", "moved_on", 5),
+        ("deleted since", "deleted", 5),
+        ("failed since", "failed_since", 5),
+        ("do not hold", "does_not_hold", 5),
+    ] {
+        let pad = 39 - width;
+        let _ = writeln!(s, "    {label:<pad$} {:>width$}", count(kind));
+    }
     let _ = writeln!(
         s,
         "  legacy trees and stray stacks left  {:>6}",
