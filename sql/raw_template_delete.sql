@@ -1,1 +1,1 @@
-DELETE FROM raw_template WHERE id = ?
+DELETE FROM raw_template WHERE id IN ({ids})

@@ -1,1 +1,7 @@
-UPDATE resource SET current_template_id = ?, requires = ?, needed_by = ? WHERE id = ?
+-- Each resource gets its stack's current template (the stack row, checked under the lock
+-- to hold the planned one) and its own requires and needed_by.
+UPDATE resource
+SET current_template_id = (SELECT stack.raw_template_id FROM stack WHERE stack.id = resource.stack_id),
+    requires = CASE id {case} END,
+    needed_by = CASE id {case} END
+WHERE id IN ({ids})

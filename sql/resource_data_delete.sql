@@ -1,1 +1,1 @@
-DELETE FROM resource_data WHERE resource_id = ?
+DELETE FROM resource_data WHERE resource_id IN ({ids})

@@ -1,1 +1,1 @@
-DELETE FROM resource WHERE id = ?
+DELETE FROM resource WHERE id IN ({ids})

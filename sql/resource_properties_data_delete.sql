@@ -1,1 +1,1 @@
-DELETE FROM resource_properties_data WHERE id = ?
+DELETE FROM resource_properties_data WHERE id IN ({ids})

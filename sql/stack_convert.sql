@@ -1,1 +1,6 @@
-UPDATE stack SET convergence = ?, current_traversal = ?, prev_raw_template_id = NULL WHERE id = ?
+-- Each stack gets its own new traversal.
+UPDATE stack
+SET convergence = ?,
+    current_traversal = CASE id {case} END,
+    prev_raw_template_id = NULL
+WHERE id IN ({ids})

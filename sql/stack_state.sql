@@ -1,7 +1,8 @@
 -- Read again under the lock, inside the conversion's transaction.
-SELECT status,
+SELECT id,
+       status,
        CASE WHEN convergence THEN 1 ELSE 0 END AS convergence,
        raw_template_id,
        CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END AS deleted
 FROM stack
-WHERE id = ?
+WHERE id IN ({ids})

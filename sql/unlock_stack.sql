@@ -1,1 +1,2 @@
+-- Releases one engine's lock on one stack (a stale lock taken over).
 DELETE FROM stack_lock WHERE stack_id = ? AND engine_id = ?

@@ -404,6 +404,7 @@ fn migrate(args: MigrateArgs, verbose: bool, quiet: bool) -> Result<u8> {
         host: hostname(),
         no_wait: args.no_wait,
         fingerprints: false,
+        keep_trees: args.format == OutputFormat::Json || args.list || verbose,
         plan: match &args.plan {
             None => None,
             Some(path) => {
@@ -513,6 +514,7 @@ fn plan(args: PlanArgs) -> Result<u8> {
         global,
         key,
         fingerprints: true,
+        keep_trees: true,
         ..convert::Options::default()
     };
     let report = convert::run(db.as_mut(), &opts, |_| Ok(()))?;
@@ -565,6 +567,7 @@ fn status(args: StatusArgs) -> Result<u8> {
         dry_run: true,
         global,
         key,
+        keep_trees: args.format == OutputFormat::Json,
         ..convert::Options::default()
     };
     let report = convert::run(db.as_mut(), &opts, |_| Ok(()))?;

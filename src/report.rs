@@ -11,7 +11,7 @@
 //! 0 and 3 always describe the whole database, whatever was filtered: legacy trees outside
 //! `--stack`/`--project` and stray legacy stacks (in no convertible tree) keep it at 3.
 
-use crate::convert::plan::{ResourceDeletion, NOT_IN_TEMPLATE};
+use crate::convert::plan::{Changes, ResourceDeletion, NOT_IN_TEMPLATE};
 use crate::convert::tree::Stray;
 use crate::convert::{skipped_by_kind, Outcome, Report, TreeReport};
 use crate::verify::{Finding, Verification};
@@ -57,53 +57,8 @@ fn counts(stacks: usize, converted: usize, deleted: usize, templates: usize) -> 
 pub fn tree_line(t: &TreeReport) -> String {
     let who = format!("{} ({})", t.root_name, t.root_id);
     let mut line = match &t.outcome {
-        Outcome::Converted(a) => {
-            let mut s = format!(
-                "converted      {who}: {}",
-                counts(
-                    a.stacks,
-                    a.resources_converted,
-                    a.resources_deleted,
-                    a.templates_deleted
-                )
-            );
-            for (stack, d) in &a.deleted {
-                let _ = write!(
-                    s,
-                    "\n                 deleted resource {}",
-                    deletion(stack, d)
-                );
-            }
-            s
-        }
-        Outcome::WouldConvert(p) => {
-            let mut s = format!(
-                "would convert  {who}: {}",
-                counts(
-                    p.stacks.len(),
-                    p.resources_converted(),
-                    p.resources_deleted(),
-                    p.templates_deleted()
-                )
-            );
-            for sp in &p.stacks {
-                for d in &sp.deletes {
-                    let _ = write!(
-                        s,
-                        "\n                 delete resource {}",
-                        deletion(&sp.stack.name, d)
-                    );
-                }
-                if let Some(prev) = sp.stack.prev_raw_template_id {
-                    let _ = write!(
-                        s,
-                        "\n                 delete previous template {prev} of stack {}",
-                        sp.stack.name
-                    );
-                }
-            }
-            s
-        }
+        Outcome::Converted(c) => changes_line(&format!("converted      {who}"), "deleted", c, false),
+        Outcome::WouldConvert(c) => changes_line(&format!("would convert  {who}"), "delete", c, true),
         Outcome::Skipped(b) => format!("left alone     {who}: {}: {b}", b.label()),
     };
     for w in &t.warnings {
@@ -111,6 +66,36 @@ pub fn tree_line(t: &TreeReport) -> String {
         line.push_str(w);
     }
     line
+}
+
+/// A tree's changes under its first words: the counts, then each row deleted (and, for a
+/// dry run, each previous template to delete).
+fn changes_line(head: &str, verb: &str, c: &Changes, templates: bool) -> String {
+    let mut s = format!(
+        "{head}: {}",
+        counts(
+            c.stacks,
+            c.resources_converted,
+            c.resources_deleted,
+            c.templates_deleted
+        )
+    );
+    for (stack, d) in &c.deleted {
+        let _ = write!(
+            s,
+            "\n                 {verb} resource {}",
+            deletion(stack, d)
+        );
+    }
+    if templates {
+        for (stack, t) in &c.templates {
+            let _ = write!(
+                s,
+                "\n                 {verb} previous template {t} of stack {stack}"
+            );
+        }
+    }
+    s
 }
 
 /// A deleted resource row as an operator checks it: name, type, physical id, stack.
@@ -146,7 +131,7 @@ pub fn stray_line(s: &Stray) -> String {
 
 pub fn summary(report: &Report) -> String {
     let mut s = String::new();
-    let legacy = report.trees.len();
+    let legacy = report.tally.trees;
     let _ = writeln!(
         s,
         "\nSummary{}",
@@ -206,20 +191,7 @@ pub fn summary(report: &Report) -> String {
             "  in the plan, no longer a live legacy root: {name} ({id}) (changed since the plan was made)"
         );
     }
-    let (mut resources, mut templates) = (0, 0);
-    for t in &report.trees {
-        match &t.outcome {
-            Outcome::Converted(a) => {
-                resources += a.resources_deleted;
-                templates += a.templates_deleted;
-            }
-            Outcome::WouldConvert(p) => {
-                resources += p.resources_deleted();
-                templates += p.templates_deleted();
-            }
-            Outcome::Skipped(_) => {}
-        }
-    }
+    let (resources, templates) = (report.tally.resources_deleted, report.tally.templates_deleted);
     let verb = if report.dry_run {
         "to delete"
     } else {
@@ -354,7 +326,7 @@ pub fn status_text(report: &Report, database: &str) -> String {
     let _ = writeln!(
         s,
         "  legacy root stacks            {:>6}",
-        report.trees.len()
+        report.tally.trees
     );
     let _ = writeln!(
         s,
@@ -403,26 +375,19 @@ pub fn to_json(report: &Report) -> serde_json::Value {
         .map(|t| {
             let mut v = json!({"root_id": t.root_id, "name": t.root_name, "project": t.project, "stacks": t.stacks});
             match &t.outcome {
-                Outcome::Converted(a) => {
-                    v["outcome"] = json!("converted");
-                    v["resources_converted"] = json!(a.resources_converted);
-                    v["resources_deleted"] = json!(a.resources_deleted);
-                    v["templates_deleted"] = json!(a.templates_deleted);
-                    v["deleted_resources"] = a
+                Outcome::Converted(c) | Outcome::WouldConvert(c) => {
+                    v["outcome"] = json!(if matches!(t.outcome, Outcome::Converted(_)) {
+                        "converted"
+                    } else {
+                        "would_convert"
+                    });
+                    v["resources_converted"] = json!(c.resources_converted);
+                    v["resources_deleted"] = json!(c.resources_deleted);
+                    v["templates_deleted"] = json!(c.templates_deleted);
+                    v["deleted_resources"] = c
                         .deleted
                         .iter()
                         .map(|(stack, d)| deletion_json(stack, d))
-                        .collect();
-                }
-                Outcome::WouldConvert(p) => {
-                    v["outcome"] = json!("would_convert");
-                    v["resources_converted"] = json!(p.resources_converted());
-                    v["resources_deleted"] = json!(p.resources_deleted());
-                    v["templates_deleted"] = json!(p.templates_deleted());
-                    v["deleted_resources"] = p
-                        .stacks
-                        .iter()
-                        .flat_map(|sp| sp.deletes.iter().map(|d| deletion_json(&sp.stack.name, d)))
                         .collect();
                 }
                 Outcome::Skipped(b) => {
@@ -445,12 +410,12 @@ pub fn to_json(report: &Report) -> serde_json::Value {
         "dry_run": report.dry_run,
         "run_id": report.run_id,
         "migrations_applied": report.migrations_applied,
-        "legacy_trees": report.trees.len(),
+        "legacy_trees": report.tally.trees,
         "converted": report.converted(),
         "would_convert": report.would_convert(),
         "left_alone": report.skipped(),
         "left_alone_by_reason": skipped,
-        "still_legacy": if report.dry_run { report.trees.len() } else { report.remaining() },
+        "still_legacy": if report.dry_run { report.tally.trees } else { report.remaining() },
         "filter": report.filter,
         "outside_filter": report.outside_filter,
         "not_reached": report.not_reached,

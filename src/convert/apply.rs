@@ -1,18 +1,32 @@
-//! Writing one tree's plan: all of it in one transaction, or nothing.
+//! Writing the plans of a batch of trees, each tree all of it or nothing.
 //!
-//! Inside the transaction heat-converge first takes Heat's own `stack_lock` on every stack
-//! of the tree (a stale lock, whose engine is gone, is taken over as Heat would), so no
-//! heat-engine can start work on the tree meanwhile, and one that holds a lock makes the
-//! insert fail. It then reads the stacks again: a tree changed since it was planned is
-//! left alone. The locks are released before commit, so other sessions never see them.
+//! A batch is written in one transaction with a fixed number of statements (one per
+//! table and kind of change, many rows each), because a round trip per row and a synced
+//! commit per tree is what made a conversion slow at scale. Inside it heat-converge first
+//! takes Heat's own `stack_lock` on every stack of the batch (a stale lock, whose engine
+//! is gone, is taken over as Heat would), so no heat-engine can start work on those trees
+//! meanwhile, and one that holds a lock makes the insert fail. It then reads the stacks
+//! again: a tree changed since it was planned is not written. The locks are released
+//! before commit, so other sessions never see them.
+//!
+//! When a batch cannot be written whole (an engine took a lock meanwhile, a stack changed,
+//! a plan's rows differ, the server refused), its transaction is rolled back and each of
+//! its trees is written again, by the same code, in a transaction of its own: the trees
+//! that can convert do, and each one that cannot is left alone with its reason. A
+//! transient failure (a deadlock, a Galera certification conflict) is tried again, a
+//! bounded number of times.
 
 use super::eligibility::{is_stale_lock, Blocker};
-use super::plan::{id_list, ResourceDeletion, TreePlan, NOT_IN_TEMPLATE, PREVIOUS_TEMPLATE};
-use crate::db::history::{record_deleted, record_stack, DeletedRow, StackOutcome};
-use crate::db::read::Inventory;
-use crate::db::read::{stack_state, template_files_id, StackState};
-use crate::db::{in_transaction, Connection, Param};
+use super::plan::{
+    id_list, Changes, ResourceChange, ResourceDeletion, StackPlan, TreePlan, NOT_IN_TEMPLATE,
+    PREVIOUS_TEMPLATE,
+};
+use crate::db::history::{record_deleted, record_stacks, DeletedRow, StackOutcome};
+use crate::db::read::{stack_states, template_files_ids, unused_template_files, Inventory};
+use crate::db::read::StackState;
+use crate::db::{for_rows, in_transaction, is_transient, Connection, Param, ROWS_PER_STATEMENT};
 use anyhow::{anyhow, bail, Result};
+use std::collections::{BTreeSet, HashMap};
 
 /// The identity of a real run: its record's id and the engine id its stack locks carry.
 #[derive(Clone, Debug)]
@@ -22,41 +36,208 @@ pub struct Recording {
     pub engine_id: String,
 }
 
-/// What a converted tree changed.
+/// How many times a transaction that failed for a transient reason is tried in all.
+pub const ATTEMPTS: u32 = 4;
+
+/// What a batch's writing went through, for the run's report.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Applied {
-    pub stacks: usize,
-    pub resources_converted: usize,
-    pub resources_deleted: usize,
-    pub templates_deleted: usize,
-    /// Every resource row deleted, with its stack's name: what the operator checks.
-    pub deleted: Vec<(String, ResourceDeletion)>,
+pub struct Retries {
+    /// Transactions tried again after a transient failure.
+    pub transient: usize,
+    /// Batches written tree by tree because they could not be written whole.
+    pub split: usize,
 }
 
-/// Converts the tree; on any failure rolls back and says why.
+/// Converts the planned trees: each tree's outcome, in the order of `plans`.
 pub fn apply(
     conn: &mut dyn Connection,
-    plan: &TreePlan,
+    plans: &[TreePlan],
     inv: &Inventory,
     rec: &Recording,
-) -> Result<Applied, Blocker> {
-    in_transaction(conn, |tx| write(tx, plan, inv, rec)).map_err(|e| Blocker::Refused {
-        detail: format!("{e:#}"),
-    })
+    retries: &mut Retries,
+) -> Vec<Result<Changes, Blocker>> {
+    if plans.len() > 1 {
+        let all: Vec<&TreePlan> = plans.iter().collect();
+        match attempt(conn, &all, inv, rec, retries) {
+            Ok(changes) => return changes.into_iter().map(Ok).collect(),
+            Err(e) => {
+                retries.split += 1;
+                tracing::debug!(
+                    trees = plans.len(),
+                    "a batch is written tree by tree: {e:#}"
+                );
+            }
+        }
+    }
+    plans
+        .iter()
+        .map(|p| {
+            attempt(conn, &[p], inv, rec, retries)
+                .map(|mut one| one.remove(0))
+                .map_err(|e| Blocker::Refused {
+                    detail: format!("{e:#}"),
+                })
+        })
+        .collect()
+}
+
+/// One transaction for `plans`, tried again while it fails for a transient reason.
+fn attempt(
+    conn: &mut dyn Connection,
+    plans: &[&TreePlan],
+    inv: &Inventory,
+    rec: &Recording,
+    retries: &mut Retries,
+) -> Result<Vec<Changes>> {
+    let mut tried = 1;
+    loop {
+        match in_transaction(conn, |tx| write(tx, plans, inv, rec)) {
+            Err(e) if is_transient(&e) && tried < ATTEMPTS => {
+                tracing::warn!(attempt = tried, "tried again after a transient failure: {e:#}");
+                retries.transient += 1;
+                // A short pause that grows, so two writers in conflict do not collide again.
+                std::thread::sleep(std::time::Duration::from_millis(50 << tried));
+                tried += 1;
+            }
+            Err(e) if is_transient(&e) => {
+                return Err(e.context(format!("failed {ATTEMPTS} times for transient reasons")))
+            }
+            other => return other,
+        }
+    }
 }
 
 fn text(p: &str) -> Param {
     Param::Text(p.to_string())
 }
 
+/// Runs a one-row statement of `sql/` over `rows` items, many per statement; `params`
+/// gives the parameters of one chunk in the statement's order.
+fn for_chunks<T>(
+    conn: &mut dyn Connection,
+    sql: &str,
+    rows: &[T],
+    params: impl Fn(&[T]) -> Vec<Param>,
+) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        conn.execute(&for_rows(sql, chunk.len()), &params(chunk))?;
+    }
+    Ok(())
+}
+
+/// `name (id)` of each stack, for a message.
+fn named(stacks: &[&StackPlan]) -> String {
+    let names: Vec<String> = stacks
+        .iter()
+        .map(|sp| format!("{} ({})", sp.stack.name, sp.stack.id))
+        .collect();
+    names.join(", ")
+}
+
 fn write(
     conn: &mut dyn Connection,
-    plan: &TreePlan,
+    plans: &[&TreePlan],
     inv: &Inventory,
     rec: &Recording,
-) -> Result<Applied> {
-    let engine_id = rec.engine_id.as_str();
-    for sp in &plan.stacks {
+) -> Result<Vec<Changes>> {
+    let stacks: Vec<(&TreePlan, &StackPlan)> = plans
+        .iter()
+        .flat_map(|p| p.stacks.iter().map(move |sp| (*p, sp)))
+        .collect();
+    lock(conn, &stacks, inv, rec)?;
+    check_unchanged(conn, plans, &stacks)?;
+
+    let deletes: Vec<(&TreePlan, &StackPlan, &ResourceDeletion)> = stacks
+        .iter()
+        .flat_map(|&(p, sp)| sp.deletes.iter().map(move |d| (p, sp, d)))
+        .collect();
+    delete_resources(conn, &deletes, rec)?;
+
+    let converts: Vec<&ResourceChange> =
+        stacks.iter().flat_map(|(_, sp)| sp.converts.iter()).collect();
+    for_chunks(
+        conn,
+        include_str!("../../sql/resource_convert.sql"),
+        &converts,
+        |chunk| {
+            let mut p = Vec::with_capacity(chunk.len() * 5);
+            for c in chunk {
+                p.extend([Param::Int(c.id), Param::Text(id_list(&c.requires))]);
+            }
+            for c in chunk {
+                p.extend([Param::Int(c.id), Param::Text(id_list(&c.needed_by))]);
+            }
+            p.extend(chunk.iter().map(|c| Param::Int(c.id)));
+            p
+        },
+    )?;
+
+    let traversals: Vec<(&str, String)> = stacks
+        .iter()
+        .map(|(_, sp)| (sp.stack.id.as_str(), uuid::Uuid::new_v4().to_string()))
+        .collect();
+    for_chunks(
+        conn,
+        include_str!("../../sql/stack_convert.sql"),
+        &traversals,
+        |chunk| {
+            let mut p = vec![Param::Int(1)];
+            for (id, traversal) in chunk {
+                p.extend([text(id), text(traversal)]);
+            }
+            p.extend(chunk.iter().map(|(id, _)| text(id)));
+            p
+        },
+    )?;
+
+    let templates_deleted = delete_previous_templates(conn, &stacks, rec)?;
+
+    conn.execute(
+        include_str!("../../sql/unlock_engine.sql"),
+        &[text(&rec.engine_id)],
+    )?;
+
+    let outcomes: Vec<StackOutcome> = stacks
+        .iter()
+        .zip(&traversals)
+        .map(|((p, sp), (_, traversal))| StackOutcome {
+            run_id: &rec.run_id,
+            stack_id: &sp.stack.id,
+            root_stack_id: &p.root_id,
+            outcome: "converted",
+            reason: None,
+            resources_converted: sp.converts.len() as i64,
+            resources_deleted: sp.deletes.len() as i64,
+            templates_deleted: i64::from(templates_deleted.contains(&sp.stack.id.as_str())),
+            traversal: Some(traversal),
+        })
+        .collect();
+    record_stacks(conn, &outcomes)?;
+
+    Ok(plans
+        .iter()
+        .map(|p| {
+            let mut c = p.changes();
+            c.templates = p
+                .stacks
+                .iter()
+                .filter(|sp| templates_deleted.contains(sp.stack.id.as_str()))
+                .filter_map(|sp| sp.stack.prev_raw_template_id.map(|t| (sp.stack.name.clone(), t)))
+                .collect();
+            c.templates_deleted = c.templates.len();
+            c
+        })
+        .collect())
+}
+
+/// Takes Heat's lock on every stack (taking over stale ones), one statement per chunk.
+fn lock(
+    conn: &mut dyn Connection,
+    stacks: &[(&TreePlan, &StackPlan)],
+    inv: &Inventory,
+    rec: &Recording,
+) -> Result<()> {
+    for (_, sp) in stacks {
         let id = &sp.stack.id;
         if let Some(holder) = inv.locks.get(id) {
             if is_stale_lock(inv, holder) {
@@ -66,162 +247,172 @@ fn write(
                 )?;
             }
         }
+    }
+    let plain: Vec<&StackPlan> = stacks.iter().map(|(_, sp)| *sp).collect();
+    for chunk in plain.chunks(ROWS_PER_STATEMENT) {
+        let params: Vec<Param> = chunk
+            .iter()
+            .flat_map(|sp| [text(&sp.stack.id), text(&rec.engine_id)])
+            .collect();
         conn.execute(
-            include_str!("../../sql/lock_stack.sql"),
-            &[text(id), text(engine_id)],
+            &for_rows(include_str!("../../sql/lock_stack.sql"), chunk.len()),
+            &params,
         )
         .map_err(|e| {
             anyhow!(
-                "stack {} ({id}) could not be locked (an engine holds it?): {e:#}",
-                sp.stack.name
+                "could not lock stack {} (an engine holds a lock?): {e:#}",
+                named(chunk)
             )
         })?;
     }
-    for sp in &plan.stacks {
-        let state = stack_state(conn, &sp.stack.id)?
-            .ok_or_else(|| anyhow!("stack {} disappeared", sp.stack.id))?;
-        let same = state
-            == StackState {
-                status: "COMPLETE".into(),
-                convergence: false,
-                raw_template_id: Some(sp.template_id),
-                deleted: false,
-            };
-        if !same {
-            bail!(
+    Ok(())
+}
+
+/// Under the locks: every stack is still as planned (and, for `migrate --plan`, every
+/// tree's rows are still those reviewed).
+fn check_unchanged(
+    conn: &mut dyn Connection,
+    plans: &[&TreePlan],
+    stacks: &[(&TreePlan, &StackPlan)],
+) -> Result<()> {
+    let ids: Vec<&str> = stacks.iter().map(|(_, sp)| sp.stack.id.as_str()).collect();
+    let states = stack_states(conn, &ids)?;
+    for (_, sp) in stacks {
+        let planned = StackState {
+            status: "COMPLETE".into(),
+            convergence: false,
+            raw_template_id: Some(sp.template_id),
+            deleted: false,
+        };
+        match states.get(&sp.stack.id) {
+            None => bail!("stack {} disappeared", sp.stack.id),
+            Some(now) if *now != planned => bail!(
                 "stack {} ({}) changed since it was read",
                 sp.stack.name,
                 sp.stack.id
-            );
+            ),
+            Some(_) => {}
         }
     }
-    if let Some(expected) = &plan.must_match {
-        let now = rows_now(conn, plan)?;
-        if &now != expected {
-            bail!("changed since the plan was made: its rows, read again under the lock, differ");
+    for p in plans {
+        if let Some(expected) = &p.must_match {
+            if &rows_now(conn, p)? != expected {
+                bail!("changed since the plan was made: its rows, read again under the lock, differ");
+            }
         }
     }
-    let mut applied = Applied::default();
-    for sp in &plan.stacks {
-        for d in &sp.deletes {
-            record_deleted(
-                conn,
-                &DeletedRow {
-                    run_id: &rec.run_id,
-                    root_stack_id: &plan.root_id,
-                    stack_id: &sp.stack.id,
-                    kind: "resource",
-                    row_id: d.id,
-                    uuid: d.uuid.as_deref(),
-                    name: Some(&d.name),
-                    type_name: d.type_name.as_deref(),
-                    physical_id: d.physical_id.as_deref(),
-                    action: Some(&d.action),
-                    status: Some(&d.status),
-                    reason: NOT_IN_TEMPLATE,
-                },
-            )?;
-            conn.execute(
-                include_str!("../../sql/resource_data_delete.sql"),
-                &[Param::Int(d.id)],
-            )?;
-            conn.execute(
-                include_str!("../../sql/resource_delete.sql"),
-                &[Param::Int(d.id)],
-            )?;
-            if let Some(a) = d.attr_data_id {
-                conn.execute(
-                    include_str!("../../sql/resource_properties_data_delete.sql"),
-                    &[Param::Int(a)],
-                )?;
-            }
-        }
-        for c in &sp.converts {
-            conn.execute(
-                include_str!("../../sql/resource_convert.sql"),
-                &[
-                    Param::Int(sp.template_id),
-                    Param::Text(id_list(&c.requires)),
-                    Param::Text(id_list(&c.needed_by)),
-                    Param::Int(c.id),
-                ],
-            )?;
-        }
-        let traversal = uuid::Uuid::new_v4().to_string();
-        conn.execute(
-            include_str!("../../sql/stack_convert.sql"),
-            &[Param::Int(1), text(&traversal), text(&sp.stack.id)],
-        )?;
-        let mut templates_deleted = 0;
-        if let Some(prev) = sp.stack.prev_raw_template_id {
-            let files_id = template_files_id(conn, prev)?;
-            templates_deleted = conn.execute(
-                include_str!("../../sql/raw_template_delete.sql"),
-                &[Param::Int(prev)],
-            )? as usize;
-            let audit = |kind, row_id, reason| DeletedRow {
-                run_id: &rec.run_id,
-                root_stack_id: &plan.root_id,
-                stack_id: &sp.stack.id,
-                kind,
-                row_id,
-                uuid: None,
-                name: None,
-                type_name: None,
-                physical_id: None,
-                action: None,
-                status: None,
-                reason,
-            };
-            if templates_deleted > 0 {
-                record_deleted(conn, &audit("raw_template", prev, PREVIOUS_TEMPLATE))?;
-            }
-            if let Some(f) = files_id {
-                let files_deleted = conn.execute(
-                    include_str!("../../sql/raw_template_files_delete_unused.sql"),
-                    &[Param::Int(f), Param::Int(f)],
-                )?;
-                if files_deleted > 0 {
-                    record_deleted(
-                        conn,
-                        &audit(
-                            "raw_template_files",
-                            f,
-                            "the files of the previous template, used by no other template",
-                        ),
-                    )?;
-                }
-            }
-        }
-        conn.execute(
-            include_str!("../../sql/unlock_stack.sql"),
-            &[text(&sp.stack.id), text(engine_id)],
-        )?;
-        record_stack(
-            conn,
-            &StackOutcome {
-                run_id: &rec.run_id,
-                stack_id: &sp.stack.id,
-                root_stack_id: &plan.root_id,
-                outcome: "converted",
-                reason: None,
-                resources_converted: sp.converts.len() as i64,
-                resources_deleted: sp.deletes.len() as i64,
-                templates_deleted: templates_deleted as i64,
-                traversal: Some(&traversal),
-            },
-        )?;
-        applied.stacks += 1;
-        applied.resources_converted += sp.converts.len();
-        applied.resources_deleted += sp.deletes.len();
-        applied.templates_deleted += templates_deleted;
-        applied.deleted.extend(
-            sp.deletes
-                .iter()
-                .map(|d| (sp.stack.name.clone(), d.clone())),
-        );
+    Ok(())
+}
+
+/// Deletes the resource rows no template defines, with their data, audited first.
+fn delete_resources(
+    conn: &mut dyn Connection,
+    deletes: &[(&TreePlan, &StackPlan, &ResourceDeletion)],
+    rec: &Recording,
+) -> Result<()> {
+    if deletes.is_empty() {
+        return Ok(());
     }
-    Ok(applied)
+    let audit: Vec<DeletedRow> = deletes
+        .iter()
+        .map(|(p, sp, d)| DeletedRow {
+            run_id: &rec.run_id,
+            root_stack_id: &p.root_id,
+            stack_id: &sp.stack.id,
+            kind: "resource",
+            row_id: d.id,
+            uuid: d.uuid.as_deref(),
+            name: Some(&d.name),
+            type_name: d.type_name.as_deref(),
+            physical_id: d.physical_id.as_deref(),
+            action: Some(&d.action),
+            status: Some(&d.status),
+            reason: NOT_IN_TEMPLATE,
+        })
+        .collect();
+    record_deleted(conn, &audit)?;
+    let ids: Vec<i64> = deletes.iter().map(|(_, _, d)| d.id).collect();
+    let by_id = |chunk: &[i64]| chunk.iter().map(|&i| Param::Int(i)).collect();
+    for_chunks(conn, include_str!("../../sql/resource_data_delete.sql"), &ids, by_id)?;
+    for_chunks(conn, include_str!("../../sql/resource_delete.sql"), &ids, by_id)?;
+    let attr: Vec<i64> = deletes.iter().filter_map(|(_, _, d)| d.attr_data_id).collect();
+    for_chunks(
+        conn,
+        include_str!("../../sql/resource_properties_data_delete.sql"),
+        &attr,
+        by_id,
+    )?;
+    Ok(())
+}
+
+/// Deletes each stack's previous template, and its files row when no other template uses
+/// it, audited. Returns the ids of the stacks whose previous template row was deleted.
+fn delete_previous_templates<'a>(
+    conn: &mut dyn Connection,
+    stacks: &[(&'a TreePlan, &'a StackPlan)],
+    rec: &Recording,
+) -> Result<BTreeSet<&'a str>> {
+    let previous: Vec<(&TreePlan, &StackPlan, i64)> = stacks
+        .iter()
+        .filter_map(|&(p, sp)| sp.stack.prev_raw_template_id.map(|t| (p, sp, t)))
+        .collect();
+    let mut deleted = BTreeSet::new();
+    if previous.is_empty() {
+        return Ok(deleted);
+    }
+    let ids: Vec<i64> = previous.iter().map(|(_, _, t)| *t).collect();
+    let files_of = template_files_ids(conn, &ids)?;
+    let existing: Vec<i64> = ids.iter().copied().filter(|t| files_of.contains_key(t)).collect();
+    let by_id = |chunk: &[i64]| chunk.iter().map(|&i| Param::Int(i)).collect();
+    for_chunks(conn, include_str!("../../sql/raw_template_delete.sql"), &existing, by_id)?;
+    let audit = |p: &'a TreePlan, sp: &'a StackPlan, kind, row_id, reason| DeletedRow {
+        run_id: &rec.run_id,
+        root_stack_id: &p.root_id,
+        stack_id: &sp.stack.id,
+        kind,
+        row_id,
+        uuid: None,
+        name: None,
+        type_name: None,
+        physical_id: None,
+        action: None,
+        status: None,
+        reason,
+    };
+    let mut rows = Vec::new();
+    // A files row is recorded against the first stack whose previous template used it.
+    let mut files_by: HashMap<i64, (&TreePlan, &StackPlan)> = HashMap::new();
+    for &(p, sp, t) in &previous {
+        if let Some(files) = files_of.get(&t) {
+            deleted.insert(sp.stack.id.as_str());
+            rows.push(audit(p, sp, "raw_template", t, PREVIOUS_TEMPLATE));
+            if let Some(f) = files {
+                files_by.entry(*f).or_insert((p, sp));
+            }
+        }
+    }
+    let mut files: Vec<i64> = files_by.keys().copied().collect();
+    files.sort_unstable();
+    let unused = unused_template_files(conn, &files)?;
+    for_chunks(
+        conn,
+        include_str!("../../sql/raw_template_files_delete.sql"),
+        &unused,
+        by_id,
+    )?;
+    for f in &unused {
+        if let Some(&(p, sp)) = files_by.get(f) {
+            rows.push(audit(
+                p,
+                sp,
+                "raw_template_files",
+                *f,
+                "the files of the previous template, used by no other template",
+            ));
+        }
+    }
+    record_deleted(conn, &rows)?;
+    Ok(deleted)
 }
 
 /// The `rows` fingerprint of the planned tree, read again (under the conversion's locks).

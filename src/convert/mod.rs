@@ -43,8 +43,12 @@ pub struct Options {
     pub no_wait: bool,
     /// heat.conf's `auth_encryption_key` (None: it sets none), for hidden parameters.
     pub key: Option<crate::crypt::Key>,
-    /// Fingerprint each planned tree's rows (for a plan file; `plan` is implied).
+    /// Fingerprint each planned tree's rows and keep its row changes (for a plan file).
     pub fingerprints: bool,
+    /// Keep every tree's line in the report (JSON output, `--list`, a plan file); without
+    /// it a report keeps the trees left alone or warned about, and counts the rest, so a
+    /// run's memory does not grow with the number of trees converted.
+    pub keep_trees: bool,
 }
 
 impl Options {
@@ -105,9 +109,9 @@ impl std::error::Error for FilterError {}
 /// What happened to one tree.
 #[derive(Clone, Debug)]
 pub enum Outcome {
-    Converted(apply::Applied),
+    Converted(plan::Changes),
     /// Dry run: what a real run would change.
-    WouldConvert(TreePlan),
+    WouldConvert(plan::Changes),
     Skipped(Blocker),
 }
 
@@ -120,6 +124,55 @@ pub struct TreeReport {
     pub outcome: Outcome,
     /// Things the operator must know about a tree converted as Heat would convert it.
     pub warnings: Vec<String>,
+    /// For a plan file (see [`Options::fingerprints`]): the tree's fingerprints and every
+    /// row change, as [`TreePlan::changes_json`] gives them.
+    pub reviewed: Option<Box<Reviewed>>,
+}
+
+/// A planned tree as a plan file records it.
+#[derive(Clone, Debug)]
+pub struct Reviewed {
+    pub fingerprint: Fingerprint,
+    pub changes: serde_json::Value,
+}
+
+/// A run's counts, kept for every tree whether or not its line is kept.
+#[derive(Clone, Debug, Default)]
+pub struct Tally {
+    /// Legacy trees the run looked at.
+    pub trees: usize,
+    pub converted: usize,
+    pub would_convert: usize,
+    pub skipped: usize,
+    /// Trees left alone by the kind of reason: code -> (label, count).
+    pub skipped_by_kind: std::collections::BTreeMap<&'static str, (&'static str, usize)>,
+    pub stacks_converted: usize,
+    /// Resource rows and previous templates deleted (a dry run: to delete).
+    pub resources_deleted: usize,
+    pub templates_deleted: usize,
+}
+
+impl Tally {
+    fn add(&mut self, outcome: &Outcome) {
+        self.trees += 1;
+        match outcome {
+            Outcome::Converted(c) => {
+                self.converted += 1;
+                self.stacks_converted += c.stacks;
+                self.resources_deleted += c.resources_deleted;
+                self.templates_deleted += c.templates_deleted;
+            }
+            Outcome::WouldConvert(c) => {
+                self.would_convert += 1;
+                self.resources_deleted += c.resources_deleted;
+                self.templates_deleted += c.templates_deleted;
+            }
+            Outcome::Skipped(b) => {
+                self.skipped += 1;
+                self.skipped_by_kind.entry(b.kind()).or_insert((b.label(), 0)).1 += 1;
+            }
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -130,8 +183,14 @@ pub struct Report {
     pub migrations_applied: Vec<String>,
     /// Root stacks already on convergence before the run.
     pub convergence_roots: usize,
-    /// The trees the run looked at (all legacy trees, or those the filter selected).
+    /// The counts of the trees the run looked at (all legacy trees, or those the filter
+    /// selected).
+    pub tally: Tally,
+    /// Their lines: every tree with [`Options::keep_trees`], else those left alone or
+    /// warned about.
     pub trees: Vec<TreeReport>,
+    /// What writing went through (transient failures tried again, batches split).
+    pub retries: apply::Retries,
     /// The filter, in the operator's words; None: the whole database.
     pub filter: Option<String>,
     /// Legacy trees the filter left out: still legacy after the run.
@@ -150,26 +209,17 @@ pub struct Report {
 
 impl Report {
     pub fn converted(&self) -> usize {
-        self.trees
-            .iter()
-            .filter(|t| matches!(t.outcome, Outcome::Converted(_)))
-            .count()
+        self.tally.converted
     }
     pub fn would_convert(&self) -> usize {
-        self.trees
-            .iter()
-            .filter(|t| matches!(t.outcome, Outcome::WouldConvert(_)))
-            .count()
+        self.tally.would_convert
     }
     pub fn skipped(&self) -> usize {
-        self.trees
-            .iter()
-            .filter(|t| matches!(t.outcome, Outcome::Skipped(_)))
-            .count()
+        self.tally.skipped
     }
     /// Legacy trees the run looked at that are still legacy after it.
     pub fn remaining(&self) -> usize {
-        self.trees.len() - self.converted()
+        self.tally.trees - self.converted()
     }
     /// Legacy trees and stray legacy stacks left in the whole database after the run (a
     /// dry run: after the real run with the same options).
@@ -307,7 +357,7 @@ pub fn run(
             "the output could not be written ({e}); stopped before the first tree"
         ));
     }
-    'batches: for batch in trees.chunks(TREES_PER_BATCH) {
+    for batch in trees.chunks(TREES_PER_BATCH) {
         if report.stopped.is_some() {
             break;
         }
@@ -338,11 +388,16 @@ pub fn run(
             .collect();
         let resources = load::resources(conn, &stack_ids)?;
         let templates = load::raw_templates(conn, &template_ids)?;
-        for (tree, blocker) in batch.iter().zip(blockers) {
+        // Plan every tree of the batch, then write the plans together.
+        let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(batch.len());
+        let mut warnings: Vec<Vec<String>> = vec![Vec::new(); batch.len()];
+        let mut reviewed: Vec<Option<Box<Reviewed>>> = vec![None; batch.len()];
+        let mut took: Vec<std::time::Duration> = Vec::with_capacity(batch.len());
+        let (mut plans, mut planned_at) = (Vec::new(), Vec::new());
+        for (i, (tree, blocker)) in batch.iter().zip(blockers).enumerate() {
             let started = std::time::Instant::now();
-            let mut warnings = Vec::new();
             let outcome = match blocker {
-                Some(b) => Outcome::Skipped(b),
+                Some(b) => Some(Outcome::Skipped(b)),
                 None => match plan::plan_tree(
                     tree,
                     &resources,
@@ -350,34 +405,43 @@ pub fn run(
                     &opts.global,
                     opts.key.as_ref(),
                 ) {
-                    Err(b) => Outcome::Skipped(b),
-                    Ok(mut p) => {
-                        warnings = p.warnings();
-                        // Hashing every row of a tree is only needed to write or check a
-                        // plan file: not on every run's path.
-                        if opts.fingerprints || opts.plan.is_some() {
-                            p.fingerprint = Fingerprint {
-                                rows: fingerprint::rows(tree, &resources, &templates),
-                                locks: fingerprint::locks(tree, &inv),
-                            };
+                    Err(b) => Some(Outcome::Skipped(b)),
+                    Ok(p) => match prepare(p, tree, &resources, &templates, &inv, opts) {
+                        Err(b) => Some(Outcome::Skipped(b)),
+                        Ok((p, review)) => {
+                            warnings[i] = p.warnings();
+                            reviewed[i] = review;
+                            plans.push(p);
+                            planned_at.push(i);
+                            None
                         }
-                        let planned = opts.plan.as_ref().and_then(|pl| pl.trees.get(&p.root_id));
-                        match planned.map(|pt| (pt, pt.differs(&p))) {
-                            Some((_, Some(detail))) => {
-                                Outcome::Skipped(Blocker::ChangedSincePlan { detail })
-                            }
-                            Some((pt, None)) => {
-                                p.must_match = Some(pt.fingerprint.rows.clone());
-                                mode.settle(conn, p, &inv)
-                            }
-                            None => mode.settle(conn, p, &inv),
-                        }
-                    }
+                    },
                 },
             };
-            if let Outcome::Skipped(b) = &outcome {
-                mode.record_skip(conn, tree, b)?;
-            }
+            outcomes.push(outcome);
+            took.push(started.elapsed());
+        }
+        let writing = std::time::Instant::now();
+        let settled = mode.settle(conn, &plans, &inv, &mut report.retries);
+        drop(plans);
+        let share = writing.elapsed() / planned_at.len().max(1) as u32;
+        for (i, o) in planned_at.into_iter().zip(settled) {
+            outcomes[i] = Some(o);
+            took[i] += share;
+        }
+        let skips: Vec<(&Tree, &Blocker)> = batch
+            .iter()
+            .zip(&outcomes)
+            .filter_map(|(t, o)| match o {
+                Some(Outcome::Skipped(b)) => Some((*t, b)),
+                _ => None,
+            })
+            .collect();
+        mode.record_skips(conn, &skips)?;
+        for (i, (tree, outcome)) in batch.iter().zip(outcomes).enumerate() {
+            let Some(outcome) = outcome else {
+                continue;
+            };
             let root = tree.root();
             let tr = TreeReport {
                 root_id: root.id.clone(),
@@ -385,40 +449,33 @@ pub fn run(
                 project: root.tenant.clone(),
                 stacks: tree.stacks.len(),
                 outcome,
-                warnings,
+                warnings: std::mem::take(&mut warnings[i]),
+                reviewed: reviewed[i].take(),
             };
-            let took = started.elapsed();
-            match &tr.outcome {
-                Outcome::Skipped(b) => tracing::info!(
-                    root = %tr.root_id, name = %tr.root_name, outcome = "left_alone",
-                    reason_kind = b.kind(), reason = %b, ms = took.as_millis() as u64, "tree"
-                ),
-                Outcome::Converted(a) => tracing::info!(
-                    root = %tr.root_id, name = %tr.root_name, outcome = "converted",
-                    stacks = a.stacks, resources = a.resources_converted,
-                    deleted = a.resources_deleted, ms = took.as_millis() as u64, "tree"
-                ),
-                Outcome::WouldConvert(p) => tracing::info!(
-                    root = %tr.root_id, name = %tr.root_name, outcome = "would_convert",
-                    stacks = p.stacks.len(), ms = took.as_millis() as u64, "tree"
-                ),
+            log_tree(&tr, took[i]);
+            report.tally.add(&tr.outcome);
+            let shown = if report.stopped.is_none() {
+                progress(Progress::Tree(&tr, took[i]))
+            } else {
+                Ok(())
+            };
+            let keep = opts.keep_trees
+                || matches!(tr.outcome, Outcome::Skipped(_))
+                || !tr.warnings.is_empty();
+            if keep {
+                report.trees.push(tr);
             }
-            for w in &tr.warnings {
-                tracing::warn!(root = %tr.root_id, "{w}");
-            }
-            let shown = progress(Progress::Tree(&tr, took));
-            report.trees.push(tr);
             if let Err(e) = shown {
+                // The batch is written: its trees are counted; the run stops after it.
                 report.stopped = Some(format!(
                     "the output could not be written ({e}); stopped after {} of {} trees, each converted or untouched",
-                    report.trees.len(),
+                    report.tally.trees + (batch.len() - i - 1),
                     trees.len()
                 ));
-                break 'batches;
             }
         }
     }
-    report.not_reached = trees.len() - report.trees.len();
+    report.not_reached = trees.len() - report.tally.trees;
     report.duration = run_started.elapsed();
     if let Some(pl) = &opts.plan {
         let mut gone: Vec<(String, String)> = pl
@@ -434,17 +491,69 @@ pub fn run(
     Ok(report)
 }
 
+/// A plan made: fingerprinted for a plan file, checked against the reviewed plan for
+/// `migrate --plan`. What the plan file keeps of it comes back beside it.
+#[allow(clippy::type_complexity)]
+fn prepare(
+    mut p: TreePlan,
+    tree: &Tree,
+    resources: &HashMap<String, Vec<crate::db::read::ResourceRow>>,
+    templates: &HashMap<i64, Result<crate::db::read::RawTemplateRow, String>>,
+    inv: &Inventory,
+    opts: &Options,
+) -> Result<(TreePlan, Option<Box<Reviewed>>), Blocker> {
+    // Hashing every row of a tree is only needed to write or check a plan file: not on
+    // every run's path.
+    if opts.fingerprints || opts.plan.is_some() {
+        p.fingerprint = Fingerprint {
+            rows: fingerprint::rows(tree, resources, templates),
+            locks: fingerprint::locks(tree, inv),
+        };
+    }
+    if let Some(pt) = opts.plan.as_ref().and_then(|pl| pl.trees.get(&p.root_id)) {
+        if let Some(detail) = pt.differs(&p) {
+            return Err(Blocker::ChangedSincePlan { detail });
+        }
+        p.must_match = Some(pt.fingerprint.rows.clone());
+    }
+    let review = opts.fingerprints.then(|| {
+        Box::new(Reviewed {
+            fingerprint: p.fingerprint.clone(),
+            changes: p.changes_json(),
+        })
+    });
+    Ok((p, review))
+}
+
+/// `-v`: one line per tree with its outcome and time.
+fn log_tree(tr: &TreeReport, took: std::time::Duration) {
+    let ms = took.as_millis() as u64;
+    match &tr.outcome {
+        Outcome::Skipped(b) => tracing::info!(
+            root = %tr.root_id, name = %tr.root_name, outcome = "left_alone",
+            reason_kind = b.kind(), reason = %b, ms, "tree"
+        ),
+        Outcome::Converted(c) => tracing::info!(
+            root = %tr.root_id, name = %tr.root_name, outcome = "converted",
+            stacks = c.stacks, resources = c.resources_converted,
+            deleted = c.resources_deleted, ms, "tree"
+        ),
+        Outcome::WouldConvert(c) => tracing::info!(
+            root = %tr.root_id, name = %tr.root_name, outcome = "would_convert",
+            stacks = c.stacks, ms, "tree"
+        ),
+    }
+    for w in &tr.warnings {
+        tracing::warn!(root = %tr.root_id, "{w}");
+    }
+}
+
 /// Skipped trees by the kind of reason: (code, label, count), by code.
 pub fn skipped_by_kind(report: &Report) -> Vec<(&'static str, &'static str, usize)> {
-    let mut counts: std::collections::BTreeMap<&'static str, (&'static str, usize)> =
-        Default::default();
-    for t in &report.trees {
-        if let Outcome::Skipped(b) = &t.outcome {
-            counts.entry(b.kind()).or_insert((b.label(), 0)).1 += 1;
-        }
-    }
-    counts
-        .into_iter()
-        .map(|(code, (label, n))| (code, label, n))
+    report
+        .tally
+        .skipped_by_kind
+        .iter()
+        .map(|(code, (label, n))| (*code, *label, *n))
         .collect()
 }

@@ -51,37 +51,56 @@ impl Mode {
         }
     }
 
-    /// What becomes of a tree whose plan is made: reported, or written.
-    pub fn settle(&self, conn: &mut dyn Connection, plan: TreePlan, inv: &Inventory) -> Outcome {
+    /// What becomes of the trees whose plans are made: reported, or written (a batch at a
+    /// time; see [`apply`]). One outcome per plan, in their order.
+    pub fn settle(
+        &self,
+        conn: &mut dyn Connection,
+        plans: &[TreePlan],
+        inv: &Inventory,
+        retries: &mut apply::Retries,
+    ) -> Vec<Outcome> {
         match self {
-            Mode::DryRun => Outcome::WouldConvert(plan),
-            Mode::Write(rec) => match apply::apply(conn, &plan, inv, rec) {
-                Ok(a) => Outcome::Converted(a),
-                Err(b) => Outcome::Skipped(b),
-            },
+            Mode::DryRun => plans
+                .iter()
+                .map(|p| Outcome::WouldConvert(p.changes()))
+                .collect(),
+            Mode::Write(rec) => apply::apply(conn, plans, inv, rec, retries)
+                .into_iter()
+                .map(|r| match r {
+                    Ok(c) => Outcome::Converted(c),
+                    Err(b) => Outcome::Skipped(b),
+                })
+                .collect(),
         }
     }
 
-    /// A tree left alone is recorded against its root, with the reason.
-    pub fn record_skip(&self, conn: &mut dyn Connection, tree: &Tree, b: &Blocker) -> Result<()> {
+    /// Trees left alone are recorded against their roots, with the reasons, in one
+    /// statement per chunk.
+    pub fn record_skips(&self, conn: &mut dyn Connection, skipped: &[(&Tree, &Blocker)]) -> Result<()> {
         let Mode::Write(rec) = self else {
             return Ok(());
         };
-        let reason = format!("{}: {b}", b.label());
-        history::record_stack(
-            conn,
-            &StackOutcome {
+        let reasons: Vec<String> = skipped
+            .iter()
+            .map(|(_, b)| format!("{}: {b}", b.label()))
+            .collect();
+        let rows: Vec<StackOutcome> = skipped
+            .iter()
+            .zip(&reasons)
+            .map(|((tree, _), reason)| StackOutcome {
                 run_id: &rec.run_id,
                 stack_id: &tree.root().id,
                 root_stack_id: &tree.root().id,
                 outcome: "skipped",
-                reason: Some(&reason),
+                reason: Some(reason),
                 resources_converted: 0,
                 resources_deleted: 0,
                 templates_deleted: 0,
                 traversal: None,
-            },
-        )
+            })
+            .collect();
+        history::record_stacks(conn, &rows)
     }
 
     /// Ends the run's record with its counts.
@@ -93,7 +112,7 @@ impl Mode {
             .trees
             .iter()
             .map(|t| match &t.outcome {
-                Outcome::Converted(a) => a.stacks as i64,
+                Outcome::Converted(c) => c.stacks as i64,
                 _ => 0,
             })
             .sum();

@@ -149,6 +149,39 @@ impl TreePlan {
             .filter(|s| s.stack.prev_raw_template_id.is_some())
             .count()
     }
+    /// What the plan would change, as a report keeps it: counts and the rows it deletes,
+    /// not the plan (a run keeps one of these per tree, not every tree's plan).
+    pub fn changes(&self) -> Changes {
+        Changes {
+            stacks: self.stacks.len(),
+            resources_converted: self.resources_converted(),
+            resources_deleted: self.resources_deleted(),
+            templates_deleted: self.templates_deleted(),
+            deleted: self
+                .stacks
+                .iter()
+                .flat_map(|sp| sp.deletes.iter().map(|d| (sp.stack.name.clone(), d.clone())))
+                .collect(),
+            templates: self
+                .stacks
+                .iter()
+                .filter_map(|sp| sp.stack.prev_raw_template_id.map(|t| (sp.stack.name.clone(), t)))
+                .collect(),
+        }
+    }
+}
+
+/// What a tree's conversion changes (dry run) or changed (real run), as reports show it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    pub stacks: usize,
+    pub resources_converted: usize,
+    pub resources_deleted: usize,
+    pub templates_deleted: usize,
+    /// Every resource row deleted, with its stack's name: what the operator checks.
+    pub deleted: Vec<(String, ResourceDeletion)>,
+    /// Every previous template deleted (its stack's name, its id).
+    pub templates: Vec<(String, i64)>,
 }
 
 /// A JSON list of ids as Heat's JSON column writes it (Python's `json.dumps`: `[9, 4]`).

@@ -336,7 +336,8 @@ mod tests {
                 .filter(|w| !w.is_empty())
                 .collect();
             // Lower-case words are names: every one in SQL on Heat's tables must be a
-            // checked table or column ({ids} is the loader's list of placeholders), but
+            // checked table or column ({ids}, {case} and {rows} mark what is repeated per
+            // row, see `db::for_rows`), but
             // for the names a query gives its columns (`... AS name`).
             let aliases: Vec<&str> = words
                 .windows(2)
@@ -348,7 +349,7 @@ mod tests {
                     w.chars().all(|c| c.is_lowercase() || c == '_') && !aliases.contains(w)
                 }) {
                     assert!(
-                        *w == "ids" || heat_tables().any(|(t, cols)| t == w || cols.contains(w)),
+                        ["ids", "case", "rows"].contains(w) || heat_tables().any(|(t, cols)| t == w || cols.contains(w)),
                         "{}: {w} is neither a table nor a column of HEAT_COLUMNS",
                         path.display()
                     );

@@ -220,25 +220,42 @@ pub struct StackOutcome<'a> {
     pub traversal: Option<&'a str>,
 }
 
-pub fn record_stack(conn: &mut dyn Connection, o: &StackOutcome) -> Result<()> {
-    conn.execute(
+/// Records stack outcomes, many rows per statement (in the transaction that converts them).
+pub fn record_stacks(conn: &mut dyn Connection, outcomes: &[StackOutcome]) -> Result<()> {
+    insert_rows(
+        conn,
         include_str!("../../sql/stack_outcome.sql"),
-        &[
-            Param::Text(o.run_id.into()),
-            Param::Text(o.stack_id.into()),
-            Param::Text(o.root_stack_id.into()),
-            Param::Text(o.outcome.into()),
-            o.reason
-                .map(|r| Param::Text(bounded(r, usize::MAX, TEXT_MAX_BYTES).into_owned()))
-                .unwrap_or(Param::Null),
-            Param::Int(o.resources_converted),
-            Param::Int(o.resources_deleted),
-            Param::Int(o.templates_deleted),
-            o.traversal
-                .map(|t| Param::Text(t.into()))
-                .unwrap_or(Param::Null),
-        ],
-    )?;
+        outcomes.iter().map(|o| {
+            vec![
+                Param::Text(o.run_id.into()),
+                Param::Text(o.stack_id.into()),
+                Param::Text(o.root_stack_id.into()),
+                Param::Text(o.outcome.into()),
+                o.reason
+                    .map(|r| Param::Text(bounded(r, usize::MAX, TEXT_MAX_BYTES).into_owned()))
+                    .unwrap_or(Param::Null),
+                Param::Int(o.resources_converted),
+                Param::Int(o.resources_deleted),
+                Param::Int(o.templates_deleted),
+                o.traversal
+                    .map(|t| Param::Text(t.into()))
+                    .unwrap_or(Param::Null),
+            ]
+        }),
+    )
+}
+
+/// Runs a one-row `INSERT ... VALUES {rows}(...)` for every row, many rows per statement.
+fn insert_rows(
+    conn: &mut dyn Connection,
+    sql: &str,
+    rows: impl Iterator<Item = Vec<Param>>,
+) -> Result<()> {
+    let rows: Vec<Vec<Param>> = rows.collect();
+    for chunk in rows.chunks(super::ROWS_PER_STATEMENT) {
+        let params: Vec<Param> = chunk.iter().flatten().cloned().collect();
+        conn.execute(&super::for_rows(sql, chunk.len()), &params)?;
+    }
     Ok(())
 }
 
@@ -259,30 +276,32 @@ pub struct DeletedRow<'a> {
     pub reason: &'a str,
 }
 
-/// Records a deleted row, in the transaction that deletes it.
-pub fn record_deleted(conn: &mut dyn Connection, d: &DeletedRow) -> Result<()> {
+/// Records deleted rows, in the transaction that deletes them.
+pub fn record_deleted(conn: &mut dyn Connection, rows: &[DeletedRow]) -> Result<()> {
     let opt = |v: Option<&str>, max: usize| {
         v.map(|v| Param::Text(bounded(v, max, max * 4).into_owned()))
             .unwrap_or(Param::Null)
     };
-    conn.execute(
+    insert_rows(
+        conn,
         include_str!("../../sql/deleted_row.sql"),
-        &[
-            Param::Text(d.run_id.into()),
-            Param::Text(d.root_stack_id.into()),
-            Param::Text(d.stack_id.into()),
-            Param::Text(d.kind.into()),
-            Param::Int(d.row_id),
-            opt(d.uuid, 36),
-            opt(d.name, 255),
-            opt(d.type_name, 255),
-            opt(d.physical_id, 255),
-            opt(d.action, 255),
-            opt(d.status, 255),
-            Param::Text(bounded(d.reason, TEXT_MAX_BYTES, TEXT_MAX_BYTES).into_owned()),
-        ],
-    )?;
-    Ok(())
+        rows.iter().map(|d| {
+            vec![
+                Param::Text(d.run_id.into()),
+                Param::Text(d.root_stack_id.into()),
+                Param::Text(d.stack_id.into()),
+                Param::Text(d.kind.into()),
+                Param::Int(d.row_id),
+                opt(d.uuid, 36),
+                opt(d.name, 255),
+                opt(d.type_name, 255),
+                opt(d.physical_id, 255),
+                opt(d.action, 255),
+                opt(d.status, 255),
+                Param::Text(bounded(d.reason, TEXT_MAX_BYTES, TEXT_MAX_BYTES).into_owned()),
+            ]
+        }),
+    )
 }
 
 #[cfg(test)]

@@ -236,6 +236,11 @@ fn plain(e: &mysql::Error, server: &str) -> anyhow::Error {
             if let Some(a) = advice(m.code) {
                 text.push_str(&format!(": {a}"));
             }
+            // 1213: a deadlock, or a Galera certification conflict; 1205: a lock wait
+            // that timed out. Either way the server rolled the transaction back.
+            if matches!(m.code, 1213 | 1205) {
+                return anyhow::Error::new(super::Transient(text));
+            }
             anyhow!(text)
         }
         mysql::Error::IoError(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {

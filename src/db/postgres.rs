@@ -251,6 +251,10 @@ pub(crate) fn plain(e: &postgres::Error, server: &str) -> anyhow::Error {
         } else if let Some(h) = db.hint() {
             text.push_str(&format!(" (hint: {h})"));
         }
+        // A serialization failure or a deadlock: the transaction was rolled back.
+        if matches!(code, "40001" | "40P01") {
+            return anyhow::Error::new(super::Transient(text));
+        }
         return anyhow!(text);
     }
     let mut cause = String::new();

@@ -130,8 +130,7 @@ pub fn inventory(conn: &mut dyn Connection) -> Result<Inventory> {
 fn in_batches(conn: &mut dyn Connection, sql: &str, ids: &[Param]) -> Result<Vec<Row>> {
     let mut out = Vec::new();
     for chunk in ids.chunks(BATCH) {
-        let marks = vec!["?"; chunk.len()].join(", ");
-        out.extend(conn.query(&sql.replace("{ids}", &marks), chunk)?);
+        out.extend(conn.query(&super::for_rows(sql, chunk.len()), chunk)?);
     }
     Ok(out)
 }
@@ -345,26 +344,40 @@ impl FromRow for StackState {
     }
 }
 
-pub fn stack_state(conn: &mut dyn Connection, id: &str) -> Result<Option<StackState>> {
-    Ok(query_as(
-        conn,
-        include_str!("../../sql/stack_state.sql"),
-        &[Param::Text(id.into())],
-    )?
-    .into_iter()
-    .next())
+/// The state of these stacks, read again (under the conversion's locks), by id; a stack
+/// with no row is absent.
+pub fn stack_states(conn: &mut dyn Connection, ids: &[&str]) -> Result<HashMap<String, StackState>> {
+    let ids: Vec<Param> = ids.iter().map(|id| Param::Text(id.to_string())).collect();
+    let mut out = HashMap::new();
+    for row in in_batches(conn, include_str!("../../sql/stack_state.sql"), &ids)? {
+        out.insert(row.string("id")?, StackState::from_row(&row)?);
+    }
+    Ok(out)
 }
 
-/// The `raw_template_files` row a stored template uses (`sql/raw_template_by_id.sql`).
-pub fn template_files_id(conn: &mut dyn Connection, template_id: i64) -> Result<Option<i64>> {
-    let rows = conn.query(
-        include_str!("../../sql/raw_template_by_id.sql"),
-        &[Param::Int(template_id)],
-    )?;
-    match rows.first() {
-        Some(r) => r.int("files_id"),
-        None => Ok(None),
+/// Which of these stored templates exist, each with the `raw_template_files` row it uses
+/// (`sql/raw_templates_files_ids.sql`).
+pub fn template_files_ids(
+    conn: &mut dyn Connection,
+    template_ids: &[i64],
+) -> Result<HashMap<i64, Option<i64>>> {
+    let ids: Vec<Param> = template_ids.iter().map(|&id| Param::Int(id)).collect();
+    let mut out = HashMap::new();
+    for row in in_batches(conn, include_str!("../../sql/raw_templates_files_ids.sql"), &ids)? {
+        if let Some(id) = row.int("id")? {
+            out.insert(id, row.int("files_id")?);
+        }
     }
+    Ok(out)
+}
+
+/// Of these `raw_template_files` rows, those no stored template uses any more.
+pub fn unused_template_files(conn: &mut dyn Connection, files_ids: &[i64]) -> Result<Vec<i64>> {
+    let ids: Vec<Param> = files_ids.iter().map(|&id| Param::Int(id)).collect();
+    in_batches(conn, include_str!("../../sql/raw_template_files_unused.sql"), &ids)?
+        .iter()
+        .filter_map(|r| r.int("id").transpose())
+        .collect()
 }
 
 pub fn raw_template(conn: &mut dyn Connection, id: i64) -> Result<Option<RawTemplateRow>> {
