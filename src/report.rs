@@ -199,6 +199,21 @@ pub fn summary(report: &Report) -> String {
     };
     let _ = writeln!(s, "  resource rows {verb:<15} {resources:>6}");
     let _ = writeln!(s, "  previous templates {verb:<10} {templates:>6}");
+    if !report.indexes.is_empty() {
+        let _ = writeln!(
+            s,
+            "  temporary indexes             {:>6}   (created on Heat's tables for the run, dropped at its end: {})",
+            report.indexes.len(),
+            report.indexes.join(", ")
+        );
+    }
+    if report.retries.transient > 0 {
+        let _ = writeln!(
+            s,
+            "  transactions tried again      {:>6}   (deadlocks or cluster conflicts, each rolled back whole first)",
+            report.retries.transient
+        );
+    }
     if report.not_reached > 0 {
         let _ = writeln!(
             s,
@@ -431,6 +446,8 @@ pub fn to_json(report: &Report) -> serde_json::Value {
         "stopped": report.stopped,
         "plan_gone": report.plan_gone.iter().map(|(id, name)| json!({"root_id": id, "name": name})).collect::<Vec<_>>(),
         "convergence_roots": report.convergence_roots,
+        "temporary_indexes": report.indexes,
+        "retried_transactions": report.retries.transient,
         "exit_code": exit_code(report),
         "trees": trees,
     })

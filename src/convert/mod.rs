@@ -191,6 +191,8 @@ pub struct Report {
     pub trees: Vec<TreeReport>,
     /// What writing went through (transient failures tried again, batches split).
     pub retries: apply::Retries,
+    /// The temporary indexes the run created on Heat's tables (and dropped at its end).
+    pub indexes: Vec<String>,
     /// The filter, in the operator's words; None: the whole database.
     pub filter: Option<String>,
     /// Legacy trees the filter left out: still legacy after the run.
@@ -318,7 +320,7 @@ pub enum Progress<'a> {
 pub fn run(
     db: &mut dyn Database,
     opts: &Options,
-    mut progress: impl FnMut(Progress) -> std::io::Result<()>,
+    progress: impl FnMut(Progress) -> std::io::Result<()>,
 ) -> Result<Report> {
     let run_started = std::time::Instant::now();
     // Before anything else: refuse a database that is not Heat's, and write nothing.
@@ -345,7 +347,41 @@ pub fn run(
     let (mode, applied) = mode::Mode::begin(db, opts)?;
     report.migrations_applied = applied;
     report.run_id = mode.run_id().map(String::from);
-    let conn = db.conn();
+    if let mode::Mode::Write(_) = mode {
+        report.indexes = crate::db::indexes::create_missing(db)?;
+    }
+    let converted = convert_trees(db.conn(), &trees, &inv, &mode, opts, &mut report, progress);
+    report.not_reached = trees.len() - report.tally.trees;
+    report.duration = run_started.elapsed();
+    if let Some(pl) = &opts.plan {
+        let mut gone: Vec<(String, String)> = pl
+            .trees
+            .iter()
+            .filter(|(id, _)| !trees.iter().any(|t| &t.root().id == *id))
+            .map(|(id, t)| (id.clone(), t.name.clone()))
+            .collect();
+        gone.sort();
+        report.plan_gone = gone;
+    }
+    let ended = converted.and_then(|()| mode.end(db.conn(), &report));
+    // Dropped whatever happened; one left by a failure is dropped by the next run.
+    let dropped = crate::db::indexes::drop_ours(db, &report.indexes);
+    ended?;
+    dropped?;
+    Ok(report)
+}
+
+/// Converts (or, in a dry run, plans) the selected trees, a batch at a time, and tells
+/// `progress` of each; the counts and kept lines go into `report`.
+fn convert_trees(
+    conn: &mut dyn crate::db::Connection,
+    trees: &[&Tree],
+    inv: &Inventory,
+    mode: &mode::Mode,
+    opts: &Options,
+    report: &mut Report,
+    mut progress: impl FnMut(Progress) -> std::io::Result<()>,
+) -> Result<()> {
     tracing::info!(
         run_id = report.run_id.as_deref().unwrap_or("dry run"),
         trees = trees.len(),
@@ -475,20 +511,7 @@ pub fn run(
             }
         }
     }
-    report.not_reached = trees.len() - report.tally.trees;
-    report.duration = run_started.elapsed();
-    if let Some(pl) = &opts.plan {
-        let mut gone: Vec<(String, String)> = pl
-            .trees
-            .iter()
-            .filter(|(id, _)| !trees.iter().any(|t| &t.root().id == *id))
-            .map(|(id, t)| (id.clone(), t.name.clone()))
-            .collect();
-        gone.sort();
-        report.plan_gone = gone;
-    }
-    mode.end(conn, &report)?;
-    Ok(report)
+    Ok(())
 }
 
 /// A plan made: fingerprinted for a plan file, checked against the reviewed plan for

@@ -10,6 +10,7 @@
 
 pub mod heat_schema;
 pub mod history;
+pub mod indexes;
 mod mysql;
 mod postgres;
 pub mod read;
@@ -205,12 +206,12 @@ pub trait Connection {
 }
 
 /// A connection to Heat's database with every capability the tool uses.
-pub trait Database: Connection + history::Migrations + RunLock {
+pub trait Database: Connection + history::Migrations + RunLock + indexes::Indexes {
     /// The plain statement capability (for code that needs nothing else).
     fn conn(&mut self) -> &mut dyn Connection;
 }
 
-impl<T: Connection + history::Migrations + RunLock> Database for T {
+impl<T: Connection + history::Migrations + RunLock + indexes::Indexes> Database for T {
     fn conn(&mut self) -> &mut dyn Connection {
         self
     }

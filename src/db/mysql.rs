@@ -398,6 +398,25 @@ impl MySql {
     }
 }
 
+impl super::indexes::Indexes for MySql {
+    fn indexed(&mut self, table: &str, column: &str) -> Result<bool> {
+        let sql = "SELECT COUNT(*) AS n FROM information_schema.statistics \
+                   WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ? \
+                   AND seq_in_index = 1";
+        let n = super::count(self, sql, &[Param::Text(table.into()), Param::Text(column.into())])?;
+        Ok(n > 0)
+    }
+
+    fn drop_index(&mut self, table: &str, name: &str) -> Result<()> {
+        let sql = "SELECT COUNT(*) AS n FROM information_schema.statistics \
+                   WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ?";
+        if super::count(self, sql, &[Param::Text(table.into()), Param::Text(name.into())])? > 0 {
+            self.execute(&format!("DROP INDEX {name} ON {table}"), &[])?;
+        }
+        Ok(())
+    }
+}
+
 impl super::RunLock for MySql {
     fn try_lock_run(&mut self) -> Result<Option<super::RunLockHeld>> {
         Ok(self.get_run_lock(0)?.then(super::RunLockHeld::session))

@@ -216,7 +216,11 @@ impl Postgres {
             .client
             .prepare(&numbered_placeholders(sql))
             .map_err(|e| plain(&e, ""))?;
-        self.statements.insert(sql.to_string(), stmt.clone());
+        // Multi-row statements come in many sizes: kept, they would pile up on the server
+        // for the whole run. Only the plain ones are kept.
+        if stmt.params().len() <= 64 {
+            self.statements.insert(sql.to_string(), stmt.clone());
+        }
         Ok(stmt)
     }
 }
@@ -412,6 +416,22 @@ impl super::history::Migrations for Postgres {
 /// Advisory locks belong to one database, so runs on two databases never wait for each
 /// other.
 const RUN_LOCK_KEY: i64 = i64::from_be_bytes(*b"heatconv");
+
+impl super::indexes::Indexes for Postgres {
+    fn indexed(&mut self, table: &str, column: &str) -> Result<bool> {
+        let sql = "SELECT COUNT(*) AS n FROM pg_index i \
+                   JOIN pg_class t ON t.oid = i.indrelid \
+                   JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = i.indkey[0] \
+                   WHERE t.relname = ? AND a.attname = ? AND t.relnamespace = to_regnamespace(current_schema())::oid";
+        let n = super::count(self, sql, &[Param::Text(table.into()), Param::Text(column.into())])?;
+        Ok(n > 0)
+    }
+
+    fn drop_index(&mut self, _table: &str, name: &str) -> Result<()> {
+        self.execute(&format!("DROP INDEX IF EXISTS {name}"), &[])?;
+        Ok(())
+    }
+}
 
 impl super::RunLock for Postgres {
     fn try_lock_run(&mut self) -> Result<Option<super::RunLockHeld>> {

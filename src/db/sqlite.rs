@@ -112,6 +112,20 @@ impl Sqlite {
     }
 }
 
+impl super::indexes::Indexes for Sqlite {
+    fn indexed(&mut self, table: &str, column: &str) -> Result<bool> {
+        let sql = "SELECT COUNT(*) AS n FROM pragma_index_list(?) l, pragma_index_info(l.name) i \
+                   WHERE i.seqno = 0 AND i.name = ?";
+        let n = super::count(self, sql, &[Param::Text(table.into()), Param::Text(column.into())])?;
+        Ok(n > 0)
+    }
+
+    fn drop_index(&mut self, _table: &str, name: &str) -> Result<()> {
+        self.execute(&format!("DROP INDEX IF EXISTS {name}"), &[])?;
+        Ok(())
+    }
+}
+
 impl super::RunLock for Sqlite {
     fn try_lock_run(&mut self) -> Result<Option<super::RunLockHeld>> {
         let (path, file) = self.run_lock_file()?;
