@@ -98,7 +98,12 @@ pub fn query_as<T: FromRow>(
     sql: &str,
     params: &[Param],
 ) -> Result<Vec<T>> {
-    conn.query(sql, params)?.iter().map(T::from_row).collect()
+    let mut out = Vec::new();
+    conn.query_each(sql, params, &mut |r| {
+        out.push(T::from_row(&r)?);
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// A statement of `sql/` written for one row, made for `n` rows, so that a batch of trees
@@ -196,8 +201,23 @@ pub fn is_transient(e: &anyhow::Error) -> bool {
 
 /// What every database driver provides.
 pub trait Connection {
+    /// Runs a query and hands `each` its rows one at a time, as the server sends them: a
+    /// query over the whole cloud never holds all its raw rows at once.
+    fn query_each(
+        &mut self,
+        sql: &str,
+        params: &[Param],
+        each: &mut dyn FnMut(Row) -> Result<()>,
+    ) -> Result<()>;
     /// Runs a query and returns its rows.
-    fn query(&mut self, sql: &str, params: &[Param]) -> Result<Vec<Row>>;
+    fn query(&mut self, sql: &str, params: &[Param]) -> Result<Vec<Row>> {
+        let mut rows = Vec::new();
+        self.query_each(sql, params, &mut |r| {
+            rows.push(r);
+            Ok(())
+        })?;
+        Ok(rows)
+    }
     /// Runs a statement and returns how many rows it changed.
     fn execute(&mut self, sql: &str, params: &[Param]) -> Result<u64>;
     fn begin(&mut self) -> Result<()>;

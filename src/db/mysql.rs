@@ -317,26 +317,28 @@ fn cell(v: mysql::Value) -> Value {
 }
 
 impl Connection for MySql {
-    fn query(&mut self, sql: &str, p: &[Param]) -> Result<Vec<Row>> {
+    fn query_each(
+        &mut self,
+        sql: &str,
+        p: &[Param],
+        each: &mut dyn FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
         super::log_statement(sql);
-        let rows: Vec<mysql::Row> = self.0.exec(sql, params(p)).map_err(|e| plain(&e, ""))?;
-        let Some(first) = rows.first() else {
-            return Ok(Vec::new());
-        };
-        let columns: std::sync::Arc<[String]> = first
-            .columns_ref()
+        let mut result = self.0.exec_iter(sql, params(p)).map_err(|e| plain(&e, ""))?;
+        let columns: std::sync::Arc<[String]> = result
+            .columns()
+            .as_ref()
             .iter()
             .map(|c| c.name_str().into_owned())
             .collect();
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                let cells = (0..r.len())
-                    .map(|i| cell(r.as_ref(i).cloned().unwrap_or(mysql::Value::NULL)))
-                    .collect();
-                Row::new(columns.clone(), cells)
-            })
-            .collect())
+        for r in result.by_ref() {
+            let mut r = r.map_err(|e| plain(&e, ""))?;
+            let cells = (0..r.len())
+                .map(|i| cell(r.take(i).unwrap_or(mysql::Value::NULL)))
+                .collect();
+            each(Row::new(columns.clone(), cells))?;
+        }
+        Ok(())
     }
 
     fn execute(&mut self, sql: &str, p: &[Param]) -> Result<u64> {

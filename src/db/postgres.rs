@@ -351,23 +351,30 @@ fn params(p: &[Param], types: &[Type]) -> Result<Vec<Box<dyn ToSql + Sync>>> {
 }
 
 impl Connection for Postgres {
-    fn query(&mut self, sql: &str, p: &[Param]) -> Result<Vec<Row>> {
+    fn query_each(
+        &mut self,
+        sql: &str,
+        p: &[Param],
+        each: &mut dyn FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        use postgres::fallible_iterator::FallibleIterator;
         super::log_statement(sql);
         let stmt = self.statement(sql)?;
         let owned = params(p, stmt.params())?;
-        let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
-        let rows = self.client.query(&stmt, &refs).map_err(|e| plain(&e, ""))?;
         let columns: std::sync::Arc<[String]> = stmt
             .columns()
             .iter()
             .map(|c| c.name().to_string())
             .collect();
-        rows.iter()
-            .map(|r| {
-                let cells = (0..r.len()).map(|i| cell(r, i)).collect::<Result<_>>()?;
-                Ok(Row::new(columns.clone(), cells))
-            })
-            .collect()
+        let mut rows = self
+            .client
+            .query_raw(&stmt, owned.iter().map(|b| b.as_ref() as &(dyn ToSql + Sync)))
+            .map_err(|e| plain(&e, ""))?;
+        while let Some(r) = rows.next().map_err(|e| plain(&e, ""))? {
+            let cells = (0..r.len()).map(|i| cell(&r, i)).collect::<Result<_>>()?;
+            each(Row::new(columns.clone(), cells))?;
+        }
+        Ok(())
     }
 
     fn execute(&mut self, sql: &str, p: &[Param]) -> Result<u64> {

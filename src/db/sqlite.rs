@@ -36,13 +36,17 @@ impl rusqlite::ToSql for Param {
 }
 
 impl Connection for Sqlite {
-    fn query(&mut self, sql: &str, params: &[Param]) -> Result<Vec<Row>> {
+    fn query_each(
+        &mut self,
+        sql: &str,
+        params: &[Param],
+        each: &mut dyn FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
         super::log_statement(sql);
         let mut stmt = self.0.prepare_cached(sql)?;
         let width = stmt.column_count();
         let columns: std::sync::Arc<[String]> = stmt.column_names().map(String::from).collect();
         let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
-        let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             let mut row = Vec::with_capacity(width);
             for i in 0..width {
@@ -55,9 +59,9 @@ impl Connection for Sqlite {
                     }
                 });
             }
-            out.push(Row::new(columns.clone(), row));
+            each(Row::new(columns.clone(), row))?;
         }
-        Ok(out)
+        Ok(())
     }
 
     fn execute(&mut self, sql: &str, params: &[Param]) -> Result<u64> {
