@@ -9,9 +9,12 @@
 //! engine and heat-converge across nodes, rows equal on every node afterwards, and a
 //! second run converts what the first left.
 //!
-//! The writer's intensity: `HC_GALERA_WRITERS` threads (default 2), each pausing
-//! `HC_GALERA_PAUSE_MS` between operations (default 0). `HC_GALERA_ROUNDS` (default 3)
-//! fresh copies of the demo, each converted under the writer, to give conflicts a chance.
+//! The writer's intensity: `HC_GALERA_WRITERS` threads (default 4), each pausing
+//! `HC_GALERA_PAUSE_MS` between operations (default 0). Each round converts a fresh copy
+//! of the demo under the writer, then again without it: at least `HC_GALERA_ROUNDS`
+//! rounds (default 2), more (up to 8) until a certification conflict has hit
+//! heat-converge's own transactions, which the test requires: a test that never saw a
+//! conflict proves nothing about them.
 
 mod common;
 mod servers;
@@ -383,12 +386,41 @@ fn left_alone(report: &Value) -> Vec<String> {
         .collect()
 }
 
-fn cluster_counters(cluster: &Galera) -> [u64; 2] {
-    [
-        cluster.status_sum("wsrep_local_cert_failures"),
-        cluster.status_sum("wsrep_local_bf_aborts"),
-    ]
+/// Per node: (wsrep_local_cert_failures, wsrep_local_bf_aborts).
+fn cluster_counters(cluster: &Galera) -> Vec<(u64, u64)> {
+    let n = |node: &Node, name: &str| node.status(name).parse::<u64>().unwrap_or(0);
+    cluster
+        .nodes
+        .iter()
+        .map(|node| {
+            (
+                n(node, "wsrep_local_cert_failures"),
+                n(node, "wsrep_local_bf_aborts"),
+            )
+        })
+        .collect()
 }
+
+/// The counters' growth, per node, in words.
+fn counters_grown(cluster: &Galera, before: &[(u64, u64)], after: &[(u64, u64)]) -> String {
+    cluster
+        .nodes
+        .iter()
+        .zip(before.iter().zip(after))
+        .map(|(node, (b, a))| {
+            format!(
+                "{}: cert failures +{}, bf aborts +{}",
+                node.name,
+                a.0 - b.0,
+                a.1 - b.1
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Rounds the test runs at most while no conflict has hit heat-converge yet.
+const MAX_ROUNDS: u64 = 8;
 
 #[test]
 fn migrate_through_one_node_while_another_takes_engine_writes() {
@@ -402,13 +434,18 @@ fn migrate_through_one_node_while_another_takes_engine_writes() {
         "CREATE USER 'heatconv'@'%' IDENTIFIED BY 'heatconv'; \
          GRANT ALL ON *.* TO 'heatconv'@'%';",
     );
-    let threads = env_number("HC_GALERA_WRITERS", 2) as usize;
+    let threads = env_number("HC_GALERA_WRITERS", 4) as usize;
     let pause = Duration::from_millis(env_number("HC_GALERA_PAUSE_MS", 0));
-    let rounds = env_number("HC_GALERA_ROUNDS", 3);
+    let min_rounds = env_number("HC_GALERA_ROUNDS", 2);
+    let max_rounds = min_rounds.max(MAX_ROUNDS);
     let bed = Bed::new("galera");
     let node1 = format!("127.0.0.1:{}", cluster.nodes[0].port);
     let mut refusals = Vec::new();
-    for round in 1..=rounds {
+    // Certification failures and brute-force aborts of node 1's transactions: heat-converge's.
+    let mut conflicts_on_node1 = 0;
+    let mut round = 0;
+    while round < min_rounds || (conflicts_on_node1 == 0 && round < max_rounds) {
+        round += 1;
         let t = Instant::now();
         let db = bed.demo_on(Backend::MariaDb, &node1);
         assert_nodes_equal(&cluster, &db.name, "the demo copied");
@@ -441,14 +478,13 @@ fn migrate_through_one_node_while_another_takes_engine_writes() {
         eprintln!(
             "round {round}: writer on node2 ({threads} threads, pause {pause:?}): {} commits, \
              {} actions, {} signals, {} deadlock errors (1213), {} locks found held (1062); \
-             cluster: wsrep_local_cert_failures +{}, wsrep_local_bf_aborts +{}",
+             wsrep_local_cert_failures / wsrep_local_bf_aborts: {}",
             Counts::get(&counts.committed),
             Counts::get(&counts.actions),
             Counts::get(&counts.signals),
             Counts::get(&counts.deadlocks),
             Counts::get(&counts.lock_busy),
-            after[0] - before[0],
-            after[1] - before[1],
+            counters_grown(&cluster, &before, &after),
         );
         assert_eq!(code, 3, "busy and failed remain: {out}\n{err}");
         assert!(
@@ -463,6 +499,7 @@ fn migrate_through_one_node_while_another_takes_engine_writes() {
             );
         }
         refusals.extend(alone.iter().filter(|a| a.contains("refused")).cloned());
+        conflicts_on_node1 += (after[0].0 - before[0].0) + (after[0].1 - before[0].1);
 
         let tables = assert_nodes_equal(&cluster, &db.name, "after the run under the writer");
         let mut conn = connect(&cluster.nodes[0], &db.name);
@@ -495,9 +532,15 @@ fn migrate_through_one_node_while_another_takes_engine_writes() {
         );
     }
     eprintln!(
-        "refusals seen ({}):\n  {}",
+        "{round} rounds; certification failures + brute-force aborts on node1: \
+         {conflicts_on_node1}; trees refused ({}):\n  {}",
         refusals.len(),
         refusals.join("\n  ")
+    );
+    assert!(
+        conflicts_on_node1 > 0,
+        "no certification conflict hit heat-converge in {round} rounds: \
+         raise HC_GALERA_WRITERS"
     );
     eprintln!(
         "galera test: {:.1} s in all",

@@ -74,8 +74,19 @@ impl Galera {
                 datadir,
                 child: None,
             };
+            let t = Instant::now();
             node.spawn(&cluster, gmcast, ist, sst, i == 0);
             node.wait_synced();
+            eprintln!(
+                "galera: {} {} and Synced in {:.1} s",
+                node.name,
+                if i == 0 {
+                    "bootstrapped"
+                } else {
+                    "joined (rsync SST)"
+                },
+                t.elapsed().as_secs_f64()
+            );
             galera.nodes.push(node);
         }
         for node in &galera.nodes {
