@@ -419,6 +419,63 @@ fn counters_grown(cluster: &Galera, before: &[(u64, u64)], after: &[(u64, u64)])
         .join("; ")
 }
 
+/// c. The run lock (`GET_LOCK`) held by a session on node 1: a run through node 1 is
+/// refused (`--no-wait`), but MariaDB Galera does not replicate named locks, so today a
+/// run through node 2 is not excluded by it. Two runs at once are still safe for the rows
+/// (each tree's stack_lock rows conflict in certification: one run's commit loses), but
+/// not what the run lock promises. This asserts today's behaviour so that a change to
+/// it (a cluster-wide run lock) is noticed here and this step is turned around.
+fn run_lock_across_nodes(cluster: &Galera, bed: &Bed) {
+    let node1 = format!("127.0.0.1:{}", cluster.nodes[0].port);
+    let db = bed.demo_on(Backend::MariaDb, &node1);
+    cluster.wait_quiet();
+    let mut holder = connect(&cluster.nodes[0], &db.name);
+    let got: Option<i64> = holder
+        .query_first("SELECT GET_LOCK(CONCAT('heat_converge.', DATABASE()), 0)")
+        .expect("GET_LOCK on node 1");
+    assert_eq!(got, Some(1), "the run lock taken on node 1");
+
+    let (code, _, err) = db.heat_converge(&["migrate", "--no-wait"]);
+    assert_eq!(
+        code, 1,
+        "through node 1 while node 1 holds the run lock: {err}"
+    );
+    assert!(
+        err.contains("another heat-converge run holds the run lock"),
+        "{err}"
+    );
+
+    let node2_url = db
+        .url
+        .replace(&node1, &format!("127.0.0.1:{}", cluster.nodes[1].port));
+    let out = std::process::Command::new(servers::BIN)
+        .args([
+            "migrate",
+            "--no-wait",
+            "--format",
+            "json",
+            "--db-url",
+            &node2_url,
+        ])
+        .output()
+        .expect("run heat-converge");
+    let code = out.status.code().unwrap_or(-1);
+    let report = common::json(&String::from_utf8_lossy(&out.stdout));
+    eprintln!(
+        "run lock: held by a session on node1; migrate --no-wait through node1: exit 1 \
+         (refused); through node2: exit {code}, converted {} (GET_LOCK is node-local on Galera)",
+        report["converted"]
+    );
+    assert_eq!(
+        (code, report["converted"].as_u64()),
+        (3, Some(11)),
+        "a run through node 2 while node 1 holds the run lock: if it is now refused, the \
+         run lock has become cluster-wide: turn this step around. stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_nodes_equal(cluster, &db.name, "after the run through node 2");
+}
+
 /// Rounds the test runs at most while no conflict has hit heat-converge yet.
 const MAX_ROUNDS: u64 = 8;
 
@@ -542,6 +599,7 @@ fn migrate_through_one_node_while_another_takes_engine_writes() {
         "no certification conflict hit heat-converge in {round} rounds: \
          raise HC_GALERA_WRITERS"
     );
+    run_lock_across_nodes(&cluster, &bed);
     eprintln!(
         "galera test: {:.1} s in all",
         started.elapsed().as_secs_f64()
