@@ -605,3 +605,37 @@ fn migrate_through_one_node_while_another_takes_engine_writes() {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// Galera installations that refuse tables without a primary key
+/// (`wsrep_mode=REQUIRED_PRIMARY_KEY`, MariaDB 10.6+; Percona's pxc_strict_mode does the
+/// same) must still get every convertible tree converted.
+///
+/// Fails today (seen on MariaDB 10.11 + galera-4): V4's `CREATE TABLE heat_converge_deleted`
+/// (no primary key) is refused with error 4165 "Galera replication not supported", but V4
+/// is recorded as applied (refinery's MySQL driver sends the file as one multi-statement
+/// query and never reads the results after the first), so every tree that deletes a row
+/// is refused on every run: "Table '...heat_converge_deleted' doesn't exist" (1146).
+#[test]
+#[ignore = "fails today: heat_converge_deleted has no primary key (see the doc comment)"]
+fn tables_without_primary_key_refused_by_the_cluster() {
+    let cluster = Galera::start_with(1, &["--wsrep-mode=REQUIRED_PRIMARY_KEY"]);
+    cluster.nodes[0].sql(
+        "CREATE USER 'heatconv'@'%' IDENTIFIED BY 'heatconv'; \
+         GRANT ALL ON *.* TO 'heatconv'@'%';",
+    );
+    let bed = Bed::new("galera-pk");
+    let db = bed.demo_on(
+        Backend::MariaDb,
+        &format!("127.0.0.1:{}", cluster.nodes[0].port),
+    );
+    let (code, out, err) = db.heat_converge(&["migrate", "--format", "json"]);
+    let report = common::json(&out);
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(
+        left_alone(&report).len(),
+        2,
+        "only busy and failed: {:?}",
+        left_alone(&report)
+    );
+    assert_eq!(report["converted"].as_u64(), Some(11), "{out}");
+}

@@ -33,6 +33,12 @@ pub struct Galera {
 impl Galera {
     /// Starts an `n`-node cluster and waits until every node is Synced and sees all `n`.
     pub fn start(n: usize) -> Galera {
+        Galera::start_with(n, &[])
+    }
+
+    /// [`Galera::start`] with more mariadbd options on every node (e.g.
+    /// `--wsrep-mode=REQUIRED_PRIMARY_KEY`).
+    pub fn start_with(n: usize, options: &[&str]) -> Galera {
         assert!(n >= 1, "a cluster has a node");
         let dir = Scratch::new("galera");
         let ports: Vec<[u16; 4]> = (0..n)
@@ -75,7 +81,7 @@ impl Galera {
                 child: None,
             };
             let t = Instant::now();
-            node.spawn(&cluster, gmcast, ist, sst, i == 0);
+            node.spawn(&cluster, [gmcast, ist, sst], i == 0, options);
             node.wait_synced();
             eprintln!(
                 "galera: {} {} and Synced in {:.1} s",
@@ -130,7 +136,13 @@ impl Galera {
 }
 
 impl Node {
-    fn spawn(&mut self, cluster: &str, gmcast: u16, ist: u16, sst: u16, bootstrap: bool) {
+    fn spawn(
+        &mut self,
+        cluster: &str,
+        [gmcast, ist, sst]: [u16; 3],
+        bootstrap: bool,
+        options: &[&str],
+    ) {
         let mut cmd = Command::new("/usr/sbin/mariadbd");
         cmd.args([
             "--no-defaults".to_string(),
@@ -164,6 +176,7 @@ impl Node {
         if bootstrap {
             cmd.arg("--wsrep-new-cluster");
         }
+        cmd.args(options);
         let mut child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::null())
