@@ -125,14 +125,6 @@ impl Galera {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
-
-    /// A status counter summed over the nodes (e.g. `wsrep_local_cert_failures`).
-    pub fn status_sum(&self, name: &str) -> u64 {
-        self.nodes
-            .iter()
-            .map(|n| n.status(name).parse::<u64>().unwrap_or(0))
-            .sum()
-    }
 }
 
 impl Node {
