@@ -32,6 +32,14 @@ if [ ! -x "$avenv/bin/ansible-playbook" ] || [ "$(cat "$avenv/.requirements.sha"
   echo "$awant" > "$avenv/.requirements.sha"
 fi
 
+# Galera (tests/galera.rs starts its own cluster): the galera-4 provider, and rsync for the
+# joiners' state transfer (wsrep_sst_rsync comes with mariadb-server).
+if [ ! -e /usr/lib/galera/libgalera_smm.so ] || ! command -v rsync >/dev/null 2>&1; then
+  echo "setup: installing galera-4 and rsync"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq galera-4 rsync >/dev/null
+fi
+
 # Services: start any that is not answering (the commands this machine kind documents).
 if ! mariadb -uroot -e 'select 1' >/dev/null 2>&1; then
   start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd

@@ -24,13 +24,22 @@ pub enum Backend {
 const USER: &str = "heatconv";
 
 impl Backend {
-    fn sqlalchemy_url(self, name: &str, dir: &Path) -> String {
+    /// The local server `tests/bed/setup.sh` prepares for this backend (host:port).
+    pub fn local_server(self) -> &'static str {
+        match self {
+            Backend::MariaDb => "127.0.0.1:3306",
+            Backend::Postgres => "127.0.0.1:5432",
+            Backend::Sqlite => "",
+        }
+    }
+
+    fn sqlalchemy_url(self, name: &str, dir: &Path, server: &str) -> String {
         match self {
             Backend::MariaDb => {
-                format!("mysql+pymysql://{USER}:{USER}@127.0.0.1:3306/{name}?charset=utf8")
+                format!("mysql+pymysql://{USER}:{USER}@{server}/{name}?charset=utf8")
             }
             Backend::Postgres => {
-                format!("postgresql+psycopg2://{USER}:{USER}@127.0.0.1:5432/{name}")
+                format!("postgresql+psycopg2://{USER}:{USER}@{server}/{name}")
             }
             Backend::Sqlite => {
                 format!("sqlite:///{}", dir.join(format!("{name}.sqlite")).display())
@@ -45,6 +54,8 @@ pub struct HeatDb {
     /// The SQLAlchemy URL, as a `[database] connection` line in heat.conf would hold it.
     pub url: String,
     pub name: String,
+    /// host:port of its server (empty for SQLite).
+    pub server: String,
     bed: Bed,
 }
 
@@ -216,11 +227,16 @@ impl Bed {
     }
 
     fn handle(&self, backend: Backend) -> HeatDb {
+        self.handle_at(backend, backend.local_server())
+    }
+
+    fn handle_at(&self, backend: Backend, server: &str) -> HeatDb {
         let name = self.fresh_name();
         HeatDb {
             backend,
-            url: backend.sqlalchemy_url(&name, &self.work),
+            url: backend.sqlalchemy_url(&name, &self.work, server),
             name,
+            server: server.to_string(),
             bed: self.clone(),
         }
     }
@@ -534,6 +550,12 @@ impl Bed {
     /// A copy of the shipped demo (examples/demo.sqlite, made by the real Heat) on
     /// `backend`: the file itself for SQLite, rows copied by `heatbed copy` for a server.
     pub fn demo(&self, backend: Backend) -> HeatDb {
+        self.demo_on(backend, backend.local_server())
+    }
+
+    /// [`Bed::demo`] on a server of the test's own (host:port; the `heatconv` user must
+    /// exist there), e.g. one node of a Galera cluster.
+    pub fn demo_on(&self, backend: Backend, server: &str) -> HeatDb {
         let top = Path::new(env!("CARGO_MANIFEST_DIR"));
         let sqlite = self.handle(Backend::Sqlite);
         std::fs::copy(top.join("examples/demo.sqlite"), sqlite.sqlite_path())
@@ -541,7 +563,9 @@ impl Bed {
         if backend == Backend::Sqlite {
             return sqlite;
         }
-        self.copy(&sqlite, backend)
+        let db = self.handle_at(backend, server);
+        self.must(&["copy", &sqlite.url, &db.url]);
+        db
     }
 }
 
@@ -549,11 +573,11 @@ impl Bed {
 /// heat-converge's own layer), for setting up cases and checking their rows.
 impl HeatDb {
     /// The server URL in the driver crates' own form (no SQLAlchemy driver part).
-    fn plain_url(&self) -> String {
+    pub fn plain_url(&self) -> String {
         match self.backend {
-            Backend::MariaDb => format!("mysql://{USER}:{USER}@127.0.0.1:3306/{}", self.name),
+            Backend::MariaDb => format!("mysql://{USER}:{USER}@{}/{}", self.server, self.name),
             Backend::Postgres => {
-                format!("postgresql://{USER}:{USER}@127.0.0.1:5432/{}", self.name)
+                format!("postgresql://{USER}:{USER}@{}/{}", self.server, self.name)
             }
             Backend::Sqlite => String::new(),
         }

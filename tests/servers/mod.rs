@@ -5,6 +5,8 @@
 //! and its directory removed when the handle drops, also when the test fails.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod galera;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
