@@ -503,6 +503,8 @@ fn migrate_through_one_node_while_another_takes_engine_writes() {
     let mut refusals = Vec::new();
     // Certification failures and brute-force aborts of node 1's transactions: heat-converge's.
     let mut conflicts_on_node1 = 0;
+    // Transactions heat-converge tried again after a conflict (its report says how many).
+    let mut retried = 0;
     let mut round = 0;
     while round < min_rounds || (conflicts_on_node1 == 0 && round < max_rounds) {
         round += 1;
@@ -559,6 +561,11 @@ fn migrate_through_one_node_while_another_takes_engine_writes() {
             );
         }
         refusals.extend(alone.iter().filter(|a| a.contains("refused")).cloned());
+        retried += report["retried_transactions"].as_u64().expect("retried_transactions");
+        // A conflict is tried again; a tree is refused for one only when the bound is reached.
+        for a in alone.iter().filter(|a| a.contains("error 1213")) {
+            assert!(a.contains("transient reasons"), "a conflict not tried again: {a}");
+        }
         conflicts_on_node1 += (after[0].0 - before[0].0) + (after[0].1 - before[0].1);
 
         let tables = assert_nodes_equal(&cluster, &db.name, "after the run under the writer");
@@ -601,6 +608,11 @@ fn migrate_through_one_node_while_another_takes_engine_writes() {
         conflicts_on_node1 > 0,
         "no certification conflict hit heat-converge in {round} rounds: \
          raise HC_GALERA_WRITERS"
+    );
+    eprintln!("transactions heat-converge tried again after a conflict: {retried}");
+    assert!(
+        retried > 0,
+        "{conflicts_on_node1} conflicts on node 1, but heat-converge tried nothing again"
     );
     run_lock_across_nodes(&cluster, &bed);
     eprintln!(

@@ -259,10 +259,11 @@ fn lock(
             &params,
         )
         .map_err(|e| {
-            anyhow!(
-                "could not lock stack {} (an engine holds a lock?): {e:#}",
+            // Kept as the cause, so a deadlock stays recognisable as transient.
+            e.context(format!(
+                "could not lock stack {} (an engine holds a lock?)",
                 named(chunk)
-            )
+            ))
         })?;
     }
     Ok(())
