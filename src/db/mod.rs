@@ -172,6 +172,9 @@ pub fn in_transaction<T>(
         },
         Err(e) => Err(match conn.rollback() {
             Ok(()) => e.context("rolled back; nothing was changed"),
+            // A deadlock or a cluster conflict on the rollback: the server has already
+            // rolled the transaction back itself.
+            Err(r) if is_transient(&r) => e.context("rolled back by the server; nothing was changed"),
             Err(r) => e.context(format!(
                 "the rollback failed too ({r:#}); the server discards the transaction when the connection ends"
             )),
