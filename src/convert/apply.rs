@@ -434,7 +434,7 @@ fn rows_now(conn: &mut dyn Connection, plan: &TreePlan) -> Result<String> {
     let resources = crate::db::read::resources(conn, &ids)?;
     let templates = crate::db::read::raw_templates(conn, &template_ids)?;
     let tree = super::tree::Tree {
-        stacks,
+        stacks: stacks.into_iter().map(std::sync::Arc::new).collect(),
         live_backups: Vec::new(),
     };
     Ok(super::fingerprint::rows(&tree, &resources, &templates))

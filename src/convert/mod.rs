@@ -265,7 +265,7 @@ fn select<'f>(
 ) -> Result<Vec<&'f Tree>> {
     for id in &opts.stacks {
         let known = match inv.stacks.get(id) {
-            Some(s) => Some(s.clone()),
+            Some(s) => Some(crate::db::read::StackRow::clone(s)),
             None => crate::db::read::stack(conn, id)?,
         };
         let wrong = match known {

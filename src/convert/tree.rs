@@ -10,14 +10,15 @@
 use crate::db::read::Inventory;
 use crate::db::read::StackRow;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::fmt;
 
 #[derive(Clone, Debug)]
 pub struct Tree {
     /// The root first, then its nested stacks, parents before children.
-    pub stacks: Vec<StackRow>,
+    pub stacks: Vec<Arc<StackRow>>,
     /// Live backup stacks found under the tree (the legacy engine's leftovers).
-    pub live_backups: Vec<StackRow>,
+    pub live_backups: Vec<Arc<StackRow>>,
 }
 
 impl Tree {
@@ -105,7 +106,7 @@ fn label(s: &StackRow) -> String {
 
 /// The legacy trees and stray legacy stacks of the inventory.
 pub fn forest(inv: &Inventory) -> Forest {
-    let mut children: HashMap<&str, Vec<&StackRow>> = HashMap::new();
+    let mut children: HashMap<&str, Vec<&Arc<StackRow>>> = HashMap::new();
     for s in inv.stacks.values() {
         if let Some(owner) = &s.owner_id {
             children.entry(owner.as_str()).or_default().push(s);
@@ -123,7 +124,7 @@ pub fn forest(inv: &Inventory) -> Forest {
         .filter(|s| !s.convergence && s.owner_id.is_some())
         .filter_map(|s| {
             stray_reason(s, inv).map(|reason| Stray {
-                stack: s.clone(),
+                stack: StackRow::clone(s),
                 reason,
             })
         })
@@ -132,8 +133,8 @@ pub fn forest(inv: &Inventory) -> Forest {
 }
 
 /// The tree under `root`: its non-backup descendants, and the live backups met on the way.
-fn walk(root: &StackRow, children: &HashMap<&str, Vec<&StackRow>>) -> Tree {
-    let mut stacks = vec![root.clone()];
+fn walk(root: &Arc<StackRow>, children: &HashMap<&str, Vec<&Arc<StackRow>>>) -> Tree {
+    let mut stacks = vec![Arc::clone(root)];
     let mut live_backups = Vec::new();
     let mut seen: HashSet<String> = HashSet::from([root.id.clone()]);
     let mut i = 0;
@@ -144,9 +145,9 @@ fn walk(root: &StackRow, children: &HashMap<&str, Vec<&StackRow>>) -> Tree {
                 continue;
             }
             if c.backup {
-                live_backups.push((*c).clone());
+                live_backups.push(Arc::clone(c));
             } else {
-                stacks.push((*c).clone());
+                stacks.push(Arc::clone(c));
             }
         }
         i += 1;
@@ -213,7 +214,7 @@ mod tests {
     fn inventory(stacks: Vec<StackRow>) -> Inventory {
         let mut inv = Inventory::default();
         for s in stacks {
-            inv.stacks.insert(s.id.clone(), s);
+            inv.stacks.insert(s.id.clone(), Arc::new(s));
         }
         inv
     }

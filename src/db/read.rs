@@ -17,8 +17,8 @@ pub const BATCH: usize = 500;
 /// The state of the whole cloud a run starts from.
 #[derive(Clone, Debug, Default)]
 pub struct Inventory {
-    /// Every live stack, by id.
-    pub stacks: BTreeMap<String, StackRow>,
+    /// Every live stack, by id (shared with the trees built from it, not copied).
+    pub stacks: BTreeMap<String, std::sync::Arc<StackRow>>,
     /// stack id -> engine id holding Heat's lock on it.
     pub locks: HashMap<String, String>,
     /// engine id -> its service record.
@@ -113,7 +113,7 @@ pub fn inventory(conn: &mut dyn Connection) -> Result<Inventory> {
     let stacks: Vec<StackRow> = query_as(conn, include_str!("../../sql/live_stacks.sql"), &[])
         .context("reading Heat's stack table")?;
     for s in stacks {
-        inv.stacks.insert(s.id.clone(), s);
+        inv.stacks.insert(s.id.clone(), std::sync::Arc::new(s));
     }
     for l in query_as::<LockRow>(conn, include_str!("../../sql/stack_locks.sql"), &[])? {
         inv.locks.insert(l.stack_id, l.engine_id);
