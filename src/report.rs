@@ -437,7 +437,7 @@ pub fn to_json(report: &Report) -> serde_json::Value {
         "stray_stacks": report.strays.iter().map(|st| json!({
             "id": st.stack.id,
             "name": st.stack.name,
-            "project": st.stack.tenant,
+            "project": &*st.stack.tenant,
             "owner_id": st.stack.owner_id,
             "reason_kind": st.reason.kind(),
             "reason": st.reason.to_string(),

@@ -41,7 +41,7 @@ pub fn stored(
     let identity = StackIdentity {
         name: row.name.clone(),
         id: Some(row.id.clone()),
-        project: row.tenant.clone(),
+        project: row.tenant.to_string(),
     };
     // A hidden value we could not read is the reason, however the failure was reported.
     StackDefinition::new(template, &env, resolver, &identity, raw.files.clone())

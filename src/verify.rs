@@ -116,8 +116,8 @@ pub fn verify(conn: &mut dyn Connection, opts: &Options) -> Result<Verification>
             let root = &c.root_stack_id;
             if !projects.contains_key(root) {
                 let tenant = match inv.stacks.get(root) {
-                    Some(s) => Some(s.tenant.clone()),
-                    None => read::stack(conn, root)?.map(|s| s.tenant),
+                    Some(s) => Some(s.tenant.to_string()),
+                    None => read::stack(conn, root)?.map(|s| s.tenant.to_string()),
                 };
                 projects.insert(root.clone(), tenant);
             }
@@ -166,7 +166,7 @@ fn check(
         if !differences.is_empty() {
             return Ok(Finding::Broken { differences });
         }
-        if s.status == "FAILED" {
+        if &*s.status == "FAILED" {
             let resources = read::resources_written(conn, &s.id)?
                 .into_iter()
                 .filter(|r| r.row.status == "FAILED")

@@ -193,10 +193,10 @@ pub fn blocker(tree: &Tree, inv: &Inventory) -> Option<Blocker> {
 
 fn blocker_at(tree: &Tree, inv: &Inventory, now: OffsetDateTime) -> Option<Blocker> {
     for s in &tree.stacks {
-        if s.status != "COMPLETE" {
+        if &*s.status != "COMPLETE" {
             let stack = which_stack(tree, s);
             let state = format!("{}_{}", s.action, s.status);
-            return Some(match s.status.as_str() {
+            return Some(match &*s.status {
                 "IN_PROGRESS" => match engine_gone(tree, inv, now) {
                     None => Blocker::InProgress { stack, state },
                     Some(engine) => Blocker::Abandoned {

@@ -51,8 +51,8 @@ pub fn rows(
             let mut rs: Vec<&ResourceRow> = resources.get(&s.id).into_iter().flatten().collect();
             rs.sort_by_key(|r| r.id);
             json!({
-                "stack": [s.id, s.name, s.tenant, s.owner_id, s.raw_template_id,
-                          s.prev_raw_template_id, s.action, s.status, s.convergence,
+                "stack": [s.id, s.name, &*s.tenant, s.owner_id, s.raw_template_id,
+                          s.prev_raw_template_id, &*s.action, &*s.status, s.convergence,
                           s.backup, s.deleted],
                 "resources": rs.iter().map(|r| json!([r.id, r.uuid, r.name, r.stack_id,
                     r.action, r.status, r.physical_id, r.attr_data_id])).collect::<Vec<_>>(),

@@ -286,7 +286,7 @@ fn select<'f>(
         return Err(FilterError(wrong).into());
     }
     if let Some(p) = &opts.project {
-        if !inv.stacks.values().any(|s| &s.tenant == p) {
+        if !inv.stacks.values().any(|s| *s.tenant == **p) {
             return Err(FilterError(format!(
                 "--project {p}: no live stack belongs to this project"
             ))
@@ -302,7 +302,7 @@ fn select<'f>(
                 .is_none_or(|p| p.trees.contains_key(&t.root().id))
         })
         .filter(|t| opts.stacks.is_empty() || opts.stacks.contains(&t.root().id))
-        .filter(|t| opts.project.as_ref().is_none_or(|p| &t.root().tenant == p))
+        .filter(|t| opts.project.as_ref().is_none_or(|p| *t.root().tenant == **p))
         .collect())
 }
 
@@ -482,7 +482,7 @@ fn convert_trees(
             let tr = TreeReport {
                 root_id: root.id.clone(),
                 root_name: root.name.clone(),
-                project: root.tenant.clone(),
+                project: root.tenant.to_string(),
                 stacks: tree.stacks.len(),
                 outcome,
                 warnings: std::mem::take(&mut warnings[i]),

@@ -110,11 +110,24 @@ impl FromRow for EngineRow {
 
 pub fn inventory(conn: &mut dyn Connection) -> Result<Inventory> {
     let mut inv = Inventory::default();
-    let stacks: Vec<StackRow> = query_as(conn, include_str!("../../sql/live_stacks.sql"), &[])
-        .context("reading Heat's stack table")?;
-    for s in stacks {
-        inv.stacks.insert(s.id.clone(), std::sync::Arc::new(s));
-    }
+    // Row by row into the map: the whole cloud's stacks are never held twice.
+    let stacks = &mut inv.stacks;
+    let mut words: std::collections::HashSet<Word> = Default::default();
+    let mut shared = |w: &mut Word| match words.get(w) {
+        Some(known) => *w = Word::clone(known),
+        None => {
+            words.insert(Word::clone(w));
+        }
+    };
+    conn.query_each(include_str!("../../sql/live_stacks.sql"), &[], &mut |row| {
+        let mut s = StackRow::from_row(&row)?;
+        shared(&mut s.tenant);
+        shared(&mut s.action);
+        shared(&mut s.status);
+        stacks.insert(s.id.clone(), std::sync::Arc::new(s));
+        Ok(())
+    })
+    .context("reading Heat's stack table")?;
     for l in query_as::<LockRow>(conn, include_str!("../../sql/stack_locks.sql"), &[])? {
         inv.locks.insert(l.stack_id, l.engine_id);
     }
@@ -272,17 +285,22 @@ impl StoredTemplate {
 pub struct StackRow {
     pub id: String,
     pub name: String,
-    pub tenant: String,
+    /// The project; shared between the stacks that have the same one (as are `action` and
+    /// `status`): a cloud's inventory is held whole, and most of it repeats.
+    pub tenant: Word,
     pub owner_id: Option<String>,
     pub raw_template_id: Option<i64>,
     pub prev_raw_template_id: Option<i64>,
-    pub action: String,
-    pub status: String,
+    pub action: Word,
+    pub status: Word,
     pub convergence: bool,
     pub backup: bool,
     pub nested_depth: i64,
     pub deleted: bool,
 }
+
+/// A short text many rows repeat (a project, an action, a status), held once.
+pub type Word = std::sync::Arc<str>;
 
 /// A row of `raw_template`, its JSON columns parsed.
 #[derive(Clone, Debug)]
@@ -300,12 +318,12 @@ impl FromRow for StackRow {
         Ok(StackRow {
             id: r.string("id")?,
             name: r.text("name")?.unwrap_or_default(),
-            tenant: r.text("tenant")?.unwrap_or_default(),
+            tenant: r.text("tenant")?.unwrap_or_default().into(),
             owner_id: r.text("owner_id")?,
             raw_template_id: r.int("raw_template_id")?,
             prev_raw_template_id: r.int("prev_raw_template_id")?,
-            action: r.text("action")?.unwrap_or_default(),
-            status: r.text("status")?.unwrap_or_default(),
+            action: r.text("action")?.unwrap_or_default().into(),
+            status: r.text("status")?.unwrap_or_default().into(),
             convergence: r.flag("convergence")?,
             backup: r.flag("backup")?,
             nested_depth: r.int("nested_depth")?.unwrap_or(0),
