@@ -169,7 +169,10 @@ impl Tally {
             }
             Outcome::Skipped(b) => {
                 self.skipped += 1;
-                self.skipped_by_kind.entry(b.kind()).or_insert((b.label(), 0)).1 += 1;
+                self.skipped_by_kind
+                    .entry(b.kind())
+                    .or_insert((b.label(), 0))
+                    .1 += 1;
             }
         }
     }
@@ -252,8 +255,10 @@ pub fn now_utc() -> String {
         .unwrap_or_default()
 }
 
-/// Trees per batch of reads.
+/// Trees per batch: planned together and written in one transaction.
 const TREES_PER_BATCH: usize = 200;
+/// Trees whose resources are read in one query (several batches).
+const TREES_PER_READ: usize = 1000;
 
 /// The trees the filter selects; every stack or project it names must exist, or the
 /// command is wrong ([`FilterError`]).
@@ -302,7 +307,11 @@ fn select<'f>(
                 .is_none_or(|p| p.trees.contains_key(&t.root().id))
         })
         .filter(|t| opts.stacks.is_empty() || opts.stacks.contains(&t.root().id))
-        .filter(|t| opts.project.as_ref().is_none_or(|p| *t.root().tenant == **p))
+        .filter(|t| {
+            opts.project
+                .as_ref()
+                .is_none_or(|p| *t.root().tenant == **p)
+        })
         .collect())
 }
 
@@ -393,121 +402,131 @@ fn convert_trees(
             "the output could not be written ({e}); stopped before the first tree"
         ));
     }
-    for batch in trees.chunks(TREES_PER_BATCH) {
+    for chunk in trees.chunks(TREES_PER_READ) {
         if report.stopped.is_some() {
             break;
         }
-        let blockers: Vec<Option<Blocker>> = batch
+        let chunk_blockers: Vec<Option<Blocker>> =
+            chunk.iter().map(|t| eligibility::blocker(t, inv)).collect();
+        // Only the trees that may convert need their resources and templates read; the
+        // resources of a whole chunk at once (one query), the templates per batch (they
+        // are the large part).
+        let stack_ids: Vec<String> = chunk
             .iter()
-            .map(|t| eligibility::blocker(t, &inv))
-            .collect();
-        // Only the trees that may convert need their resources and templates read.
-        let ready: Vec<&tree::Tree> = batch
-            .iter()
-            .zip(&blockers)
+            .zip(&chunk_blockers)
             .filter(|(_, b)| b.is_none())
-            .map(|(t, _)| *t)
-            .collect();
-        let stack_ids: Vec<String> = ready
-            .iter()
-            .flat_map(|t| t.stacks.iter().map(|s| s.id.clone()))
-            .collect();
-        // Current templates, and previous ones (the types of the resources deleted).
-        let template_ids: Vec<i64> = ready
-            .iter()
-            .flat_map(|t| {
-                t.stacks
-                    .iter()
-                    .flat_map(|s| [s.raw_template_id, s.prev_raw_template_id])
-                    .flatten()
-            })
+            .flat_map(|(t, _)| t.stacks.iter().map(|s| s.id.clone()))
             .collect();
         let resources = load::resources(conn, &stack_ids)?;
-        let templates = load::raw_templates(conn, &template_ids)?;
-        // Plan every tree of the batch, then write the plans together.
-        let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(batch.len());
-        let mut warnings: Vec<Vec<String>> = vec![Vec::new(); batch.len()];
-        let mut reviewed: Vec<Option<Box<Reviewed>>> = vec![None; batch.len()];
-        let mut took: Vec<std::time::Duration> = Vec::with_capacity(batch.len());
-        let (mut plans, mut planned_at) = (Vec::new(), Vec::new());
-        for (i, (tree, blocker)) in batch.iter().zip(blockers).enumerate() {
-            let started = std::time::Instant::now();
-            let outcome = match blocker {
-                Some(b) => Some(Outcome::Skipped(b)),
-                None => match plan::plan_tree(
-                    tree,
-                    &resources,
-                    &templates,
-                    &opts.global,
-                    opts.key.as_ref(),
-                ) {
-                    Err(b) => Some(Outcome::Skipped(b)),
-                    Ok(p) => match prepare(p, tree, &resources, &templates, &inv, opts) {
-                        Err(b) => Some(Outcome::Skipped(b)),
-                        Ok((p, review)) => {
-                            warnings[i] = p.warnings();
-                            reviewed[i] = review;
-                            plans.push(p);
-                            planned_at.push(i);
-                            None
-                        }
-                    },
-                },
-            };
-            outcomes.push(outcome);
-            took.push(started.elapsed());
-        }
-        let writing = std::time::Instant::now();
-        let settled = mode.settle(conn, &plans, &inv, &mut report.retries);
-        drop(plans);
-        let share = writing.elapsed() / planned_at.len().max(1) as u32;
-        for (i, o) in planned_at.into_iter().zip(settled) {
-            outcomes[i] = Some(o);
-            took[i] += share;
-        }
-        let skips: Vec<(&Tree, &Blocker)> = batch
-            .iter()
-            .zip(&outcomes)
-            .filter_map(|(t, o)| match o {
-                Some(Outcome::Skipped(b)) => Some((*t, b)),
-                _ => None,
-            })
-            .collect();
-        mode.record_skips(conn, &skips)?;
-        for (i, (tree, outcome)) in batch.iter().zip(outcomes).enumerate() {
-            let Some(outcome) = outcome else {
-                continue;
-            };
-            let root = tree.root();
-            let tr = TreeReport {
-                root_id: root.id.clone(),
-                root_name: root.name.clone(),
-                project: root.tenant.to_string(),
-                stacks: tree.stacks.len(),
-                outcome,
-                warnings: std::mem::take(&mut warnings[i]),
-                reviewed: reviewed[i].take(),
-            };
-            log_tree(&tr, took[i]);
-            report.tally.add(&tr.outcome);
-            let shown = if report.stopped.is_none() {
-                progress(Progress::Tree(&tr, took[i]))
-            } else {
-                Ok(())
-            };
-            let keep = opts.keep_trees
-                || matches!(tr.outcome, Outcome::Skipped(_))
-                || !tr.warnings.is_empty();
-            if keep {
-                report.trees.push(tr);
+        let mut chunk_blockers = chunk_blockers.into_iter();
+        for batch in chunk.chunks(TREES_PER_BATCH) {
+            if report.stopped.is_some() {
+                break;
             }
-            if let Err(e) = shown {
-                // The batch is written: its trees are counted; the run stops after it.
-                report.stopped = Some(format!(
+            let blockers: Vec<Option<Blocker>> =
+                chunk_blockers.by_ref().take(batch.len()).collect();
+            let ready: Vec<&tree::Tree> = batch
+                .iter()
+                .zip(&blockers)
+                .filter(|(_, b)| b.is_none())
+                .map(|(t, _)| *t)
+                .collect();
+            // Current templates, and previous ones (the types of the resources deleted).
+            let template_ids: Vec<i64> = ready
+                .iter()
+                .flat_map(|t| {
+                    t.stacks
+                        .iter()
+                        .flat_map(|s| [s.raw_template_id, s.prev_raw_template_id])
+                        .flatten()
+                })
+                .collect();
+            let templates = load::raw_templates(conn, &template_ids)?;
+            // Plan every tree of the batch, then write the plans together.
+            let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(batch.len());
+            let mut warnings: Vec<Vec<String>> = vec![Vec::new(); batch.len()];
+            let mut reviewed: Vec<Option<Box<Reviewed>>> = vec![None; batch.len()];
+            let mut took: Vec<std::time::Duration> = Vec::with_capacity(batch.len());
+            let (mut plans, mut planned_at) = (Vec::new(), Vec::new());
+            for (i, (tree, blocker)) in batch.iter().zip(blockers).enumerate() {
+                let started = std::time::Instant::now();
+                let outcome = match blocker {
+                    Some(b) => Some(Outcome::Skipped(b)),
+                    None => match plan::plan_tree(
+                        tree,
+                        &resources,
+                        &templates,
+                        &opts.global,
+                        opts.key.as_ref(),
+                    ) {
+                        Err(b) => Some(Outcome::Skipped(b)),
+                        Ok(p) => match prepare(p, tree, &resources, &templates, &inv, opts) {
+                            Err(b) => Some(Outcome::Skipped(b)),
+                            Ok((p, review)) => {
+                                warnings[i] = p.warnings();
+                                reviewed[i] = review;
+                                plans.push(p);
+                                planned_at.push(i);
+                                None
+                            }
+                        },
+                    },
+                };
+                outcomes.push(outcome);
+                took.push(started.elapsed());
+            }
+            let writing = std::time::Instant::now();
+            let settled = mode.settle(conn, &plans, &inv, &mut report.retries);
+            drop(plans);
+            let share = writing.elapsed() / planned_at.len().max(1) as u32;
+            for (i, o) in planned_at.into_iter().zip(settled) {
+                outcomes[i] = Some(o);
+                took[i] += share;
+            }
+            let skips: Vec<(&Tree, &Blocker)> = batch
+                .iter()
+                .zip(&outcomes)
+                .filter_map(|(t, o)| match o {
+                    Some(Outcome::Skipped(b)) => Some((*t, b)),
+                    _ => None,
+                })
+                .collect();
+            mode.record_skips(conn, &skips)?;
+            for (i, (tree, outcome)) in batch.iter().zip(outcomes).enumerate() {
+                let Some(outcome) = outcome else {
+                    continue;
+                };
+                let root = tree.root();
+                let tr = TreeReport {
+                    root_id: root.id.clone(),
+                    root_name: root.name.clone(),
+                    project: root.tenant.to_string(),
+                    stacks: tree.stacks.len(),
+                    outcome,
+                    warnings: std::mem::take(&mut warnings[i]),
+                    reviewed: reviewed[i].take(),
+                };
+                log_tree(&tr, took[i]);
+                report.tally.add(&tr.outcome);
+                let shown = if report.stopped.is_none() {
+                    progress(Progress::Tree(&tr, took[i]))
+                } else {
+                    Ok(())
+                };
+                let keep = opts.keep_trees
+                    || matches!(tr.outcome, Outcome::Skipped(_))
+                    || !tr.warnings.is_empty();
+                if keep {
+                    report.trees.push(tr);
+                }
+                if let Err(e) = shown {
+                    // The batch is written: its trees are counted; the run stops after it.
+                    report.stopped = Some(format!(
                     "the output could not be written ({e}); stopped after {} of {} trees, each converted or untouched",
                     report.tally.trees + (batch.len() - i - 1),
                     trees.len()
                 ));
+                }
             }
         }
     }

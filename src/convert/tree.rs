@@ -10,8 +10,8 @@
 use crate::db::read::Inventory;
 use crate::db::read::StackRow;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::fmt;
+use std::sync::Arc;
 
 #[derive(Clone, Debug)]
 pub struct Tree {

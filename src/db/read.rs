@@ -13,6 +13,8 @@ use std::collections::{BTreeMap, HashMap};
 
 /// How many ids go into one `IN (...)` list.
 pub const BATCH: usize = 500;
+/// How many stack ids go into one read of resources (see [`resources`]).
+pub const STACKS_PER_RESOURCE_READ: usize = 5000;
 
 /// The state of the whole cloud a run starts from.
 #[derive(Clone, Debug, Default)]
@@ -155,13 +157,18 @@ pub fn resources(
 ) -> Result<HashMap<String, Vec<ResourceRow>>> {
     let ids: Vec<Param> = stack_ids.iter().map(|s| Param::Text(s.clone())).collect();
     let mut out: HashMap<String, Vec<ResourceRow>> = HashMap::new();
-    for r in in_batches(
-        conn,
-        include_str!("../../sql/resources_of_stacks.sql"),
-        &ids,
-    )? {
-        let res = ResourceRow::from_row(&r)?;
-        out.entry(res.stack_id.clone()).or_default().push(res);
+    // Long lists: where `resource.stack_id` has no index (a read-only run on PostgreSQL or
+    // SQLite), each query is a scan of the whole table, so the fewer the better.
+    for chunk in ids.chunks(STACKS_PER_RESOURCE_READ) {
+        let sql = super::for_rows(
+            include_str!("../../sql/resources_of_stacks.sql"),
+            chunk.len(),
+        );
+        conn.query_each(&sql, chunk, &mut |r| {
+            let res = ResourceRow::from_row(&r)?;
+            out.entry(res.stack_id.clone()).or_default().push(res);
+            Ok(())
+        })?;
     }
     for v in out.values_mut() {
         v.sort_by_key(|r| r.id);
@@ -364,7 +371,10 @@ impl FromRow for StackState {
 
 /// The state of these stacks, read again (under the conversion's locks), by id; a stack
 /// with no row is absent.
-pub fn stack_states(conn: &mut dyn Connection, ids: &[&str]) -> Result<HashMap<String, StackState>> {
+pub fn stack_states(
+    conn: &mut dyn Connection,
+    ids: &[&str],
+) -> Result<HashMap<String, StackState>> {
     let ids: Vec<Param> = ids.iter().map(|id| Param::Text(id.to_string())).collect();
     let mut out = HashMap::new();
     for row in in_batches(conn, include_str!("../../sql/stack_state.sql"), &ids)? {
@@ -381,7 +391,11 @@ pub fn template_files_ids(
 ) -> Result<HashMap<i64, Option<i64>>> {
     let ids: Vec<Param> = template_ids.iter().map(|&id| Param::Int(id)).collect();
     let mut out = HashMap::new();
-    for row in in_batches(conn, include_str!("../../sql/raw_templates_files_ids.sql"), &ids)? {
+    for row in in_batches(
+        conn,
+        include_str!("../../sql/raw_templates_files_ids.sql"),
+        &ids,
+    )? {
         if let Some(id) = row.int("id")? {
             out.insert(id, row.int("files_id")?);
         }
@@ -392,10 +406,14 @@ pub fn template_files_ids(
 /// Of these `raw_template_files` rows, those no stored template uses any more.
 pub fn unused_template_files(conn: &mut dyn Connection, files_ids: &[i64]) -> Result<Vec<i64>> {
     let ids: Vec<Param> = files_ids.iter().map(|&id| Param::Int(id)).collect();
-    in_batches(conn, include_str!("../../sql/raw_template_files_unused.sql"), &ids)?
-        .iter()
-        .filter_map(|r| r.int("id").transpose())
-        .collect()
+    in_batches(
+        conn,
+        include_str!("../../sql/raw_template_files_unused.sql"),
+        &ids,
+    )?
+    .iter()
+    .filter_map(|r| r.int("id").transpose())
+    .collect()
 }
 
 pub fn raw_template(conn: &mut dyn Connection, id: i64) -> Result<Option<RawTemplateRow>> {
