@@ -12,9 +12,11 @@ pub mod heat_schema;
 pub mod history;
 pub mod indexes;
 mod mysql;
+pub mod own_schema;
 mod postgres;
 pub mod read;
 mod sqlite;
+pub mod statements;
 mod tls;
 pub mod url;
 

@@ -7,6 +7,8 @@
 //! honour is refused, never ignored. Errors name the server's message and error number,
 //! never the SQL text or the password.
 
+mod migrations;
+
 use super::tls;
 use super::url::DbUrl;
 use super::{Connection, Param, Row};
@@ -370,9 +372,15 @@ impl super::history::Migrations for MySql {
         super::history::recover_interrupted_setup(self)?;
         let mut runner = super::history::mysql_migrations::migrations::runner();
         runner.set_migration_table_name(super::history::SCHEMA_HISTORY_TABLE);
+        // Statement by statement, every result read (see `migrations`).
+        let mut driver = migrations::OneByOne {
+            conn: &mut self.0,
+            migrations: runner.get_migrations(),
+        };
         let report = runner
-            .run(&mut self.0)
-            .map_err(|e| super::migration_error(e, |m: &mysql::Error| plain(m, "")))?;
+            .run(&mut driver)
+            .map_err(|e| super::migration_error(e, |f: &migrations::Failed| anyhow!("{f}")))?;
+        super::own_schema::check(self)?;
         Ok(super::history::applied(report))
     }
 }
