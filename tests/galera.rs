@@ -16,8 +16,9 @@
 //! heat-converge's own transactions, which the test requires: a test that never saw a
 //! conflict proves nothing about them.
 //!
-//! Then: the run lock (a named lock) is node-local on Galera (asserted as it is today);
-//! and a cluster that requires primary keys (`wsrep_mode=REQUIRED_PRIMARY_KEY`).
+//! Then: the run lock holds across nodes (a replicated row with a heartbeat on top of the
+//! node-local `GET_LOCK`); and a cluster that requires primary keys
+//! (`wsrep_mode=REQUIRED_PRIMARY_KEY`).
 
 mod common;
 mod servers;
@@ -422,61 +423,195 @@ fn counters_grown(cluster: &Galera, before: &[(u64, u64)], after: &[(u64, u64)])
         .join("; ")
 }
 
-/// c. The run lock (`GET_LOCK`) held by a session on node 1: a run through node 1 is
-/// refused (`--no-wait`), but MariaDB Galera does not replicate named locks, so today a
-/// run through node 2 is not excluded by it. Two runs at once are still safe for the rows
-/// (each tree's stack_lock rows conflict in certification: one run's commit loses), but
-/// not what the run lock promises. This asserts today's behaviour so that a change to
-/// it (a cluster-wide run lock) is noticed here and this step is turned around.
-fn run_lock_across_nodes(cluster: &Galera, bed: &Bed) {
+/// Runs heat-converge through `node` on `db` (its URL with node 1's address swapped).
+fn heat_converge_on(
+    cluster: &Galera,
+    db: &common::HeatDb,
+    node: usize,
+    args: &[&str],
+) -> std::process::Command {
+    let node1 = format!("127.0.0.1:{}", cluster.nodes[0].port);
+    let url = db
+        .url
+        .replace(&node1, &format!("127.0.0.1:{}", cluster.nodes[node].port));
+    let mut cmd = std::process::Command::new(servers::BIN);
+    cmd.args(args).args(["--format", "json", "--db-url", &url]);
+    cmd
+}
+
+/// The lock rows of `db` as node `i` sees them.
+fn lock_rows(cluster: &Galera, i: usize, db: &str) -> Vec<String> {
+    cluster.nodes[i]
+        .sql(&format!(
+            "SELECT holder, host, pid FROM `{db}`.heat_converge_lock ORDER BY name"
+        ))
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+/// c. The run lock is cluster-wide: `GET_LOCK` is node-local on Galera (named locks are
+/// not replicated), so the lock is also a replicated row with a heartbeat
+/// (src/db/mysql/cluster_lock.rs). Held by a run through node 1 (heat-converge's own lock
+/// code, in this process): a run through node 1 or node 2 with `--no-wait` is refused
+/// (exit 1), naming the holder; without it, a run through node 2 waits, with the
+/// holder's heartbeat kept fresh, and converts once the lock is released. A row left by
+/// a run that died (heartbeat 10 minutes old) is taken over, saying so, and deleted at
+/// the end. Two first runs through two nodes at once (the lock's table made by both):
+/// both succeed, the trees converted once.
+#[test]
+fn run_lock_holds_across_nodes() {
+    let cluster = Galera::start(3);
+    cluster.nodes[0].sql(
+        "CREATE USER 'heatconv'@'%' IDENTIFIED BY 'heatconv'; \
+         GRANT ALL ON *.* TO 'heatconv'@'%';",
+    );
+    let bed = Bed::new("galera-lock");
+    let cluster = &cluster;
+    let bed = &bed;
     let node1 = format!("127.0.0.1:{}", cluster.nodes[0].port);
     let db = bed.demo_on(Backend::MariaDb, &node1);
     cluster.wait_quiet();
-    let mut holder = connect(&cluster.nodes[0], &db.name);
-    let got: Option<i64> = holder
-        .query_first("SELECT GET_LOCK(CONCAT('heat_converge.', DATABASE()), 0)")
-        .expect("GET_LOCK on node 1");
-    assert_eq!(got, Some(1), "the run lock taken on node 1");
+    let url = heat_converge::db::url::DbUrl::parse(&db.url).expect("the demo's URL");
+    let mut holder = heat_converge::db::connect(&url).expect("connect through node 1");
+    let held = heat_converge::db::take_run_lock(&mut *holder, false, &mut |_| {})
+        .expect("the run lock taken through node 1");
+    cluster.wait_quiet();
+    let row = lock_rows(cluster, 1, &db.name);
+    assert_eq!(row.len(), 1, "the lock row replicated to node 2: {row:?}");
 
-    let (code, _, err) = db.heat_converge(&["migrate", "--no-wait"]);
-    assert_eq!(
-        code, 1,
-        "through node 1 while node 1 holds the run lock: {err}"
-    );
+    for node in [0, 1] {
+        let out = heat_converge_on(cluster, &db, node, &["migrate", "--no-wait"])
+            .output()
+            .expect("run heat-converge");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "through node {} while a run through node 1 holds the run lock: {err}",
+            node + 1
+        );
+        assert!(
+            err.contains("another heat-converge run (holder ")
+                && err.contains("holds the run lock on"),
+            "{err}"
+        );
+        if node == 1 {
+            assert!(
+                err.contains("another heat-converge run (holder ")
+                    && err.contains("heat_converge_lock"),
+                "{err}"
+            );
+            eprintln!("run lock: through node2 with --no-wait: exit 1: {}", err.trim());
+        }
+    }
+
+    // Through node 2, waiting: nothing happens until the holder lets go.
+    let waiting = heat_converge_on(cluster, &db, 1, &["migrate"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start heat-converge");
+    let t = Instant::now();
+    std::thread::sleep(Duration::from_secs(7));
+    let silent: f64 = cluster.nodes[2]
+        .sql(&format!(
+            "SELECT TIMESTAMPDIFF(MICROSECOND, heartbeat_at, UTC_TIMESTAMP(6)) / 1e6 \
+             FROM `{}`.heat_converge_lock",
+            db.name
+        ))
+        .trim()
+        .parse()
+        .expect("the holder's heartbeat age");
     assert!(
-        err.contains("another heat-converge run holds the run lock"),
-        "{err}"
+        silent < 6.5,
+        "the holder's heartbeat is {silent} s old on node 3 (refreshed every 5 s)"
     );
-
-    let node2_url = db
-        .url
-        .replace(&node1, &format!("127.0.0.1:{}", cluster.nodes[1].port));
-    let out = std::process::Command::new(servers::BIN)
-        .args([
-            "migrate",
-            "--no-wait",
-            "--format",
-            "json",
-            "--db-url",
-            &node2_url,
-        ])
-        .output()
-        .expect("run heat-converge");
-    let code = out.status.code().unwrap_or(-1);
+    let converted = cluster.nodes[1].sql(&format!(
+        "SELECT COUNT(*) FROM `{}`.stack WHERE convergence = 1",
+        db.name
+    ));
+    assert_eq!(converted.trim(), "0", "a run got past the held lock");
+    drop(held);
+    drop(holder);
+    let out = waiting.wait_with_output().expect("the waiting run");
+    let err = String::from_utf8_lossy(&out.stderr);
     let report = common::json(&String::from_utf8_lossy(&out.stdout));
     eprintln!(
-        "run lock: held by a session on node1; migrate --no-wait through node1: exit 1 \
-         (refused); through node2: exit {code}, converted {} (GET_LOCK is node-local on Galera)",
-        report["converted"]
+        "run lock: through node2 without --no-wait: waited, then exit {:?}, converted {} \
+         after {:.1} s (holder's heartbeat {silent:.1} s old after 7 s); stderr: {}",
+        out.status.code(),
+        report["converted"],
+        t.elapsed().as_secs_f64(),
+        err.trim()
     );
     assert_eq!(
-        (code, report["converted"].as_u64()),
-        (3, Some(11)),
-        "a run through node 2 while node 1 holds the run lock: if it is now refused, the \
-         run lock has become cluster-wide: turn this step around. stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+        (out.status.code(), report["converted"].as_u64()),
+        (Some(3), Some(11)),
+        "{err}"
     );
-    assert_nodes_equal(cluster, &db.name, "after the run through node 2");
+    assert!(err.contains("waiting") && err.contains("took the run lock"), "{err}");
+    assert_nodes_equal(cluster, &db.name, "after the run that waited");
+    assert_eq!(lock_rows(cluster, 2, &db.name), Vec::<String>::new(), "released");
+
+    // A row left by a run that died: taken over, saying so; deleted at the end.
+    cluster.nodes[2].sql(&format!(
+        "INSERT INTO `{}`.heat_converge_lock (name, holder, host, pid, taken_at, heartbeat_at) \
+         VALUES ('run', 'dead-run', 'gone-host', 4242, UTC_TIMESTAMP(6) - INTERVAL 20 MINUTE, \
+         UTC_TIMESTAMP(6) - INTERVAL 10 MINUTE)",
+        db.name
+    ));
+    cluster.wait_quiet();
+    let out = heat_converge_on(cluster, &db, 1, &["migrate", "--no-wait"])
+        .output()
+        .expect("run heat-converge");
+    let err = String::from_utf8_lossy(&out.stderr);
+    eprintln!(
+        "run lock: a row 10 minutes silent, through node2: exit {:?}: {}",
+        out.status.code(),
+        err.trim()
+    );
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("took over the cluster-wide run lock from holder dead-run (pid 4242 on gone-host)"),
+        "{err}"
+    );
+    cluster.wait_quiet();
+    for i in 0..3 {
+        assert_eq!(lock_rows(cluster, i, &db.name), Vec::<String>::new(), "node{}", i + 1);
+    }
+
+    // Two first runs at once through two nodes, the lock's table not there yet.
+    let mut waited = 0;
+    for round in 1..=3 {
+        let db = bed.demo_on(Backend::MariaDb, &node1);
+        cluster.wait_quiet();
+        let runs: Vec<_> = [0, 1]
+            .iter()
+            .map(|&node| {
+                heat_converge_on(cluster, &db, node, &["migrate"])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("start heat-converge")
+            })
+            .collect();
+        let mut converted = 0;
+        for (node, run) in runs.into_iter().enumerate() {
+            let out = run.wait_with_output().expect("a run");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(3), "round {round}, node{}: {err}", node + 1);
+            converted += common::json(&String::from_utf8_lossy(&out.stdout))["converted"]
+                .as_u64()
+                .unwrap_or(0);
+            waited += usize::from(err.contains("waiting"));
+        }
+        assert_eq!(converted, 11, "round {round}: the trees converted once");
+        assert_nodes_equal(cluster, &db.name, "after two first runs at once");
+        let mut conn = connect(&cluster.nodes[0], &db.name);
+        assert_eq!(assert_whole_trees(&mut conn, "two first runs"), (11, 2));
+    }
+    eprintln!("run lock: 3 rounds of two first runs at once through node1 and node2: all exit 3, 11 converted each round; {waited} runs waited for the other");
 }
 
 /// Rounds the test runs at most while no conflict has hit heat-converge yet.
@@ -614,7 +749,6 @@ fn migrate_through_one_node_while_another_takes_engine_writes() {
         retried > 0,
         "{conflicts_on_node1} conflicts on node 1, but heat-converge tried nothing again"
     );
-    run_lock_across_nodes(&cluster, &bed);
     eprintln!(
         "galera test: {:.1} s in all",
         started.elapsed().as_secs_f64()
