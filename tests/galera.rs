@@ -32,6 +32,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// One cluster at a time in this binary: its tests would otherwise run at once, each
+/// with a cluster of its own, on a machine of two cores.
+static ONE_CLUSTER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_cluster() -> std::sync::MutexGuard<'static, ()> {
+    ONE_CLUSTER.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -461,6 +469,7 @@ fn lock_rows(cluster: &Galera, i: usize, db: &str) -> Vec<String> {
 /// both succeed, the trees converted once.
 #[test]
 fn run_lock_holds_across_nodes() {
+    let _one = one_cluster();
     let cluster = Galera::start(3);
     cluster.nodes[0].sql(
         "CREATE USER 'heatconv'@'%' IDENTIFIED BY 'heatconv'; \
@@ -619,6 +628,7 @@ const MAX_ROUNDS: u64 = 8;
 
 #[test]
 fn migrate_through_one_node_while_another_takes_engine_writes() {
+    let _one = one_cluster();
     let started = Instant::now();
     let cluster = Galera::start(3);
     eprintln!(
@@ -783,6 +793,7 @@ fn our_tables_without_primary_key(node: &Node, db: &str) -> Vec<String> {
 /// own driver, which still does exactly that.
 #[test]
 fn tables_without_primary_key_refused_by_the_cluster() {
+    let _one = one_cluster();
     let cluster = Galera::start_with(1, &["--wsrep-mode=REQUIRED_PRIMARY_KEY"]);
     let node = &cluster.nodes[0];
     node.sql(
