@@ -465,7 +465,7 @@ fn lock_rows(cluster: &Galera, i: usize, db: &str) -> Vec<String> {
 /// (exit 1), naming the holder; without it, a run through node 2 waits, with the
 /// holder's heartbeat kept fresh, and converts once the lock is released. A row left by
 /// a run that died (heartbeat 10 minutes old) is taken over, saying so, and deleted at
-/// the end. Two first runs through two nodes at once (the lock's table made by both):
+/// the end; with two runs through two nodes at once, by one of them. Two first runs through two nodes at once (the lock's table made by both):
 /// both succeed, the trees converted once.
 #[test]
 fn run_lock_holds_across_nodes() {
@@ -589,6 +589,34 @@ fn run_lock_holds_across_nodes() {
     for i in 0..3 {
         assert_eq!(lock_rows(cluster, i, &db.name), Vec::<String>::new(), "node{}", i + 1);
     }
+
+    // A stale row, and two runs through two nodes at once: only one takes it over.
+    cluster.nodes[2].sql(&format!(
+        "INSERT INTO `{}`.heat_converge_lock (name, holder, host, pid, taken_at, heartbeat_at) \
+         VALUES ('run', 'dead-run', 'gone-host', 4242, UTC_TIMESTAMP(6) - INTERVAL 20 MINUTE, \
+         UTC_TIMESTAMP(6) - INTERVAL 10 MINUTE)",
+        db.name
+    ));
+    cluster.wait_quiet();
+    let runs: Vec<_> = [0, 1]
+        .iter()
+        .map(|&node| {
+            heat_converge_on(cluster, &db, node, &["migrate"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("start heat-converge")
+        })
+        .collect();
+    let mut took_over = 0;
+    for (node, run) in runs.into_iter().enumerate() {
+        let out = run.wait_with_output().expect("a run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "node{}: {err}", node + 1);
+        took_over += usize::from(err.contains("took over the cluster-wide run lock"));
+    }
+    assert_eq!(took_over, 1, "the stale row is taken over once");
+    eprintln!("run lock: a stale row, two runs at once through node1 and node2: one took it over");
 
     // Two first runs at once through two nodes, the lock's table not there yet.
     let mut waited = 0;
