@@ -376,7 +376,7 @@ fn check_history(sql: &mut Sql, converted: &BTreeSet<String>, locks_before: &str
         .into_iter()
         .filter_map(|r| r[0].clone())
         .collect();
-    assert_eq!(versions, ["1", "2", "3", "4"], "{what}");
+    assert_eq!(versions, ["1", "2", "3", "4", "5"], "{what}");
     for root in converted {
         let n = sql.one(&format!(
             "SELECT COUNT(*) FROM heat_converge_stack WHERE stack_id = '{root}' AND outcome = 'converted'"
@@ -569,6 +569,85 @@ fn a_cut_off_v1_is_recovered_and_foreign_rows_are_left_alone() {
     );
     assert_eq!(sql.one("SELECT COUNT(*) FROM heat_converge_run"), "1");
     assert!(convergence_roots(&mut sql).is_empty(), "nothing converted");
+}
+
+/// A migration statement that fails after its file's first statement fails the run on
+/// MySQL/MariaDB, and the migration is not recorded (refinery's own MySQL driver sends a
+/// file as one query and reads only the first result: it recorded such a migration as
+/// applied, which this test shows on the same state, so the state really is the case).
+/// The state: V1 applied, then `heat_converge_stack` replaced by a view, so that V2's
+/// second statement (`ALTER TABLE heat_converge_stack ...`) fails with error 1347.
+#[test]
+fn a_migration_statement_failing_after_the_first_is_reported_not_swallowed() {
+    use heat_converge::db::history::{self, SCHEMA_HISTORY_TABLE};
+    let bed = Bed::new("failstmt");
+    let demo = bed.demo(Backend::MariaDb);
+    let make_state = |name: &str| {
+        apply_v1_only_mysql(name);
+        let mut sql = Sql::mysql(name);
+        sql.exec("RENAME TABLE heat_converge_stack TO hc_stack_aside");
+        sql.exec(
+            "CREATE VIEW heat_converge_stack AS SELECT run_id, stack_id, root_stack_id, \
+             outcome, reason, resources_converted, resources_deleted, templates_deleted \
+             FROM hc_stack_aside",
+        );
+        sql
+    };
+    let versions = |sql: &mut Sql| -> Vec<String> {
+        sql.rows(&format!("SELECT version FROM {SCHEMA_HISTORY_TABLE} ORDER BY version"))
+            .into_iter()
+            .filter_map(|r| r[0].clone())
+            .collect()
+    };
+
+    // Control: refinery's own driver on this state records V2 although a statement failed.
+    let control = Clone::of(&demo.name);
+    let mut sql = make_state(&control.name);
+    let mut c = mysql::Conn::new(
+        mysql::Opts::from_url(&format!("{MYSQL_SERVER}/{}", control.name)).unwrap(),
+    )
+    .unwrap();
+    let mut runner =
+        history::mysql_migrations::migrations::runner().set_target(refinery::Target::Version(2));
+    runner.set_migration_table_name(SCHEMA_HISTORY_TABLE);
+    let stock = runner.run(&mut c).map(|r| r.applied_migrations().len());
+    eprintln!(
+        "refinery's own MySQL driver on this state: {stock:?}, history now {:?}",
+        versions(&mut sql)
+    );
+    assert_eq!(
+        (stock.ok(), versions(&mut sql)),
+        (Some(1), vec!["1".to_string(), "2".to_string()]),
+        "refinery's own driver no longer swallows the failure: the control is moot, \
+         revisit src/db/mysql/migrations.rs"
+    );
+
+    // heat-converge on the same state: the run fails, naming the migration, the statement
+    // and the server's error; V2 is not recorded; nothing is converted, no run recorded.
+    let db = Clone::of(&demo.name);
+    let mut sql = make_state(&db.name);
+    let r = migrate(&db.url(), &[]);
+    eprintln!("heat-converge on this state: rc {}: {}", r.code, r.stderr.trim());
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let message = r.json["error"]["message"].as_str().unwrap_or_default().to_string();
+    for part in [
+        "migration V2__heat_converge_utf8mb4, statement 2 of 3 (ALTER TABLE heat_converge_stack",
+        "error 1347",
+        "not recorded as applied",
+    ] {
+        assert!(message.contains(part), "{part:?} not in: {message}");
+    }
+    assert_eq!(versions(&mut sql), ["1"]);
+    assert_eq!(sql.one("SELECT COUNT(*) FROM heat_converge_run"), "0");
+    assert!(convergence_roots(&mut sql).is_empty(), "nothing converted");
+
+    // The table put back: the next run applies V2 to V5 and converts.
+    sql.exec("DROP VIEW heat_converge_stack");
+    sql.exec("RENAME TABLE hc_stack_aside TO heat_converge_stack");
+    let r = migrate(&db.url(), &[]);
+    assert!(matches!(r.code, 0 | 3), "{}", r.stderr);
+    assert_eq!(versions(&mut sql), ["1", "2", "3", "4", "5"]);
+    assert!(convergence_roots(&mut sql).len() > 5, "converted");
 }
 
 #[test]
@@ -834,10 +913,23 @@ fn apply_v1_only_mysql(name: &str) -> refinery::Report {
 
 /// Applies only V1, as a build before V2 did.
 fn apply_v1_only(db: &HeatDb) {
+    apply_up_to(db, 1);
+}
+
+/// Applies V1 to `version` with refinery's own drivers, as a build that stopped there did.
+fn apply_up_to(db: &HeatDb, version: i32) {
     use heat_converge::db::history::{self, SCHEMA_HISTORY_TABLE};
-    let target = refinery::Target::Version(1);
+    let target = refinery::Target::Version(version);
     let report = match db.backend {
-        Backend::MariaDb => apply_v1_only_mysql(&db.name),
+        Backend::MariaDb => {
+            let mut c = mysql::Conn::new(
+                mysql::Opts::from_url(&format!("{MYSQL_SERVER}/{}", db.name)).unwrap(),
+            )
+            .unwrap();
+            let mut runner = history::mysql_migrations::migrations::runner().set_target(target);
+            runner.set_migration_table_name(SCHEMA_HISTORY_TABLE);
+            runner.run(&mut c).unwrap()
+        }
         Backend::Postgres => {
             let mut c = postgres::Client::connect(
                 &format!("{PG_SERVER} dbname={}", db.name),
@@ -855,7 +947,101 @@ fn apply_v1_only(db: &HeatDb) {
             runner.run(&mut c).unwrap()
         }
     };
-    assert_eq!(report.applied_migrations().len(), 1);
+    assert_eq!(report.applied_migrations().len(), version as usize);
+}
+
+/// The tables of ours (`heat_converge_*`) that have no primary key.
+fn tables_without_primary_key(sql: &mut Sql) -> BTreeSet<String> {
+    let ours = sql.our_tables();
+    let with_pk: BTreeSet<String> = match sql {
+        Sql::My(_) => sql.rows(
+            "SELECT table_name FROM information_schema.table_constraints \
+             WHERE table_schema = DATABASE() AND constraint_type = 'PRIMARY KEY'",
+        ),
+        Sql::Pg(_) => sql.rows(
+            "SELECT table_name FROM information_schema.table_constraints \
+             WHERE table_schema = 'public' AND constraint_type = 'PRIMARY KEY'",
+        ),
+        Sql::Lite(_) => sql.rows(
+            "SELECT DISTINCT m.name FROM sqlite_master m, pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND p.pk > 0",
+        ),
+    }
+    .into_iter()
+    .filter_map(|r| r[0].clone())
+    .collect();
+    ours.difference(&with_pk).cloned().collect()
+}
+
+/// V5 gives `heat_converge_deleted` (made by V4 without a primary key) an id, its rows
+/// kept and numbered in the order they were written, on every backend; afterwards every
+/// table of ours has a primary key (Galera needs one on each), and a run's audit rows get
+/// theirs.
+#[test]
+fn v5_gives_every_table_of_ours_a_primary_key_and_keeps_the_audit_rows() {
+    let bed = Bed::new("v5");
+    for backend in [Backend::MariaDb, Backend::Postgres, Backend::Sqlite] {
+        let demo = bed.demo(backend);
+        apply_up_to(&demo, 4);
+        let mut sql = Sql::of(&demo);
+        assert_eq!(
+            tables_without_primary_key(&mut sql),
+            BTreeSet::from(["heat_converge_deleted".to_string()]),
+            "{backend:?} after V4"
+        );
+        // Audit rows written by a build at V4.
+        for (row, name) in [(11, "first"), (7, "second"), (42, "third")] {
+            sql.exec(&format!(
+                "INSERT INTO heat_converge_deleted (run_id, root_stack_id, stack_id, kind, \
+                 row_id, uuid, name, type, physical_id, action, status, reason) VALUES \
+                 ('r', 'root', 's', 'resource', {row}, NULL, '{name}', 'OS::Heat::None', \
+                 NULL, 'CREATE', 'COMPLETE', 'not in the template')"
+            ));
+        }
+        let r = migrate(&demo.url, &[]);
+        assert!(matches!(r.code, 0 | 3), "{backend:?}: {}", r.stderr);
+        assert_eq!(
+            r.json["migrations_applied"],
+            serde_json::json!(["V5__heat_converge_primary_keys"]),
+            "{backend:?}"
+        );
+        let mut sql = Sql::of(&demo);
+        assert_eq!(
+            tables_without_primary_key(&mut sql),
+            BTreeSet::new(),
+            "{backend:?} after V5"
+        );
+        let kept = sql.rows(
+            "SELECT id, row_id, name FROM heat_converge_deleted WHERE run_id = 'r' ORDER BY id",
+        );
+        let kept: Vec<Vec<String>> = kept
+            .into_iter()
+            .map(|r| r.into_iter().map(Option::unwrap_or_default).collect())
+            .collect();
+        assert_eq!(
+            kept,
+            [["1", "11", "first"], ["2", "7", "second"], ["3", "42", "third"]],
+            "{backend:?}: the V4 rows, numbered in their order"
+        );
+        // The run's own audit rows come after them, each with an id of its own.
+        let run_id = r.json["run_id"].as_str().unwrap();
+        let ids = sql.rows(&format!(
+            "SELECT id FROM heat_converge_deleted WHERE run_id = '{run_id}'"
+        ));
+        assert!(!ids.is_empty(), "{backend:?}: the demo run deletes rows");
+        let ids: BTreeSet<i64> = ids
+            .iter()
+            .map(|r| r[0].as_deref().unwrap().parse().unwrap())
+            .collect();
+        assert!(ids.iter().all(|id| *id > 3), "{backend:?}: {ids:?}");
+        eprintln!(
+            "{backend:?}: V5 applied, 3 V4 rows kept as ids 1-3, the run's {} audit rows \
+             ids {:?}..{:?}",
+            ids.len(),
+            ids.first(),
+            ids.last()
+        );
+    }
 }
 
 #[test]
@@ -889,7 +1075,8 @@ fn v2_upgrades_a_database_set_up_by_v1_and_keeps_its_rows() {
             serde_json::json!([
                 "V2__heat_converge_utf8mb4",
                 "V3__heat_converge_run_stopped",
-                "V4__heat_converge_audit"
+                "V4__heat_converge_audit",
+                "V5__heat_converge_primary_keys"
             ]),
             "{backend:?}"
         );
@@ -898,7 +1085,7 @@ fn v2_upgrades_a_database_set_up_by_v1_and_keeps_its_rows() {
         assert_eq!(sql.rows(old_stack), stack_before, "{backend:?}");
         assert_eq!(
             sql.one("SELECT COUNT(*) FROM heat_converge_schema_history"),
-            "4"
+            "5"
         );
         let run_id = r.json["run_id"].as_str().unwrap().to_string();
         let options = sql.one(&format!(

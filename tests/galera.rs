@@ -16,8 +16,9 @@
 //! heat-converge's own transactions, which the test requires: a test that never saw a
 //! conflict proves nothing about them.
 //!
-//! Then: the run lock (a named lock) is node-local on Galera (asserted as it is today);
-//! and, ignored because it fails today, a cluster that requires primary keys.
+//! Then: the run lock holds across nodes (a replicated row with a heartbeat on top of the
+//! node-local `GET_LOCK`); and a cluster that requires primary keys
+//! (`wsrep_mode=REQUIRED_PRIMARY_KEY`).
 
 mod common;
 mod servers;
@@ -30,6 +31,14 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// One cluster at a time in this binary: its tests would otherwise run at once, each
+/// with a cluster of its own, on a machine of two cores.
+static ONE_CLUSTER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_cluster() -> std::sync::MutexGuard<'static, ()> {
+    ONE_CLUSTER.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -422,61 +431,224 @@ fn counters_grown(cluster: &Galera, before: &[(u64, u64)], after: &[(u64, u64)])
         .join("; ")
 }
 
-/// c. The run lock (`GET_LOCK`) held by a session on node 1: a run through node 1 is
-/// refused (`--no-wait`), but MariaDB Galera does not replicate named locks, so today a
-/// run through node 2 is not excluded by it. Two runs at once are still safe for the rows
-/// (each tree's stack_lock rows conflict in certification: one run's commit loses), but
-/// not what the run lock promises. This asserts today's behaviour so that a change to
-/// it (a cluster-wide run lock) is noticed here and this step is turned around.
-fn run_lock_across_nodes(cluster: &Galera, bed: &Bed) {
+/// Runs heat-converge through `node` on `db` (its URL with node 1's address swapped).
+fn heat_converge_on(
+    cluster: &Galera,
+    db: &common::HeatDb,
+    node: usize,
+    args: &[&str],
+) -> std::process::Command {
+    let node1 = format!("127.0.0.1:{}", cluster.nodes[0].port);
+    let url = db
+        .url
+        .replace(&node1, &format!("127.0.0.1:{}", cluster.nodes[node].port));
+    let mut cmd = std::process::Command::new(servers::BIN);
+    cmd.args(args).args(["--format", "json", "--db-url", &url]);
+    cmd
+}
+
+/// The lock rows of `db` as node `i` sees them.
+fn lock_rows(cluster: &Galera, i: usize, db: &str) -> Vec<String> {
+    cluster.nodes[i]
+        .sql(&format!(
+            "SELECT holder, host, pid FROM `{db}`.heat_converge_lock ORDER BY name"
+        ))
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+/// c. The run lock is cluster-wide: `GET_LOCK` is node-local on Galera (named locks are
+/// not replicated), so the lock is also a replicated row with a heartbeat
+/// (src/db/mysql/cluster_lock.rs). Held by a run through node 1 (heat-converge's own lock
+/// code, in this process): a run through node 1 or node 2 with `--no-wait` is refused
+/// (exit 1), naming the holder; without it, a run through node 2 waits, with the
+/// holder's heartbeat kept fresh, and converts once the lock is released. A row left by
+/// a run that died (heartbeat 10 minutes old) is taken over, saying so, and deleted at
+/// the end; with two runs through two nodes at once, by one of them. Two first runs through two nodes at once (the lock's table made by both):
+/// both succeed, the trees converted once.
+#[test]
+fn run_lock_holds_across_nodes() {
+    let _one = one_cluster();
+    let cluster = Galera::start(3);
+    cluster.nodes[0].sql(
+        "CREATE USER 'heatconv'@'%' IDENTIFIED BY 'heatconv'; \
+         GRANT ALL ON *.* TO 'heatconv'@'%';",
+    );
+    let bed = Bed::new("galera-lock");
+    let cluster = &cluster;
+    let bed = &bed;
     let node1 = format!("127.0.0.1:{}", cluster.nodes[0].port);
     let db = bed.demo_on(Backend::MariaDb, &node1);
     cluster.wait_quiet();
-    let mut holder = connect(&cluster.nodes[0], &db.name);
-    let got: Option<i64> = holder
-        .query_first("SELECT GET_LOCK(CONCAT('heat_converge.', DATABASE()), 0)")
-        .expect("GET_LOCK on node 1");
-    assert_eq!(got, Some(1), "the run lock taken on node 1");
+    let url = heat_converge::db::url::DbUrl::parse(&db.url).expect("the demo's URL");
+    let mut holder = heat_converge::db::connect(&url).expect("connect through node 1");
+    let held = heat_converge::db::take_run_lock(&mut *holder, false, &mut |_| {})
+        .expect("the run lock taken through node 1");
+    cluster.wait_quiet();
+    let row = lock_rows(cluster, 1, &db.name);
+    assert_eq!(row.len(), 1, "the lock row replicated to node 2: {row:?}");
 
-    let (code, _, err) = db.heat_converge(&["migrate", "--no-wait"]);
-    assert_eq!(
-        code, 1,
-        "through node 1 while node 1 holds the run lock: {err}"
-    );
+    for node in [0, 1] {
+        let out = heat_converge_on(cluster, &db, node, &["migrate", "--no-wait"])
+            .output()
+            .expect("run heat-converge");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "through node {} while a run through node 1 holds the run lock: {err}",
+            node + 1
+        );
+        assert!(
+            err.contains("another heat-converge run (holder ")
+                && err.contains("holds the run lock on"),
+            "{err}"
+        );
+        if node == 1 {
+            assert!(
+                err.contains("another heat-converge run (holder ")
+                    && err.contains("heat_converge_lock"),
+                "{err}"
+            );
+            eprintln!("run lock: through node2 with --no-wait: exit 1: {}", err.trim());
+        }
+    }
+
+    // Through node 2, waiting: nothing happens until the holder lets go.
+    let waiting = heat_converge_on(cluster, &db, 1, &["migrate"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start heat-converge");
+    let t = Instant::now();
+    std::thread::sleep(Duration::from_secs(7));
+    let silent: f64 = cluster.nodes[2]
+        .sql(&format!(
+            "SELECT TIMESTAMPDIFF(MICROSECOND, heartbeat_at, UTC_TIMESTAMP(6)) / 1e6 \
+             FROM `{}`.heat_converge_lock",
+            db.name
+        ))
+        .trim()
+        .parse()
+        .expect("the holder's heartbeat age");
     assert!(
-        err.contains("another heat-converge run holds the run lock"),
-        "{err}"
+        silent < 6.5,
+        "the holder's heartbeat is {silent} s old on node 3 (refreshed every 5 s)"
     );
-
-    let node2_url = db
-        .url
-        .replace(&node1, &format!("127.0.0.1:{}", cluster.nodes[1].port));
-    let out = std::process::Command::new(servers::BIN)
-        .args([
-            "migrate",
-            "--no-wait",
-            "--format",
-            "json",
-            "--db-url",
-            &node2_url,
-        ])
-        .output()
-        .expect("run heat-converge");
-    let code = out.status.code().unwrap_or(-1);
+    let converted = cluster.nodes[1].sql(&format!(
+        "SELECT COUNT(*) FROM `{}`.stack WHERE convergence = 1",
+        db.name
+    ));
+    assert_eq!(converted.trim(), "0", "a run got past the held lock");
+    drop(held);
+    drop(holder);
+    let out = waiting.wait_with_output().expect("the waiting run");
+    let err = String::from_utf8_lossy(&out.stderr);
     let report = common::json(&String::from_utf8_lossy(&out.stdout));
     eprintln!(
-        "run lock: held by a session on node1; migrate --no-wait through node1: exit 1 \
-         (refused); through node2: exit {code}, converted {} (GET_LOCK is node-local on Galera)",
-        report["converted"]
+        "run lock: through node2 without --no-wait: waited, then exit {:?}, converted {} \
+         after {:.1} s (holder's heartbeat {silent:.1} s old after 7 s); stderr: {}",
+        out.status.code(),
+        report["converted"],
+        t.elapsed().as_secs_f64(),
+        err.trim()
     );
     assert_eq!(
-        (code, report["converted"].as_u64()),
-        (3, Some(11)),
-        "a run through node 2 while node 1 holds the run lock: if it is now refused, the \
-         run lock has become cluster-wide: turn this step around. stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+        (out.status.code(), report["converted"].as_u64()),
+        (Some(3), Some(11)),
+        "{err}"
     );
-    assert_nodes_equal(cluster, &db.name, "after the run through node 2");
+    assert!(err.contains("waiting") && err.contains("took the run lock"), "{err}");
+    assert_nodes_equal(cluster, &db.name, "after the run that waited");
+    assert_eq!(lock_rows(cluster, 2, &db.name), Vec::<String>::new(), "released");
+
+    // A row left by a run that died: taken over, saying so; deleted at the end.
+    cluster.nodes[2].sql(&format!(
+        "INSERT INTO `{}`.heat_converge_lock (name, holder, host, pid, taken_at, heartbeat_at) \
+         VALUES ('run', 'dead-run', 'gone-host', 4242, UTC_TIMESTAMP(6) - INTERVAL 20 MINUTE, \
+         UTC_TIMESTAMP(6) - INTERVAL 10 MINUTE)",
+        db.name
+    ));
+    cluster.wait_quiet();
+    let out = heat_converge_on(cluster, &db, 1, &["migrate", "--no-wait"])
+        .output()
+        .expect("run heat-converge");
+    let err = String::from_utf8_lossy(&out.stderr);
+    eprintln!(
+        "run lock: a row 10 minutes silent, through node2: exit {:?}: {}",
+        out.status.code(),
+        err.trim()
+    );
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("took over the cluster-wide run lock from holder dead-run (pid 4242 on gone-host)"),
+        "{err}"
+    );
+    cluster.wait_quiet();
+    for i in 0..3 {
+        assert_eq!(lock_rows(cluster, i, &db.name), Vec::<String>::new(), "node{}", i + 1);
+    }
+
+    // A stale row, and two runs through two nodes at once: only one takes it over.
+    cluster.nodes[2].sql(&format!(
+        "INSERT INTO `{}`.heat_converge_lock (name, holder, host, pid, taken_at, heartbeat_at) \
+         VALUES ('run', 'dead-run', 'gone-host', 4242, UTC_TIMESTAMP(6) - INTERVAL 20 MINUTE, \
+         UTC_TIMESTAMP(6) - INTERVAL 10 MINUTE)",
+        db.name
+    ));
+    cluster.wait_quiet();
+    let runs: Vec<_> = [0, 1]
+        .iter()
+        .map(|&node| {
+            heat_converge_on(cluster, &db, node, &["migrate"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("start heat-converge")
+        })
+        .collect();
+    let mut took_over = 0;
+    for (node, run) in runs.into_iter().enumerate() {
+        let out = run.wait_with_output().expect("a run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "node{}: {err}", node + 1);
+        took_over += usize::from(err.contains("took over the cluster-wide run lock"));
+    }
+    assert_eq!(took_over, 1, "the stale row is taken over once");
+    eprintln!("run lock: a stale row, two runs at once through node1 and node2: one took it over");
+
+    // Two first runs at once through two nodes, the lock's table not there yet.
+    let mut waited = 0;
+    for round in 1..=3 {
+        let db = bed.demo_on(Backend::MariaDb, &node1);
+        cluster.wait_quiet();
+        let runs: Vec<_> = [0, 1]
+            .iter()
+            .map(|&node| {
+                heat_converge_on(cluster, &db, node, &["migrate"])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("start heat-converge")
+            })
+            .collect();
+        let mut converted = 0;
+        for (node, run) in runs.into_iter().enumerate() {
+            let out = run.wait_with_output().expect("a run");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(3), "round {round}, node{}: {err}", node + 1);
+            converted += common::json(&String::from_utf8_lossy(&out.stdout))["converted"]
+                .as_u64()
+                .unwrap_or(0);
+            waited += usize::from(err.contains("waiting"));
+        }
+        assert_eq!(converted, 11, "round {round}: the trees converted once");
+        assert_nodes_equal(cluster, &db.name, "after two first runs at once");
+        let mut conn = connect(&cluster.nodes[0], &db.name);
+        assert_eq!(assert_whole_trees(&mut conn, "two first runs"), (11, 2));
+    }
+    eprintln!("run lock: 3 rounds of two first runs at once through node1 and node2: all exit 3, 11 converted each round; {waited} runs waited for the other");
 }
 
 /// Rounds the test runs at most while no conflict has hit heat-converge yet.
@@ -484,6 +656,7 @@ const MAX_ROUNDS: u64 = 8;
 
 #[test]
 fn migrate_through_one_node_while_another_takes_engine_writes() {
+    let _one = one_cluster();
     let started = Instant::now();
     let cluster = Galera::start(3);
     eprintln!(
@@ -619,36 +792,53 @@ fn migrate_through_one_node_while_another_takes_engine_writes() {
         retried > 0,
         "{conflicts_on_node1} conflicts on node 1, but heat-converge tried nothing again"
     );
-    run_lock_across_nodes(&cluster, &bed);
     eprintln!(
         "galera test: {:.1} s in all",
         started.elapsed().as_secs_f64()
     );
 }
 
+/// The tables of ours (`heat_converge_*`) in `db` that have no primary key.
+fn our_tables_without_primary_key(node: &Node, db: &str) -> Vec<String> {
+    node.sql(&format!(
+        "SELECT t.table_name FROM information_schema.tables t \
+         WHERE t.table_schema = '{db}' AND t.table_name LIKE 'heat\\_converge\\_%' \
+         AND NOT EXISTS (SELECT 1 FROM information_schema.table_constraints c \
+           WHERE c.table_schema = t.table_schema AND c.table_name = t.table_name \
+           AND c.constraint_type = 'PRIMARY KEY') ORDER BY 1"
+    ))
+    .lines()
+    .map(String::from)
+    .collect()
+}
+
 /// Galera installations that refuse tables without a primary key
-/// (`wsrep_mode=REQUIRED_PRIMARY_KEY`, MariaDB 10.6+; Percona's pxc_strict_mode does the
-/// same) must still get every convertible tree converted.
+/// (`wsrep_mode=REQUIRED_PRIMARY_KEY`, MariaDB 10.6+; Percona's pxc_strict_mode and
+/// MySQL's sql_require_primary_key do alike) must still get every convertible tree
+/// converted, with its audit.
 ///
-/// Fails today (seen on MariaDB 10.11 + galera-4): V4's `CREATE TABLE heat_converge_deleted`
-/// (no primary key) is refused with error 4165 "Galera replication not supported", but V4
-/// is recorded as applied (refinery's MySQL driver sends the file as one multi-statement
-/// query and never reads the results after the first), so every tree that deletes a row
-/// is refused on every run: "Table '...heat_converge_deleted' doesn't exist" (1146).
+/// Such a cluster refuses V4's `CREATE TABLE heat_converge_deleted` (no primary key; error
+/// 4165 "Galera replication not supported", even with IF NOT EXISTS on an existing table).
+/// heat-converge goes on past that one refusal and V5 creates the table with its primary
+/// key (src/db/mysql/migrations.rs). A database set up by an older build, whose refinery
+/// driver swallowed the refusal and recorded V4 without the table (every tree that deletes
+/// a row was then refused, error 1146), is repaired by V5 too: made here with refinery's
+/// own driver, which still does exactly that.
 #[test]
-#[ignore = "fails today: heat_converge_deleted has no primary key (see the doc comment)"]
 fn tables_without_primary_key_refused_by_the_cluster() {
+    let _one = one_cluster();
     let cluster = Galera::start_with(1, &["--wsrep-mode=REQUIRED_PRIMARY_KEY"]);
-    cluster.nodes[0].sql(
+    let node = &cluster.nodes[0];
+    node.sql(
         "CREATE USER 'heatconv'@'%' IDENTIFIED BY 'heatconv'; \
          GRANT ALL ON *.* TO 'heatconv'@'%';",
     );
     let bed = Bed::new("galera-pk");
-    let db = bed.demo_on(
-        Backend::MariaDb,
-        &format!("127.0.0.1:{}", cluster.nodes[0].port),
-    );
-    let (code, out, err) = db.heat_converge(&["migrate", "--format", "json"]);
+    let server = format!("127.0.0.1:{}", node.port);
+
+    // A fresh database: set up and converted in one run.
+    let db = bed.demo_on(Backend::MariaDb, &server);
+    let (code, out, err) = db.heat_converge(&["migrate", "--format", "json", "-v"]);
     let report = common::json(&out);
     assert_eq!(code, 3, "{err}");
     assert_eq!(
@@ -658,4 +848,48 @@ fn tables_without_primary_key_refused_by_the_cluster() {
         left_alone(&report)
     );
     assert_eq!(report["converted"].as_u64(), Some(11), "{out}");
+    assert_eq!(
+        report["migrations_applied"].as_array().map(Vec::len),
+        Some(5),
+        "{out}"
+    );
+    let gone_past: Vec<&str> = err.lines().filter(|l| l.contains("going on")).collect();
+    eprintln!("fresh database: exit {code}, converted 11; -v says:\n  {}", gone_past.join("\n  "));
+    assert!(
+        gone_past.len() == 1 && gone_past[0].contains("V4__heat_converge_audit") && gone_past[0].contains("4165"),
+        "V4's refused CREATE is named once: {err}"
+    );
+    assert_eq!(our_tables_without_primary_key(node, &db.name), Vec::<String>::new());
+    let audit = db.value("SELECT CAST(COUNT(*) AS CHAR) FROM heat_converge_deleted");
+    assert_ne!(audit.as_deref(), Some("0"), "the deleted rows are audited");
+    let (code, out, _) = db.heat_converge(&["migrate", "--format", "json"]);
+    assert_eq!((code, common::json(&out)["converted"].as_u64()), (3, Some(0)));
+
+    // A database an older build set up on this cluster: V4 recorded, its table missing.
+    let old = bed.demo_on(Backend::MariaDb, &server);
+    {
+        use heat_converge::db::history::{self, SCHEMA_HISTORY_TABLE};
+        let mut c = connect(node, &old.name);
+        let mut runner = history::mysql_migrations::migrations::runner()
+            .set_target(refinery::Target::Version(4));
+        runner.set_migration_table_name(SCHEMA_HISTORY_TABLE);
+        let applied = runner.run(&mut c).expect("refinery's own driver").applied_migrations().len();
+        assert_eq!(applied, 4, "refinery's own driver records V1 to V4");
+    }
+    let tables = node.sql(&format!(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '{}' \
+         AND table_name = 'heat_converge_deleted'",
+        old.name
+    ));
+    assert_eq!(tables.trim(), "0", "the older build's state: V4 recorded, no table");
+    let (code, out, err) = old.heat_converge(&["migrate", "--format", "json"]);
+    let report = common::json(&out);
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(
+        report["migrations_applied"],
+        serde_json::json!(["V5__heat_converge_primary_keys"])
+    );
+    assert_eq!(report["converted"].as_u64(), Some(11), "{out}");
+    assert_eq!(our_tables_without_primary_key(node, &old.name), Vec::<String>::new());
+    eprintln!("a database set up by an older build (V4 recorded, no table): V5 made the table; converted 11");
 }

@@ -15,6 +15,13 @@
 //! after checking they are empty. V2 is written to be applied again from any point (it
 //! only converts character sets). V3 adds a column, which MySQL cannot add twice: while V3
 //! is not recorded no run can have written that column, so a leftover one is dropped.
+//! V5 (a primary key on `heat_converge_deleted`, which Galera needs) is written to be
+//! applied again from any point, like V2.
+//!
+//! **A failed statement is never recorded as applied.** On MySQL/MariaDB the migrations run
+//! one statement at a time with every result read (`mysql/migrations.rs`; refinery's own
+//! driver read only a file's first result), and after the migrations every table and
+//! column the tool uses is checked on every backend ([`super::own_schema`]).
 //!
 //! **Any value fits.** V2 makes every text column of our tables utf8mb4 on MySQL/MariaDB
 //! (V1's `utf8` rejects an emoji), and the values we write are bounded to what the

@@ -12,9 +12,11 @@ pub mod heat_schema;
 pub mod history;
 pub mod indexes;
 mod mysql;
+pub mod own_schema;
 mod postgres;
 pub mod read;
 mod sqlite;
+pub mod statements;
 mod tls;
 pub mod url;
 
@@ -340,7 +342,9 @@ pub(crate) fn numbered_placeholders(sql: &str) -> String {
 /// heat-converge takes it; Heat's engines never wait for it.
 ///
 /// MySQL/MariaDB and PostgreSQL hold it in the server session (a named lock, an advisory
-/// lock): it goes away with the connection, however the process ends. SQLite has no
+/// lock): it goes away with the connection, however the process ends. A named lock is
+/// node-local on a Galera cluster, so there the lock is also a replicated row of ours with
+/// a heartbeat, taken over when its holder has gone silent (`mysql/cluster_lock.rs`). SQLite has no
 /// sessions, so its driver locks a file next to the database with `flock`, which the
 /// kernel releases when the process dies; a lock inside SQLite itself would block
 /// Heat's engines for the whole run.
@@ -352,24 +356,57 @@ pub trait RunLock {
     /// What the lock covers and what it is, for an operator looking for the other run:
     /// "database heat (MariaDB lock heat_converge.heat)".
     fn run_lock_name(&mut self) -> Result<String>;
+    /// Who holds the lock, when the lock itself says (the Galera lock row does).
+    fn run_lock_holder(&mut self) -> Result<Option<String>> {
+        Ok(None)
+    }
 }
 
 /// The run lock, held until this is dropped (or, for a server's session lock, until the
 /// connection ends).
-#[derive(Debug)]
 pub struct RunLockHeld {
     /// The locked file, for backends that lock with a file.
     _file: Option<std::fs::File>,
+    /// What else holds the lock until dropped (the Galera lock row's heartbeat).
+    _guard: Option<Box<dyn Send>>,
+    /// Whose lock was taken over to get this one (a run that died holding it), if so.
+    pub taken_over: Option<String>,
+}
+
+impl std::fmt::Debug for RunLockHeld {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunLockHeld")
+            .field("file", &self._file.is_some())
+            .field("guard", &self._guard.is_some())
+            .field("taken_over", &self.taken_over)
+            .finish()
+    }
 }
 
 impl RunLockHeld {
     /// A lock the server holds for this connection's session.
     pub(crate) fn session() -> RunLockHeld {
-        RunLockHeld { _file: None }
+        RunLockHeld {
+            _file: None,
+            _guard: None,
+            taken_over: None,
+        }
+    }
+    /// A session lock, with more that is released when this is dropped.
+    pub(crate) fn session_with(guard: Box<dyn Send>, taken_over: Option<String>) -> RunLockHeld {
+        RunLockHeld {
+            _file: None,
+            _guard: Some(guard),
+            taken_over,
+        }
     }
     /// A lock held through an open file (released when the file is closed).
     pub(crate) fn file(f: std::fs::File) -> RunLockHeld {
-        RunLockHeld { _file: Some(f) }
+        RunLockHeld {
+            _file: Some(f),
+            _guard: None,
+            taken_over: None,
+        }
     }
 }
 
@@ -381,19 +418,29 @@ pub fn take_run_lock(
     notice: &mut dyn FnMut(&str),
 ) -> Result<RunLockHeld> {
     if let Some(held) = db.try_lock_run()? {
+        if let Some(t) = &held.taken_over {
+            notice(t);
+        }
         return Ok(held);
     }
     let name = db.run_lock_name()?;
+    let holder = match db.run_lock_holder()? {
+        Some(h) => format!(" ({h})"),
+        None => String::new(),
+    };
     if !wait {
         anyhow::bail!(
-            "another heat-converge run holds the run lock on {name}; not waiting (--no-wait)"
+            "another heat-converge run{holder} holds the run lock on {name}; not waiting (--no-wait)"
         );
     }
     notice(&format!(
-        "another heat-converge run holds the run lock on {name}; waiting"
+        "another heat-converge run{holder} holds the run lock on {name}; waiting"
     ));
     let started = std::time::Instant::now();
     let held = db.lock_run()?;
+    if let Some(t) = &held.taken_over {
+        notice(t);
+    }
     notice(&format!(
         "took the run lock on {name} after {} s",
         started.elapsed().as_secs()

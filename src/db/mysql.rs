@@ -7,6 +7,9 @@
 //! honour is refused, never ignored. Errors name the server's message and error number,
 //! never the SQL text or the password.
 
+mod cluster_lock;
+mod migrations;
+
 use super::tls;
 use super::url::DbUrl;
 use super::{Connection, Param, Row};
@@ -19,7 +22,9 @@ use std::time::Duration;
 /// default, so heat-converge waits as long as Heat does.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub struct MySql(mysql::Conn);
+/// A connection, and the options it was made with (the cluster-wide run lock opens a
+/// second one with them).
+pub struct MySql(mysql::Conn, mysql::Opts);
 
 /// The TLS the URL asks for, in PyMySQL's terms.
 #[derive(Debug, PartialEq)]
@@ -174,24 +179,28 @@ impl MySql {
             }
         };
         let at = server.clone();
-        let conn = super::within(Some(limit), &server, move || match tls {
-            Tls::Off => mysql::Conn::new(opts).map_err(|e| plain(&e, &at)),
-            Tls::Required(ssl) => mysql::Conn::new(opts.ssl_opts(ssl)).map_err(|e| plain(&e, &at)),
+        let open = move |o: mysql::OptsBuilder| {
+            let o = mysql::Opts::from(o);
+            mysql::Conn::new(o.clone()).map(|c| (c, o))
+        };
+        let (conn, opts) = super::within(Some(limit), &server, move || match tls {
+            Tls::Off => open(opts).map_err(|e| plain(&e, &at)),
+            Tls::Required(ssl) => open(opts.ssl_opts(ssl)).map_err(|e| plain(&e, &at)),
             Tls::Preferred => {
                 let encrypted = opts.clone().ssl_opts(
                     mysql::SslOpts::default()
                         .with_danger_accept_invalid_certs(true)
                         .with_danger_skip_domain_validation(true),
                 );
-                match mysql::Conn::new(encrypted) {
+                match open(encrypted) {
                     Err(mysql::Error::DriverError(mysql::DriverError::TlsNotSupported)) => {
-                        mysql::Conn::new(opts).map_err(|e| plain(&e, &at))
+                        open(opts).map_err(|e| plain(&e, &at))
                     }
                     other => other.map_err(|e| plain(&e, &at)),
                 }
             }
         })?;
-        Ok(MySql(conn))
+        Ok(MySql(conn, opts))
     }
 }
 
@@ -373,9 +382,15 @@ impl super::history::Migrations for MySql {
         super::history::recover_interrupted_setup(self)?;
         let mut runner = super::history::mysql_migrations::migrations::runner();
         runner.set_migration_table_name(super::history::SCHEMA_HISTORY_TABLE);
+        // Statement by statement, every result read (see `migrations`).
+        let mut driver = migrations::OneByOne {
+            conn: &mut self.0,
+            migrations: runner.get_migrations(),
+        };
         let report = runner
-            .run(&mut self.0)
-            .map_err(|e| super::migration_error(e, |m: &mysql::Error| plain(m, "")))?;
+            .run(&mut driver)
+            .map_err(|e| super::migration_error(e, |f: &migrations::Failed| anyhow!("{f}")))?;
+        super::own_schema::check(self)?;
         Ok(super::history::applied(report))
     }
 }
@@ -431,14 +446,71 @@ impl super::indexes::Indexes for MySql {
     }
 }
 
+/// On Galera the run lock is also a row of ours (see `cluster_lock`): `GET_LOCK` first
+/// (it excludes runs through this node at once), then the row (runs through the others).
+impl MySql {
+    /// The cluster-wide part, once `GET_LOCK` is held: `Ok(Err(holder))` when another run
+    /// holds the row. Outside Galera there is nothing to take.
+    /// `lock_conn` keeps the lock's connection between attempts of a run that waits.
+    fn take_cluster_lock(
+        &mut self,
+        lock_conn: &mut Option<mysql::Conn>,
+    ) -> Result<std::result::Result<super::RunLockHeld, cluster_lock::Holder>> {
+        if !cluster_lock::is_galera(&mut self.0)? {
+            return Ok(Ok(super::RunLockHeld::session()));
+        }
+        let mut conn = match lock_conn.take() {
+            Some(c) => c,
+            None => cluster_lock::connect(&self.1)?,
+        };
+        let me = cluster_lock::Me::new();
+        match cluster_lock::try_take(&mut conn, &me)? {
+            cluster_lock::Attempt::Held(other) => {
+                *lock_conn = Some(conn);
+                Ok(Err(other))
+            }
+            cluster_lock::Attempt::Taken(taken_over) => {
+                let beat = cluster_lock::Heartbeat::start(conn, me.holder)?;
+                Ok(Ok(super::RunLockHeld::session_with(Box::new(beat), taken_over)))
+            }
+        }
+    }
+
+    fn release_run_lock(&mut self) -> Result<()> {
+        let name: Option<String> = self.0.query_first(RUN_LOCK_NAME)?;
+        let name = name.ok_or_else(|| anyhow!("no database selected"))?;
+        self.0
+            .exec_drop("DO RELEASE_LOCK(?)", (name.as_str(),))
+            .map_err(|e| plain(&e, ""))
+    }
+}
+
 impl super::RunLock for MySql {
     fn try_lock_run(&mut self) -> Result<Option<super::RunLockHeld>> {
-        Ok(self.get_run_lock(0)?.then(super::RunLockHeld::session))
+        if !self.get_run_lock(0)? {
+            return Ok(None);
+        }
+        match self.take_cluster_lock(&mut None)? {
+            Ok(held) => Ok(Some(held)),
+            Err(_) => {
+                self.release_run_lock()?;
+                Ok(None)
+            }
+        }
     }
 
     fn lock_run(&mut self) -> Result<super::RunLockHeld> {
         while !self.get_run_lock(600)? {}
-        Ok(super::RunLockHeld::session())
+        let mut lock_conn = None;
+        loop {
+            match self.take_cluster_lock(&mut lock_conn)? {
+                Ok(held) => return Ok(held),
+                Err(other) => {
+                    tracing::debug!("run lock: waiting for {other}");
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                }
+            }
+        }
     }
 
     fn run_lock_name(&mut self) -> Result<String> {
@@ -446,11 +518,32 @@ impl super::RunLock for MySql {
             .0
             .query_first(format!("SELECT DATABASE(), ({RUN_LOCK_NAME})"))?;
         let (db, name) = row.unwrap_or_default();
-        Ok(format!(
-            "database {} (named lock {}, see IS_USED_LOCK)",
+        let mut text = format!(
+            "database {} (named lock {}, see IS_USED_LOCK",
             db.unwrap_or_default(),
             name.unwrap_or_default()
-        ))
+        );
+        if cluster_lock::is_galera(&mut self.0)? {
+            text.push_str(&format!(
+                "; across the Galera cluster the row of {}, taken over after {} s without \
+                 a heartbeat",
+                cluster_lock::TABLE,
+                cluster_lock::STALE_AFTER.as_secs()
+            ));
+        }
+        text.push(')');
+        Ok(text)
+    }
+
+    fn run_lock_holder(&mut self) -> Result<Option<String>> {
+        if !cluster_lock::is_galera(&mut self.0)? {
+            return Ok(None);
+        }
+        // No table yet: no run has taken the lock on this cluster.
+        Ok(cluster_lock::holder(&mut self.0)
+            .ok()
+            .flatten()
+            .map(|h| h.to_string()))
     }
 }
 

@@ -418,6 +418,7 @@ impl super::history::Migrations for Postgres {
         let report = runner
             .run(&mut self.client)
             .map_err(|e| super::migration_error(e, |pg: &postgres::Error| plain(pg, "")))?;
+        super::own_schema::check(self)?;
         Ok(super::history::applied(report))
     }
 }

@@ -90,7 +90,9 @@ impl super::history::Migrations for Sqlite {
         // Grouped: every migration and its history row in one transaction, all or nothing.
         let mut runner = super::history::sqlite_migrations::migrations::runner().set_grouped(true);
         runner.set_migration_table_name(super::history::SCHEMA_HISTORY_TABLE);
-        Ok(super::history::applied(runner.run(&mut self.0)?))
+        let report = runner.run(&mut self.0)?;
+        super::own_schema::check(self)?;
+        Ok(super::history::applied(report))
     }
 }
 

@@ -19,9 +19,12 @@ pub struct Scratch(pub PathBuf);
 
 impl Scratch {
     pub fn new(what: &str) -> Scratch {
+        // Unique within the process too: tests of one binary run at the same time.
+        static SERIAL: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = SERIAL.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("target")
-            .join(format!("{what}-{}", std::process::id()));
+            .join(format!("{what}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create the test's directory");
         Scratch(dir)
