@@ -10,7 +10,9 @@ SQLAlchemy URLs; SQL is written with %s placeholders and rewritten for sqlite3.
 
 import datetime
 import io
+import os
 import sqlite3
+import tempfile
 
 import sqlalchemy as sa
 
@@ -41,7 +43,8 @@ class Db(object):
             self.conn = pymysql.connect(
                 host=u.host or '127.0.0.1', port=u.port or 3306, user=u.username,
                 password=u.password or '', database=u.database,
-                charset=u.query.get('charset', 'utf8'), autocommit=autocommit)
+                charset=u.query.get('charset', 'utf8'), autocommit=autocommit,
+                local_infile=True)
         elif self.backend == 'postgresql':
             import psycopg2
             self.conn = psycopg2.connect(
@@ -123,10 +126,12 @@ class Db(object):
         return len(rows)
 
     def load(self, table, columns, rows):
-        """Bulk-load rows: PostgreSQL's COPY (execute_values parses and plans three times
-        slower), otherwise insert()."""
-        if self.backend != 'postgresql' or not rows:
+        """Bulk-load rows: PostgreSQL's COPY and MariaDB's LOAD DATA (the server parses
+        and plans multi-row INSERTs three times slower), SQLite's insert()."""
+        if self.backend == 'sqlite' or not rows:
             return self.insert(table, columns, rows)
+        if self.backend == 'mysql':
+            return self._load_data(table, columns, rows)
         buf = io.StringIO()
         for r in rows:
             buf.write('\t'.join([_copy_text(v) for v in r]))
@@ -136,6 +141,28 @@ class Db(object):
         cur.copy_expert('COPY %s (%s) FROM STDIN' % (self.quote(table), self.cols(columns)),
                         buf)
         cur.close()
+        return len(rows)
+
+    def _load_data(self, table, columns, rows):
+        fd, path = tempfile.mkstemp(prefix='heatbed-load-', suffix='.tsv')
+        try:
+            with os.fdopen(fd, 'wb') as f:
+                for r in rows:
+                    f.write(b'\t'.join([_tsv(v) for v in r]))
+                    f.write(b'\n')
+            cur = self.conn.cursor()
+            cur.execute("LOAD DATA LOCAL INFILE %%s INTO TABLE %s CHARACTER SET utf8mb4 "
+                        "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' "
+                        "LINES TERMINATED BY '\\n' (%s)"
+                        % (self.quote(table), self.cols(columns)), (path,))
+            # LOCAL turns errors into warnings: a value cut or changed must not pass.
+            cur.execute('SHOW WARNINGS')
+            warnings = cur.fetchall()
+            cur.close()
+            if warnings:
+                raise RuntimeError('loading %s: %s' % (table, warnings[:3]))
+        finally:
+            os.unlink(path)
         return len(rows)
 
     def update_from(self, table, key, columns, rows, extra_set=()):
@@ -244,3 +271,17 @@ def _copy_text(v):
         return v.isoformat(' ')
     return (str(v).replace('\\', '\\\\').replace('\t', '\\t')
             .replace('\n', '\\n').replace('\r', '\\r'))
+
+
+def _tsv(v):
+    """One value in LOAD DATA's default format (backslash escapes, \\N for NULL)."""
+    if v is None:
+        return b'\\N'
+    if isinstance(v, bool):
+        return b'1' if v else b'0'
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        b = bytes(v)
+    else:
+        b = str(v).encode('utf-8')
+    return (b.replace(b'\\', b'\\\\').replace(b'\t', b'\\t').replace(b'\n', b'\\n')
+            .replace(b'\0', b'\\0'))

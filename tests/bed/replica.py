@@ -14,19 +14,22 @@ so that there are exactly N live roots), the source's deleted root trees once pe
 and rows of no tree (a template no stack uses) once per copy.
 """
 
+import base64
 import hashlib
 import queue
 import threading
 import time
+import uuid
 
 import sqlalchemy as sa
 
 from dbapi import Db
 
 # How a copy renews each column that holds an id or must stay unique:
-# ('int', T): an integer id of table T; 'uuid': a uuid; 'stack_ref': a stack's id when
-# it is one (a nested stack's resource keeps its stack's id as physical id, events too),
-# otherwise kept; 'name': a stack name, made unique (a backup stack keeps its '*').
+# ('int', T): an integer id of table T; 'uuid': a uuid; 'name': a stack's name (see
+# Names); 'physical': a physical resource id, renewed when it is a stack's id (a nested
+# stack's resource) or the resource's physical name (stack name, resource name and a
+# short id of its uuid, as Heat names what it creates), otherwise kept.
 RENEW = {
     'raw_template_files': {'id': ('int', 'raw_template_files')},
     'raw_template': {'id': ('int', 'raw_template'),
@@ -38,14 +41,14 @@ RENEW = {
               'prev_raw_template_id': ('int', 'raw_template'),
               'user_creds_id': ('int', 'user_creds')},
     'resource': {'id': ('int', 'resource'), 'uuid': 'uuid', 'stack_id': 'uuid',
-                 'root_stack_id': 'uuid', 'nova_instance': 'stack_ref',
+                 'root_stack_id': 'uuid', 'nova_instance': 'physical',
                  'replaces': ('int', 'resource'), 'replaced_by': ('int', 'resource'),
                  'current_template_id': ('int', 'raw_template'),
                  'rsrc_prop_data_id': ('int', 'resource_properties_data'),
                  'attr_data_id': ('int', 'resource_properties_data')},
     'resource_data': {'id': ('int', 'resource_data'), 'resource_id': ('int', 'resource')},
     'event': {'id': ('int', 'event'), 'uuid': 'uuid', 'stack_id': 'uuid',
-              'physical_resource_id': 'stack_ref',
+              'physical_resource_id': 'physical',
               'rsrc_prop_data_id': ('int', 'resource_properties_data')},
     'stack_tag': {'id': ('int', 'stack_tag'), 'stack_id': 'uuid'},
     'stack_lock': {'stack_id': 'uuid'},
@@ -96,11 +99,87 @@ class Plan(object):
         return '%s-%s-4%s-%s%s-%s' % (h[:8], h[8:12], h[13:16],
                                       '89ab'[int(h[16], 16) & 3], h[17:20], h[20:32])
 
+
+
+def short_id(value):
+    """Heat's short id of a uuid4 (heat.common.short_id): the 60 random bits of its
+    time field, base32, 12 characters, lower case."""
+    bits = uuid.UUID(value).time << 4  # 64 bits, the last 4 zero
+    return base64.b32encode(bits.to_bytes(8, 'big'))[:12].decode('ascii').lower()
+
+
+class Names(object):
+    """Stack names and physical resource names in a copy, as Heat would have made them.
+
+    Heat finds a nested stack by the name its parent resource gives it: the parent
+    stack's name, the resource's name and the short id of the resource's uuid. So a
+    copy's root gets a suffix ('-c<k>'), a backup stack its owner's name and '*', a
+    nested stack the name its parent resource's new uuid gives; and a physical id that
+    is a resource's physical name is made again the same way.
+    """
+
+    def __init__(self, stacks, resources):
+        self.recipe = {}
+        by_nested = {r['nova_instance']: r for r in resources
+                     if r.get('nova_instance') in stacks}
+        by_name = {(r['stack_id'], r['name']): r for r in resources}
+        for sid, s in stacks.items():
+            parent = by_nested.get(sid) or by_name.get((s['owner_id'],
+                                                        s.get('parent_resource_name')))
+            if s['owner_id'] in stacks and s['name'].endswith('*'):
+                self.recipe[sid] = ('backup', s['owner_id'])
+            elif s['owner_id'] in stacks and parent is not None and \
+                    s['name'] == self._physical(stacks, parent, lambda x: stacks[x]['name'],
+                                                parent['uuid']):
+                self.recipe[sid] = ('nested', parent['stack_id'], parent['name'],
+                                    parent['uuid'])
+            else:
+                self.recipe[sid] = ('suffix', s['name'])
+        # physical name -> (stack, resource name, uuid) of the resource it names
+        self.physical = {}
+        for r in resources:
+            if _is_uuid4(r.get('uuid')):
+                old = self._physical(stacks, r, lambda x: stacks[x]['name'], r['uuid'])
+                self.physical[old] = (r['stack_id'], r['name'], r['uuid'])
+
     @staticmethod
-    def name(k, old):
-        if old.endswith('*'):  # a backup stack is its owner's name and '*'
-            return '%s-c%d*' % (old[:-1], k)
-        return '%s-c%d' % (old, k)
+    def _physical(stacks, r, name_of, uuid_value):
+        if not _is_uuid4(uuid_value):
+            return None
+        return '%s-%s-%s' % (name_of(r['stack_id']).rstrip('*'), r['name'],
+                             short_id(uuid_value))
+
+    def stack_name(self, sid, k, new_uuid, memo):
+        """The name of stack sid in copy k (memo: this copy's names so far)."""
+        if sid in memo:
+            return memo[sid]
+        how = self.recipe[sid]
+        if how[0] == 'backup':
+            name = self.stack_name(how[1], k, new_uuid, memo) + '*'
+        elif how[0] == 'nested':
+            _, parent, res, res_uuid = how
+            name = '%s-%s-%s' % (self.stack_name(parent, k, new_uuid, memo).rstrip('*'),
+                                 res, short_id(new_uuid(res_uuid)))
+        else:
+            name = '%s-c%d' % (how[1], k)
+        memo[sid] = name
+        return name
+
+    def physical_name(self, old, k, new_uuid, memo):
+        """The copy's physical name for old, or None when old names no resource."""
+        hit = self.physical.get(old)
+        if hit is None:
+            return None
+        sid, res, res_uuid = hit
+        return '%s-%s-%s' % (self.stack_name(sid, k, new_uuid, memo).rstrip('*'), res,
+                             short_id(new_uuid(res_uuid)))
+
+
+def _is_uuid4(value):
+    try:
+        return uuid.UUID(value).version == 4
+    except (TypeError, ValueError, AttributeError):
+        return False
 
 
 class Source(object):
@@ -132,6 +211,7 @@ class Source(object):
     def _group(self):
         stacks = {s['id']: s for s in self.dicts('stack')}
         self.stack_ids = set(stacks)
+        self.names = Names(stacks, self.dicts('resource'))
 
         def root_of(sid):
             seen = set()
@@ -315,17 +395,21 @@ def _writers(src, plan, db, order):
         for r in src.rows[table]:
             by_group.setdefault(src.group_of(table, r), []).append(
                 tuple(db.value(r[i]) for i in idx))
-        out.append((table, cols, _emitter(plan, src.stack_ids, by_group, renew)))
+        key = cols.index('id') if 'id' in cols else None
+        out.append((table, cols, _emitter(plan, src, by_group, renew, key)))
     return out
 
 
-def _emitter(plan, stack_ids, by_group, renew):
+def _emitter(plan, src, by_group, renew, key):
+    stack_ids, names = src.stack_ids, src.names
+
     def emit(k, groups, cache, out):
         def new_uuid(old):
             v = cache.get(old)
             if v is None:
                 v = cache[old] = plan.uuid(k, old)
             return v
+        memo = cache.setdefault(('names',), {})
         offset = {t: k * s for t, s in plan.strides.items()}
         for g in groups:
             for base in by_group.get(g, ()):
@@ -336,11 +420,13 @@ def _emitter(plan, stack_ids, by_group, renew):
                         continue
                     if how == 'uuid':
                         row[i] = new_uuid(v)
-                    elif how == 'stack_ref':
+                    elif how == 'physical':
                         if v in stack_ids:
                             row[i] = new_uuid(v)
+                        else:
+                            row[i] = names.physical_name(v, k, new_uuid, memo) or v
                     elif how == 'name':
-                        row[i] = plan.name(k, v)
+                        row[i] = names.stack_name(base[key], k, new_uuid, memo)
                     else:
                         row[i] = v + offset[how[1]]
                 out.append(tuple(row))
