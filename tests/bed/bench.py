@@ -157,6 +157,19 @@ def _plan(db, table, column):
     return '; '.join('type=%s key=%s rows=%s' % (r[3], r[5], r[8]) for r in rows)
 
 
+def leftover_indexes(url):
+    """Indexes named as heat-converge's temporary ones (it must drop them at the end)."""
+    import sqlalchemy as sa
+    eng = sa.create_engine(url)
+    try:
+        insp = sa.inspect(eng)
+        return sorted(ix['name'] for t in insp.get_table_names()
+                      for ix in insp.get_indexes(t)
+                      if (ix.get('name') or '').startswith(floor.INDEX_PREFIX))
+    finally:
+        eng.dispose()
+
+
 def needs_index(entry):
     """An FK check or read that scans the table: the plan says so."""
     plan = entry['plan']
@@ -269,6 +282,10 @@ class Run(object):
         if rc not in (0, 3) or r.get('converted') != expected:
             self.fail(r, 'heat-converge exited %d and converted %s trees, %d expected '
                       '(see %s)' % (rc, r.get('converted'), expected, self.file('ours.err')))
+        left = leftover_indexes(urls['ours'])
+        if left:
+            self.fail(r, 'heat-converge left its temporary indexes behind: %s'
+                      % ', '.join(left))
         # the floor
         log('%s N=%d: floor' % (backend, n))
         rc, secs, mb = measured(
