@@ -2,10 +2,12 @@
 
 The scale benchmark writes and reads millions of rows. SQLAlchemy's statement layer costs
 more per row than the databases do, so this module talks to each driver directly
-(PyMySQL, psycopg2, sqlite3) with the multi-row statements each one is fastest with:
-PyMySQL's executemany on INSERT ... VALUES (sent as multi-row INSERTs), psycopg2's
-execute_values, sqlite3's executemany inside one transaction. URLs are the bed's
-SQLAlchemy URLs; SQL is written with %s placeholders and rewritten for sqlite3.
+(PyMySQL, psycopg2, sqlite3). load() is the fastest bulk load each server has (COPY,
+LOAD DATA LOCAL; sqlite3's executemany in one transaction), for building databases;
+insert(), update_from() and delete_in() are multi-row statements (PyMySQL's executemany
+on INSERT ... VALUES, psycopg2's execute_values, UPDATE ... FROM VALUES), which is what
+the floor measures. URLs are the bed's SQLAlchemy URLs; SQL is written with %s
+placeholders and rewritten for sqlite3.
 """
 
 import datetime
