@@ -1,0 +1,466 @@
+"""The scale benchmark of issue 11: heat-converge, Heat's own logic and the database floor,
+side by side on identical N-root Heat databases, per backend.
+
+  run [N...]                  the benchmark (tests/bed/bench.sh runs it; see README)
+  floor URL PLAN CHANGES      the floor on URL (a child of run, so it is timed alone)
+  explain URL                 which foreign-key columns a conversion's deletes check,
+                              whether an index leads each, and the database's plan
+
+For each backend and N, run builds an N-root database (heatbed.py replicate of
+examples/demo.sqlite), copies it for each contender, runs each as a child process
+(wall seconds; peak RSS from wait4), checks that the rows agree, drops every database
+and prints a Markdown table (also written to target/bench/results.md, with the raw
+figures in target/bench/results.json).
+
+Environment: BACKENDS (default "sqlite mariadb postgresql"), HEAT_MAX_N (default 1000:
+Heat's logic runs up to that N, larger N are extrapolated linearly from the largest N
+it ran on that backend and marked "*"), BENCH_SOURCE (default examples/demo.sqlite),
+HEATBED_KEEP=1 keeps the databases.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import agree
+import floor
+import heatbed
+import replica
+from dbapi import Db
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+BIN = os.path.join(TOP, 'target', 'release', 'heat-converge')
+WORK = os.path.join(TOP, 'target', 'bench')
+USER = 'heatconv'  # made by tests/bed/setup.sh on both servers
+
+BACKENDS = {'sqlite': 'SQLite', 'mariadb': 'MariaDB', 'postgresql': 'PostgreSQL'}
+
+# The foreign keys whose parents a conversion deletes (raw_template, raw_template_files,
+# resource with its resource_data, resource_properties_data) and the one it reads by.
+FK_PARENTS = ('raw_template', 'raw_template_files', 'resource', 'resource_properties_data')
+READ_PATHS = (('resource', 'stack_id'),)
+
+
+def log(msg):
+    print('bench %s: %s' % (time.strftime('%H:%M:%S'), msg), file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- processes
+
+def measured(argv, out_path, err_path, env=None):
+    """Runs argv to its end: (exit code, wall seconds, peak RSS in MB) of that process."""
+    with open(out_path, 'wb') as out, open(err_path, 'wb') as err:
+        started = time.monotonic()
+        p = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(p.pid, 0)
+        seconds = time.monotonic() - started
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return p.returncode, seconds, usage.ru_maxrss / 1024.0
+
+
+def bed(*args):
+    """heatbed.py ARGS in this interpreter (the Heat virtualenv): its JSON output."""
+    out = subprocess.run([sys.executable, os.path.join(HERE, 'heatbed.py')] + list(args),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if out.returncode != 0:
+        raise RuntimeError('heatbed.py %s failed: %s' % (
+            args[0], out.stderr.decode(errors='replace').strip().splitlines()[-5:]))
+    return json.loads(out.stdout)
+
+
+# --------------------------------------------------------------------------- databases
+
+def url_for(backend, name):
+    if backend == 'mariadb':
+        return 'mysql+pymysql://%s:%s@127.0.0.1:3306/%s?charset=utf8' % (USER, USER, name)
+    if backend == 'postgresql':
+        return 'postgresql+psycopg2://%s:%s@127.0.0.1:5432/%s' % (USER, USER, name)
+    return 'sqlite:///%s' % os.path.join(WORK, 'db', name + '.sqlite')
+
+
+def copy_db(backend, src_name, name):
+    """An identical copy of database src_name named name: the server's own fastest way."""
+    src_url = url_for(backend, src_name)
+    dst_url = url_for(backend, name)
+    if backend == 'sqlite':
+        shutil.copyfile(src_url[len('sqlite:///'):], dst_url[len('sqlite:///'):])
+    elif backend == 'postgresql':
+        db = Db(url_for('postgresql', 'postgres'), autocommit=True)
+        try:
+            db.execute('CREATE DATABASE "%s" TEMPLATE "%s"' % (name, src_name))
+        finally:
+            db.close()
+    else:
+        db = Db(src_url, autocommit=True)
+        try:
+            db.execute('SET foreign_key_checks = 0')
+            db.execute('CREATE DATABASE `%s` CHARACTER SET utf8' % name)
+            tables = [r[0] for r in db.rows('SHOW TABLES')]
+            for t in tables:
+                create = db.rows('SHOW CREATE TABLE `%s`' % t)[0][1]
+                db.execute(create.replace('CREATE TABLE `%s`' % t,
+                                          'CREATE TABLE `%s`.`%s`' % (name, t), 1))
+            for t in tables:
+                db.execute('INSERT INTO `%s`.`%s` SELECT * FROM `%s`.`%s`'
+                           % (name, t, src_name, t))
+        finally:
+            db.close()
+    return dst_url
+
+
+def drop_db(url):
+    try:
+        heatbed.cmd_dropdb(argparse.Namespace(url=url))
+        if url.startswith('sqlite:///'):  # heat-converge's run lock file, left by design
+            lock = url[len('sqlite:///'):] + '.heat-converge-lock'
+            if os.path.exists(lock):
+                os.unlink(lock)
+    except Exception as e:  # reported, the others are still dropped
+        log('could not drop %s: %s' % (url.rsplit('/', 1)[1], e))
+
+
+# --------------------------------------------------------------------------- explain
+
+def explain(url):
+    """Every FK column a conversion's deletes make the database check, and resource.stack_id."""
+    db = Db(url)
+    try:
+        cols = [(t, c) for t, c, _ in db.foreign_keys_to(set(FK_PARENTS))] + list(READ_PATHS)
+        out = []
+        for table, column in sorted(set(cols)):
+            indexed = column in db.indexed_columns(table)
+            out.append({'table': table, 'column': column, 'indexed': indexed,
+                        'plan': _plan(db, table, column)})
+        db.commit()
+        return out
+    finally:
+        db.close()
+
+
+def _plan(db, table, column):
+    """The plan of the look-up a foreign-key check (or a read by column) makes."""
+    probe = "'x'" if column == 'stack_id' else '1'
+    if db.backend == 'sqlite':
+        rows = db.rows('EXPLAIN QUERY PLAN SELECT 1 FROM %s WHERE %s = %s'
+                       % (table, column, probe))
+        return '; '.join(str(r[-1]) for r in rows)
+    if db.backend == 'postgresql':
+        rows = db.rows('EXPLAIN SELECT 1 FROM ONLY %s x WHERE %s = %s FOR KEY SHARE OF x'
+                       % (table, column, probe))
+        return '; '.join(r[0].strip() for r in rows if '->' in r[0] or rows.index(r) == 0)
+    rows = db.rows('EXPLAIN SELECT 1 FROM `%s` WHERE `%s` = %s' % (table, column, probe))
+    return '; '.join('type=%s key=%s rows=%s' % (r[3], r[5], r[8]) for r in rows)
+
+
+def leftover_indexes(url):
+    """Indexes named as heat-converge's temporary ones (it must drop them at the end)."""
+    import sqlalchemy as sa
+    eng = sa.create_engine(url)
+    try:
+        insp = sa.inspect(eng)
+        return sorted(ix['name'] for t in insp.get_table_names()
+                      for ix in insp.get_indexes(t)
+                      if (ix.get('name') or '').startswith(floor.INDEX_PREFIX))
+    finally:
+        eng.dispose()
+
+
+def needs_index(entry):
+    """An FK check or read that scans the table: the plan says so."""
+    plan = entry['plan']
+    return not entry['indexed'] and (
+        'Seq Scan' in plan or plan.startswith('SCAN') or 'type=ALL' in plan)
+
+
+# --------------------------------------------------------------------------- the run
+
+class Run(object):
+    def __init__(self, ns, backends, heat_max, keep):
+        self.ns = ns
+        self.backends = backends
+        self.heat_max = heat_max
+        self.keep = keep
+        self.tag = 'hc_bench_%d' % os.getpid()
+        self.dir = os.path.join(WORK, 'run-%d' % os.getpid())
+        self.source = os.environ.get('BENCH_SOURCE',
+                                     os.path.join(TOP, 'examples', 'demo.sqlite'))
+        self.made = []
+        self.results = []
+        self.failures = []
+
+    def file(self, name):
+        return os.path.join(self.dir, name)
+
+    def derive_changes(self):
+        """What Heat's own conversion does to the source, once (for the floor)."""
+        before = self.file('source.sqlite')
+        after = self.file('source-heat.sqlite')
+        shutil.copyfile(self.source, before)
+        shutil.copyfile(self.source, after)
+        rc, secs, _ = measured(
+            [sys.executable, os.path.join(HERE, 'heatbed.py'), 'convert',
+             'sqlite:///' + after, self.file('source-convert')],
+            self.file('source-convert.json'), self.file('source-convert.err'))
+        if rc != 0:
+            raise RuntimeError('Heat\'s conversion of the source failed (see %s)'
+                               % self.file('source-convert.err'))
+        trees = floor.derive('sqlite:///' + before, 'sqlite:///' + after)
+        with open(self.file('changes.json'), 'w') as f:
+            json.dump(trees, f)
+        log('Heat converted %d of the source\'s trees in %.1f s; the floor copies that'
+            % (sum(1 for t in trees.values() if t['stacks']), secs))
+        return trees
+
+    def main(self):
+        os.makedirs(os.path.join(WORK, 'db'), exist_ok=True)
+        os.makedirs(self.dir, exist_ok=True)
+        try:
+            trees = self.derive_changes()
+            for backend in self.backends:
+                for n in self.ns:
+                    self.one(backend, n, trees)
+        finally:
+            if not self.keep:
+                for url in self.made:
+                    drop_db(url)
+            else:
+                log('keeping %s' % ', '.join(self.made))
+        self.extrapolate()
+        table = self.table()
+        print(table)
+        with open(os.path.join(WORK, 'results.md'), 'w') as f:
+            f.write(table + '\n')
+        with open(os.path.join(WORK, 'results.json'), 'w') as f:
+            json.dump(self.results, f, indent=1)
+        for msg in self.failures:
+            print('FAILED: ' + msg, file=sys.stderr)
+        if not self.failures and not self.keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        return 1 if self.failures else 0
+
+    def name(self, backend, n, what):
+        return '%s_%s_%d_%s' % (self.tag, backend[:2], n, what)
+
+    def one(self, backend, n, trees):
+        r = {'n': n, 'backend': backend}
+        self.results.append(r)
+        base = url_for(backend, self.name(backend, n, 'base'))
+        self.made.append(base)
+        log('%s N=%d: replicating' % (backend, n))
+        gen = bed('replicate', 'sqlite:///' + self.source, base, str(n))
+        r['replicate_s'] = gen['seconds']
+        r['rows'] = sum(gen['rows'].values())
+        plan = replica.Plan.from_json(gen['plan'])
+        with open(self.file('plan-%s-%d.json' % (backend, n)), 'w') as f:
+            json.dump(gen['plan'], f)
+        expected = sum(1 for _ in floor.Copies(plan, trees).jobs())
+        r['indexes'] = explain(base)
+        log('%s N=%d: %d rows in %.1f s; copying' % (backend, n, r['rows'], gen['seconds']))
+        runs = ['ours', 'floor'] + (['heat'] if n <= self.heat_max else [])
+        urls = {}
+        for what in runs:
+            urls[what] = url_for(backend, self.name(backend, n, what))
+            self.made.append(urls[what])
+            copy_db(backend, self.name(backend, n, 'base'), self.name(backend, n, what))
+        # heat-converge
+        log('%s N=%d: heat-converge' % (backend, n))
+        rc, secs, mb = measured([BIN, 'migrate', '--db-url', urls['ours'], '--format',
+                                 'json', '--quiet'], self.file('ours.json'),
+                                self.file('ours.err'))
+        r.update(ours_s=secs, ours_mb=mb, ours_rc=rc)
+        try:
+            with open(self.file('ours.json')) as f:
+                report = json.load(f)
+            r['converted'] = report.get('converted')
+        except ValueError:
+            report = {}
+        if rc not in (0, 3) or r.get('converted') != expected:
+            self.fail(r, 'heat-converge exited %d and converted %s trees, %d expected '
+                      '(see %s)' % (rc, r.get('converted'), expected, self.file('ours.err')))
+        left = leftover_indexes(urls['ours'])
+        if left:
+            self.fail(r, 'heat-converge left its temporary indexes behind: %s'
+                      % ', '.join(left))
+        # the floor
+        log('%s N=%d: floor' % (backend, n))
+        rc, secs, mb = measured(
+            [sys.executable, os.path.join(HERE, 'bench.py'), 'floor', urls['floor'],
+             self.file('plan-%s-%d.json' % (backend, n)), self.file('changes.json')],
+            self.file('floor.json'), self.file('floor.err'))
+        # The floor's own time (connect, indexes, statements): Python's start and
+        # imports are not the database's work. Its process time is kept as well.
+        r.update(floor_process_s=secs, floor_mb=mb)
+        if rc != 0:
+            self.fail(r, 'the floor failed (see %s)' % self.file('floor.err'))
+        else:
+            with open(self.file('floor.json')) as f:
+                r['floor'] = json.load(f)
+            r['floor_s'] = r['floor']['seconds']
+            if r['floor']['trees'] != expected:
+                self.fail(r, 'the floor converted %d trees, %d expected'
+                          % (r['floor']['trees'], expected))
+        # Heat's own logic
+        if 'heat' in urls:
+            log('%s N=%d: Heat\'s own logic' % (backend, n))
+            rc, secs, mb = measured(
+                [sys.executable, os.path.join(HERE, 'heatbed.py'), 'convert', urls['heat'],
+                 self.file('heat-convert-%s-%d' % (backend, n))],
+                self.file('heat.json'), self.file('heat.err'))
+            r.update(heat_s=secs, heat_mb=mb)
+            converted = None
+            if rc == 0:
+                with open(self.file('heat.json')) as f:
+                    converted = sum(1 for v in json.load(f).values()
+                                    if v['outcome'] == 'converted')
+            r['heat_converted'] = converted
+            if converted != expected:
+                self.fail(r, 'Heat\'s logic converted %s trees, %d expected (see %s)'
+                          % (converted, expected, self.file('heat.err')))
+        # rows
+        log('%s N=%d: comparing rows' % (backend, n))
+        r['agree'] = {}
+        r['agree']['floor'] = agree.compare(urls['ours'], urls['floor'])
+        if 'heat' in urls:
+            # Heat leaves needed_by empty ([]); heat-converge fills it.
+            r['agree']['heat'] = agree.compare(urls['ours'], urls['heat'],
+                                               ignore={('resource', 'needed_by')})
+        for who, res in r['agree'].items():
+            if not res['agree']:
+                self.fail(r, 'heat-converge (first) and %s (second) disagree on %d rows:\n  %s'
+                          % (who, res['differences'], '\n  '.join(res['first'])))
+        if not self.keep:
+            for url in [base] + list(urls.values()):
+                drop_db(url)
+                self.made.remove(url)
+        log('%s N=%d: heat-converge %.1f s, floor %.1f s%s' % (
+            backend, n, r['ours_s'], r.get('floor_s', -1),
+            ', Heat %.1f s' % r['heat_s'] if 'heat_s' in r else ''))
+
+    def fail(self, r, msg):
+        r.setdefault('failures', []).append(msg)
+        self.failures.append('%s N=%d: %s' % (r['backend'], r['n'], msg))
+        log('FAILED: ' + msg)
+
+    def extrapolate(self):
+        """Heat's time where it did not run: linear in N from its largest run."""
+        for r in self.results:
+            if 'heat_s' in r:
+                continue
+            done = [x for x in self.results
+                    if x['backend'] == r['backend'] and 'heat_s' in x]
+            if done:
+                top = max(done, key=lambda x: x['n'])
+                r['heat_s_extrapolated'] = top['heat_s'] * r['n'] / top['n']
+                r['heat_extrapolated_from'] = top['n']
+
+    def table(self):
+        head = ('| N | backend | heat-converge s | roots/s | peak MB | floor s | '
+                'ratio to floor | Heat\'s logic s | heat-converge speed-up vs Heat | '
+                'rows agree |')
+        lines = [head, '|' + '---|' * 10]
+        starred = False
+        for r in self.results:
+            ours = r.get('ours_s')
+            heat = r.get('heat_s')
+            mark = ''
+            if heat is None and 'heat_s_extrapolated' in r:
+                heat, mark = r['heat_s_extrapolated'], '*'
+                starred = True
+            agreed = r.get('agree', {})
+            if not agreed:
+                rows = 'not checked'
+            elif all(v['agree'] for v in agreed.values()):
+                rows = 'yes (%s)' % ', '.join(
+                    {'floor': 'floor', 'heat': 'Heat'}[k] for k in agreed)
+            else:
+                rows = 'NO: ' + ', '.join('%s %d' % (k, v['differences'])
+                                          for k, v in agreed.items() if not v['agree'])
+            if r.get('failures') and rows.startswith('yes'):
+                rows = 'FAILED'
+            lines.append('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
+                '{:,}'.format(r['n']), BACKENDS[r['backend']], _s(ours),
+                '{:,.0f}'.format(r['n'] / ours) if ours else '-',
+                '%.0f' % r['ours_mb'] if 'ours_mb' in r else '-',
+                _s(r.get('floor_s')),
+                '%.1fx' % (ours / r['floor_s']) if ours and r.get('floor_s') else '-',
+                ('~' if mark else '') + _s(heat) + mark if heat else '-',
+                ('~' if mark else '') + '%.0fx' % (heat / ours) + mark
+                if heat and ours else '-',
+                rows))
+        notes = ['', 'Seconds: wall time of the process (heat-converge, Heat\'s logic); the '
+                 'floor\'s from its connection to its last commit, its temporary indexes '
+                 'included. Peak MB: heat-converge\'s peak resident memory (wait4). Rows '
+                 'agree: heat-converge against the floor (every column) and against '
+                 'Heat\'s logic (needed_by aside, which Heat leaves empty), except '
+                 'timestamps and the value of current_traversal.']
+        if starred:
+            notes.append('* extrapolated linearly in N from Heat\'s run at the largest N '
+                         'it ran on that backend (HEAT_MAX_N).')
+        gens = ['%s %s: %s rows in %.1f s' % (BACKENDS[r['backend']],
+                                              '{:,}'.format(r['n']),
+                                              '{:,}'.format(r['rows']), r['replicate_s'])
+                for r in self.results if 'replicate_s' in r]
+        if gens:
+            notes.append('Databases built by `heatbed.py replicate`: ' + '; '.join(gens) + '.')
+        idx = {}
+        for r in self.results:
+            for e in r.get('indexes', []):
+                if needs_index(e):
+                    idx.setdefault(BACKENDS[r['backend']], set()).add(
+                        '%s.%s' % (e['table'], e['column']))
+        if idx:
+            notes.append('Foreign-key columns (and reads) the database scans for want of '
+                         'an index (EXPLAIN): ' + '; '.join(
+                             '%s: %s' % (b, ', '.join(sorted(v)))
+                             for b, v in sorted(idx.items())) + '.')
+        return '\n'.join(lines + notes)
+
+
+def _s(v):
+    if v is None:
+        return '-'
+    return '%.2f' % v if v < 10 else '{:,.1f}'.format(v) if v < 1000 else '{:,.0f}'.format(v)
+
+
+# --------------------------------------------------------------------------- main
+
+def main(argv):
+    p = argparse.ArgumentParser(prog='bench', description=__doc__,
+                                formatter_class=argparse.RawTextHelpFormatter)
+    sub = p.add_subparsers(dest='command', required=True)
+    s = sub.add_parser('run')
+    s.add_argument('n', nargs='*', type=int)
+    s = sub.add_parser('floor')
+    s.add_argument('url'); s.add_argument('plan'); s.add_argument('changes')
+    s = sub.add_parser('explain')
+    s.add_argument('url')
+    args = p.parse_args(argv)
+    if args.command == 'floor':
+        with open(args.plan) as f:
+            plan = replica.Plan.from_json(json.load(f))
+        with open(args.changes) as f:
+            trees = json.load(f)
+        json.dump(floor.run(args.url, plan, trees), sys.stdout)
+        return 0
+    if args.command == 'explain':
+        json.dump(explain(args.url), sys.stdout, indent=1)
+        return 0
+    backends = os.environ.get('BACKENDS', 'sqlite mariadb postgresql').split()
+    bad = [b for b in backends if b not in BACKENDS]
+    if bad:
+        p.error('unknown backend %s (known: %s)' % (', '.join(bad), ', '.join(BACKENDS)))
+    if not os.path.exists(BIN):
+        p.error('%s is missing: cargo build --release' % BIN)
+    run = Run(args.n or [1000, 10000, 100000], backends,
+              int(os.environ.get('HEAT_MAX_N', '1000')),
+              os.environ.get('HEATBED_KEEP') == '1')
+    return run.main()
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
