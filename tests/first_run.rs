@@ -594,10 +594,12 @@ fn a_migration_statement_failing_after_the_first_is_reported_not_swallowed() {
         sql
     };
     let versions = |sql: &mut Sql| -> Vec<String> {
-        sql.rows(&format!("SELECT version FROM {SCHEMA_HISTORY_TABLE} ORDER BY version"))
-            .into_iter()
-            .filter_map(|r| r[0].clone())
-            .collect()
+        sql.rows(&format!(
+            "SELECT version FROM {SCHEMA_HISTORY_TABLE} ORDER BY version"
+        ))
+        .into_iter()
+        .filter_map(|r| r[0].clone())
+        .collect()
     };
 
     // Control: refinery's own driver on this state records V2 although a statement failed.
@@ -627,9 +629,16 @@ fn a_migration_statement_failing_after_the_first_is_reported_not_swallowed() {
     let db = Clone::of(&demo.name);
     let mut sql = make_state(&db.name);
     let r = migrate(&db.url(), &[]);
-    eprintln!("heat-converge on this state: rc {}: {}", r.code, r.stderr.trim());
+    eprintln!(
+        "heat-converge on this state: rc {}: {}",
+        r.code,
+        r.stderr.trim()
+    );
     assert_eq!(r.code, 1, "{}", r.stderr);
-    let message = r.json["error"]["message"].as_str().unwrap_or_default().to_string();
+    let message = r.json["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     for part in [
         "migration V2__heat_converge_utf8mb4, statement 2 of 3 (ALTER TABLE heat_converge_stack",
         "error 1347",
@@ -1020,7 +1029,11 @@ fn v5_gives_every_table_of_ours_a_primary_key_and_keeps_the_audit_rows() {
             .collect();
         assert_eq!(
             kept,
-            [["1", "11", "first"], ["2", "7", "second"], ["3", "42", "third"]],
+            [
+                ["1", "11", "first"],
+                ["2", "7", "second"],
+                ["3", "42", "third"]
+            ],
             "{backend:?}: the V4 rows, numbered in their order"
         );
         // The run's own audit rows come after them, each with an id of its own.

@@ -48,18 +48,21 @@ pub struct Retries {
     pub split: usize,
 }
 
-/// Converts the planned trees: each tree's outcome, in the order of `plans`.
+/// Converts the planned trees, and writes `also` (the history rows of the trees left
+/// alone) in the same transaction: each tree's outcome, in the order of `plans`. Only a
+/// failure to record `also` on its own is an error of the run.
 pub fn apply(
     conn: &mut dyn Connection,
     plans: &[TreePlan],
+    also: &[StackOutcome],
     inv: &Inventory,
     rec: &Recording,
     retries: &mut Retries,
-) -> Vec<Result<Changes, Blocker>> {
-    if plans.len() > 1 {
+) -> Result<Vec<Result<Changes, Blocker>>> {
+    if plans.len() > 1 || (plans.len() == 1 && !also.is_empty()) {
         let all: Vec<&TreePlan> = plans.iter().collect();
-        match attempt(conn, &all, inv, rec, retries) {
-            Ok(changes) => return changes.into_iter().map(Ok).collect(),
+        match attempt(conn, &all, also, inv, rec, retries) {
+            Ok(changes) => return Ok(changes.into_iter().map(Ok).collect()),
             Err(e) => {
                 retries.split += 1;
                 tracing::debug!(
@@ -69,29 +72,37 @@ pub fn apply(
             }
         }
     }
-    plans
+    if !also.is_empty() {
+        attempt(conn, &[], also, inv, rec, retries)?;
+    }
+    Ok(plans
         .iter()
         .map(|p| {
-            attempt(conn, &[p], inv, rec, retries)
+            attempt(conn, &[p], &[], inv, rec, retries)
                 .map(|mut one| one.remove(0))
                 .map_err(|e| Blocker::Refused {
                     detail: format!("{e:#}"),
                 })
         })
-        .collect()
+        .collect())
 }
 
 /// One transaction for `plans`, tried again while it fails for a transient reason.
 fn attempt(
     conn: &mut dyn Connection,
     plans: &[&TreePlan],
+    also: &[StackOutcome],
     inv: &Inventory,
     rec: &Recording,
     retries: &mut Retries,
 ) -> Result<Vec<Changes>> {
     let mut tried = 1;
     loop {
-        match in_transaction(conn, |tx| write(tx, plans, inv, rec)) {
+        match in_transaction(conn, |tx| {
+            let written = write(tx, plans, inv, rec)?;
+            record_stacks(tx, also)?;
+            Ok(written)
+        }) {
             Err(e) if is_transient(&e) && tried < ATTEMPTS => {
                 tracing::warn!(
                     attempt = tried,
@@ -143,6 +154,9 @@ fn write(
     inv: &Inventory,
     rec: &Recording,
 ) -> Result<Vec<Changes>> {
+    if plans.is_empty() {
+        return Ok(Vec::new());
+    }
     let stacks: Vec<(&TreePlan, &StackPlan)> = plans
         .iter()
         .flat_map(|p| p.stacks.iter().map(move |sp| (*p, sp)))

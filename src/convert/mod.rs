@@ -255,10 +255,11 @@ pub fn now_utc() -> String {
         .unwrap_or_default()
 }
 
-/// Trees per batch: planned together and written in one transaction.
-const TREES_PER_BATCH: usize = 200;
-/// Trees whose resources are read in one query (several batches).
-const TREES_PER_READ: usize = 1000;
+/// Trees written in one transaction (their resources read in one query): as many as the
+/// floor of the benchmark writes per transaction, since a commit is a synced write.
+const TREES_PER_WRITE: usize = 1000;
+/// Trees planned together: their templates, the large part, are read and held together.
+const TREES_PER_PLAN: usize = 200;
 
 /// The trees the filter selects; every stack or project it names must exist, or the
 /// command is wrong ([`FilterError`]).
@@ -402,15 +403,15 @@ fn convert_trees(
             "the output could not be written ({e}); stopped before the first tree"
         ));
     }
-    for chunk in trees.chunks(TREES_PER_READ) {
+    for chunk in trees.chunks(TREES_PER_WRITE) {
         if report.stopped.is_some() {
             break;
         }
         let chunk_blockers: Vec<Option<Blocker>> =
             chunk.iter().map(|t| eligibility::blocker(t, inv)).collect();
         // Only the trees that may convert need their resources and templates read; the
-        // resources of a whole chunk at once (one query), the templates per batch (they
-        // are the large part).
+        // resources of the whole chunk at once (one query), the templates per batch of
+        // planning (they are the large part, dropped once their trees are planned).
         let stack_ids: Vec<String> = chunk
             .iter()
             .zip(&chunk_blockers)
@@ -418,23 +419,21 @@ fn convert_trees(
             .flat_map(|(t, _)| t.stacks.iter().map(|s| s.id.clone()))
             .collect();
         let resources = load::resources(conn, &stack_ids)?;
+        let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(chunk.len());
+        let mut warnings: Vec<Vec<String>> = vec![Vec::new(); chunk.len()];
+        let mut reviewed: Vec<Option<Box<Reviewed>>> = vec![None; chunk.len()];
+        let mut took: Vec<std::time::Duration> = Vec::with_capacity(chunk.len());
+        let (mut plans, mut planned_at) = (Vec::new(), Vec::new());
         let mut chunk_blockers = chunk_blockers.into_iter();
-        for batch in chunk.chunks(TREES_PER_BATCH) {
-            if report.stopped.is_some() {
-                break;
-            }
+        for (b, batch) in chunk.chunks(TREES_PER_PLAN).enumerate() {
             let blockers: Vec<Option<Blocker>> =
                 chunk_blockers.by_ref().take(batch.len()).collect();
-            let ready: Vec<&tree::Tree> = batch
+            // Current templates, and previous ones (the types of the resources deleted).
+            let template_ids: Vec<i64> = batch
                 .iter()
                 .zip(&blockers)
                 .filter(|(_, b)| b.is_none())
-                .map(|(t, _)| *t)
-                .collect();
-            // Current templates, and previous ones (the types of the resources deleted).
-            let template_ids: Vec<i64> = ready
-                .iter()
-                .flat_map(|t| {
+                .flat_map(|(t, _)| {
                     t.stacks
                         .iter()
                         .flat_map(|s| [s.raw_template_id, s.prev_raw_template_id])
@@ -442,13 +441,8 @@ fn convert_trees(
                 })
                 .collect();
             let templates = load::raw_templates(conn, &template_ids)?;
-            // Plan every tree of the batch, then write the plans together.
-            let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(batch.len());
-            let mut warnings: Vec<Vec<String>> = vec![Vec::new(); batch.len()];
-            let mut reviewed: Vec<Option<Box<Reviewed>>> = vec![None; batch.len()];
-            let mut took: Vec<std::time::Duration> = Vec::with_capacity(batch.len());
-            let (mut plans, mut planned_at) = (Vec::new(), Vec::new());
-            for (i, (tree, blocker)) in batch.iter().zip(blockers).enumerate() {
+            for (j, (tree, blocker)) in batch.iter().zip(blockers).enumerate() {
+                let i = b * TREES_PER_PLAN + j;
                 let started = std::time::Instant::now();
                 let outcome = match blocker {
                     Some(b) => Some(Outcome::Skipped(b)),
@@ -460,7 +454,7 @@ fn convert_trees(
                         opts.key.as_ref(),
                     ) {
                         Err(b) => Some(Outcome::Skipped(b)),
-                        Ok(p) => match prepare(p, tree, &resources, &templates, &inv, opts) {
+                        Ok(p) => match prepare(p, tree, &resources, &templates, inv, opts) {
                             Err(b) => Some(Outcome::Skipped(b)),
                             Ok((p, review)) => {
                                 warnings[i] = p.warnings();
@@ -475,23 +469,41 @@ fn convert_trees(
                 outcomes.push(outcome);
                 took.push(started.elapsed());
             }
-            let writing = std::time::Instant::now();
-            let settled = mode.settle(conn, &plans, &inv, &mut report.retries);
-            drop(plans);
-            let share = writing.elapsed() / planned_at.len().max(1) as u32;
-            for (i, o) in planned_at.into_iter().zip(settled) {
-                outcomes[i] = Some(o);
-                took[i] += share;
+        }
+        // Written together: the plans, and the record of each tree left alone so far, in
+        // one transaction (see `apply`).
+        let left_alone: Vec<(&Tree, &Blocker)> = chunk
+            .iter()
+            .zip(&outcomes)
+            .filter_map(|(t, o)| match o {
+                Some(Outcome::Skipped(b)) => Some((*t, b)),
+                _ => None,
+            })
+            .collect();
+        let writing = std::time::Instant::now();
+        let settled = mode.settle(conn, &plans, &left_alone, inv, &mut report.retries)?;
+        drop(left_alone);
+        drop(plans);
+        let share = writing.elapsed() / planned_at.len().max(1) as u32;
+        let mut refused = Vec::new();
+        for (i, o) in planned_at.into_iter().zip(settled) {
+            if matches!(o, Outcome::Skipped(_)) {
+                refused.push(i);
             }
-            let skips: Vec<(&Tree, &Blocker)> = batch
-                .iter()
-                .zip(&outcomes)
-                .filter_map(|(t, o)| match o {
-                    Some(Outcome::Skipped(b)) => Some((*t, b)),
-                    _ => None,
-                })
-                .collect();
-            mode.record_skips(conn, &skips)?;
+            outcomes[i] = Some(o);
+            took[i] += share;
+        }
+        let refused: Vec<(&Tree, &Blocker)> = refused
+            .iter()
+            .filter_map(|&i| match &outcomes[i] {
+                Some(Outcome::Skipped(b)) => Some((chunk[i], b)),
+                _ => None,
+            })
+            .collect();
+        mode.record_refused(conn, &refused)?;
+        drop(refused);
+        {
+            let batch = chunk;
             for (i, (tree, outcome)) in batch.iter().zip(outcomes).enumerate() {
                 let Some(outcome) = outcome else {
                     continue;

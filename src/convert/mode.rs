@@ -20,6 +20,37 @@ pub enum Mode {
     Write(Recording),
 }
 
+/// Each left-alone tree's recorded reason: its label and its words.
+fn reasons(trees: &[(&Tree, &Blocker)]) -> Vec<String> {
+    trees
+        .iter()
+        .map(|(_, b)| format!("{}: {b}", b.label()))
+        .collect()
+}
+
+/// The history rows of trees left alone, against their roots.
+fn skip_rows<'a>(
+    rec: &'a Recording,
+    trees: &'a [(&'a Tree, &'a Blocker)],
+    reasons: &'a [String],
+) -> Vec<StackOutcome<'a>> {
+    trees
+        .iter()
+        .zip(reasons)
+        .map(|((tree, _), reason)| StackOutcome {
+            run_id: &rec.run_id,
+            stack_id: &tree.root().id,
+            root_stack_id: &tree.root().id,
+            outcome: "skipped",
+            reason: Some(reason),
+            resources_converted: 0,
+            resources_deleted: 0,
+            templates_deleted: 0,
+            traversal: None,
+        })
+        .collect()
+}
+
 impl Mode {
     /// Starts a run: a real one applies the tool's schema migrations (their names are
     /// returned) and writes its run row.
@@ -52,59 +83,48 @@ impl Mode {
     }
 
     /// What becomes of the trees whose plans are made: reported, or written (a batch at a
-    /// time; see [`apply`]). One outcome per plan, in their order.
+    /// time; see [`apply`]) together with the record of the trees left alone. One outcome
+    /// per plan, in their order; a tree the database refused is recorded too.
     pub fn settle(
         &self,
         conn: &mut dyn Connection,
         plans: &[TreePlan],
+        left_alone: &[(&Tree, &Blocker)],
         inv: &Inventory,
         retries: &mut apply::Retries,
-    ) -> Vec<Outcome> {
-        match self {
-            Mode::DryRun => plans
+    ) -> Result<Vec<Outcome>> {
+        let Mode::Write(rec) = self else {
+            return Ok(plans
                 .iter()
                 .map(|p| Outcome::WouldConvert(p.changes()))
-                .collect(),
-            Mode::Write(rec) => apply::apply(conn, plans, inv, rec, retries)
-                .into_iter()
-                .map(|r| match r {
-                    Ok(c) => Outcome::Converted(c),
-                    Err(b) => Outcome::Skipped(b),
-                })
-                .collect(),
-        }
+                .collect());
+        };
+        let reasons = reasons(left_alone);
+        let rows = skip_rows(rec, left_alone, &reasons);
+        let outcomes: Vec<Outcome> = apply::apply(conn, plans, &rows, inv, rec, retries)?
+            .into_iter()
+            .map(|r| match r {
+                Ok(c) => Outcome::Converted(c),
+                Err(b) => Outcome::Skipped(b),
+            })
+            .collect();
+        Ok(outcomes)
     }
 
-    /// Trees left alone are recorded against their roots, with the reasons, in one
-    /// statement per chunk.
-    pub fn record_skips(
+    /// Records trees the database refused while they were written (each is left alone).
+    pub fn record_refused(
         &self,
         conn: &mut dyn Connection,
-        skipped: &[(&Tree, &Blocker)],
+        refused: &[(&Tree, &Blocker)],
     ) -> Result<()> {
         let Mode::Write(rec) = self else {
             return Ok(());
         };
-        let reasons: Vec<String> = skipped
-            .iter()
-            .map(|(_, b)| format!("{}: {b}", b.label()))
-            .collect();
-        let rows: Vec<StackOutcome> = skipped
-            .iter()
-            .zip(&reasons)
-            .map(|((tree, _), reason)| StackOutcome {
-                run_id: &rec.run_id,
-                stack_id: &tree.root().id,
-                root_stack_id: &tree.root().id,
-                outcome: "skipped",
-                reason: Some(reason),
-                resources_converted: 0,
-                resources_deleted: 0,
-                templates_deleted: 0,
-                traversal: None,
-            })
-            .collect();
-        history::record_stacks(conn, &rows)
+        if refused.is_empty() {
+            return Ok(());
+        }
+        let reasons = reasons(refused);
+        history::record_stacks(conn, &skip_rows(rec, refused, &reasons))
     }
 
     /// Ends the run's record with its counts.

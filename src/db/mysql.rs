@@ -471,7 +471,10 @@ impl MySql {
             }
             cluster_lock::Attempt::Taken(taken_over) => {
                 let beat = cluster_lock::Heartbeat::start(conn, me.holder)?;
-                Ok(Ok(super::RunLockHeld::session_with(Box::new(beat), taken_over)))
+                Ok(Ok(super::RunLockHeld::session_with(
+                    Box::new(beat),
+                    taken_over,
+                )))
             }
         }
     }

@@ -555,6 +555,16 @@ impl Bed {
 
     /// [`Bed::demo`] on a server of the test's own (host:port; the `heatconv` user must
     /// exist there), e.g. one node of a Galera cluster.
+    /// A Heat database of `roots` root stacks on `server`: the demo's trees copied with
+    /// fresh ids (`heatbed.py replicate`, the benchmark's generator).
+    pub fn replicated_on(&self, backend: Backend, server: &str, roots: usize) -> HeatDb {
+        let top = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let src = format!("sqlite:///{}", top.join("examples/demo.sqlite").display());
+        let db = self.handle_at(backend, server);
+        self.must(&["replicate", &src, &db.url, &roots.to_string()]);
+        db
+    }
+
     pub fn demo_on(&self, backend: Backend, server: &str) -> HeatDb {
         let top = Path::new(env!("CARGO_MANIFEST_DIR"));
         let sqlite = self.handle(Backend::Sqlite);
