@@ -7,6 +7,10 @@ virtualenv made by tests/bed/setup.sh (openstack-heat 27.0.1) and offers:
   createdb URL                 create an empty database and give it Heat's schema (db_sync)
   dropdb URL                   drop it again
   copy SRC DST                 make DST a Heat database holding the same rows as SRC
+  replicate SRC DST N [--seed S] [--map F]
+                               make DST a Heat database of N live roots: SRC's trees
+                               copied round-robin, fresh ids everywhere (see replica.py;
+                               --map: also write the plan that names every copy's ids)
   build URL WORKDIR [--cases F] [--global-env F] [--auth-key K]
                                start a legacy heat-engine, create every test case, stop it
                                (--auth-key: the engine encrypts hidden parameters with K)
@@ -218,6 +222,19 @@ def cmd_copy(args):
     src.dispose()
     dst.dispose()
     return {'copied': counts}
+
+
+def cmd_replicate(args):
+    """SRC's trees copied into a fresh Heat schema at DST until it has N live roots."""
+    import replica
+    if args.n < 1:
+        raise ValueError('N must be at least 1')
+    cmd_createdb(argparse.Namespace(url=args.dst))
+    result = replica.replicate(args.src, args.dst, args.n, seed=args.seed)
+    if args.map:
+        with open(args.map, 'w') as f:
+            json.dump(result['plan'], f, indent=1, sort_keys=True)
+    return result
 
 
 # --------------------------------------------------------------------------- snapshot
@@ -779,6 +796,9 @@ def main(argv):
     s = sub.add_parser('dropdb'); s.add_argument('url'); s.set_defaults(f=cmd_dropdb)
     s = sub.add_parser('copy'); s.add_argument('src'); s.add_argument('dst')
     s.set_defaults(f=cmd_copy)
+    s = sub.add_parser('replicate'); s.add_argument('src'); s.add_argument('dst')
+    s.add_argument('n', type=int); s.add_argument('--seed', default='heatbed')
+    s.add_argument('--map'); s.set_defaults(f=cmd_replicate)
     s = sub.add_parser('build'); s.add_argument('url'); s.add_argument('workdir')
     s.add_argument('--cases', default='cases.yaml')
     s.add_argument('--global-env'); s.add_argument('--auth-key')
