@@ -169,7 +169,10 @@ impl Tally {
             }
             Outcome::Skipped(b) => {
                 self.skipped += 1;
-                self.skipped_by_kind.entry(b.kind()).or_insert((b.label(), 0)).1 += 1;
+                self.skipped_by_kind
+                    .entry(b.kind())
+                    .or_insert((b.label(), 0))
+                    .1 += 1;
             }
         }
     }
