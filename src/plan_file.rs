@@ -23,16 +23,14 @@ pub fn to_json(report: &Report, url: &DbUrl, created_at: &str) -> Value {
         .trees
         .iter()
         .filter_map(|t| match &t.outcome {
-            Outcome::WouldConvert(_) => t.reviewed.as_ref().map(|r| {
-                json!({
-                    "root_id": t.root_id,
-                    "name": t.root_name,
-                    "project": t.project,
-                    "fingerprint": {"rows": r.fingerprint.rows, "locks": r.fingerprint.locks},
-                    "stacks": r.changes,
-                    "warnings": t.warnings,
-                })
-            }),
+            Outcome::WouldConvert(_) => t.reviewed.as_ref().map(|r| json!({
+                "root_id": t.root_id,
+                "name": t.root_name,
+                "project": t.project,
+                "fingerprint": {"rows": r.fingerprint.rows, "locks": r.fingerprint.locks},
+                "stacks": r.changes,
+                "warnings": t.warnings,
+            })),
             _ => None,
         })
         .collect();

@@ -57,12 +57,8 @@ fn counts(stacks: usize, converted: usize, deleted: usize, templates: usize) -> 
 pub fn tree_line(t: &TreeReport) -> String {
     let who = format!("{} ({})", t.root_name, t.root_id);
     let mut line = match &t.outcome {
-        Outcome::Converted(c) => {
-            changes_line(&format!("converted      {who}"), "deleted", c, false)
-        }
-        Outcome::WouldConvert(c) => {
-            changes_line(&format!("would convert  {who}"), "delete", c, true)
-        }
+        Outcome::Converted(c) => changes_line(&format!("converted      {who}"), "deleted", c, false),
+        Outcome::WouldConvert(c) => changes_line(&format!("would convert  {who}"), "delete", c, true),
         Outcome::Skipped(b) => format!("left alone     {who}: {}: {b}", b.label()),
     };
     for w in &t.warnings {
@@ -195,10 +191,7 @@ pub fn summary(report: &Report) -> String {
             "  in the plan, no longer a live legacy root: {name} ({id}) (changed since the plan was made)"
         );
     }
-    let (resources, templates) = (
-        report.tally.resources_deleted,
-        report.tally.templates_deleted,
-    );
+    let (resources, templates) = (report.tally.resources_deleted, report.tally.templates_deleted);
     let verb = if report.dry_run {
         "to delete"
     } else {

@@ -64,10 +64,7 @@ fn tree_rows(db: &HeatDb, root: &str) -> Vec<Vec<Option<String>>> {
          CAST(current_template_id AS CHAR(20)) FROM resource WHERE stack_id IN ({list}) \
          ORDER BY id"
     )));
-    assert!(
-        rows.len() >= 8,
-        "the tree deep has 4 stacks and resources: {rows:?}"
-    );
+    assert!(rows.len() >= 8, "the tree deep has 4 stacks and resources: {rows:?}");
     rows
 }
 
@@ -94,11 +91,7 @@ fn a_batch_that_cannot_be_written_whole_is_written_tree_by_tree() {
             reason.contains("refused by the trigger of the test"),
             "{backend:?}: {reason}"
         );
-        assert_eq!(
-            tree_rows(&db, &deep),
-            before,
-            "{backend:?}: deep was touched"
-        );
+        assert_eq!(tree_rows(&db, &deep), before, "{backend:?}: deep was touched");
         for name in ["depends", "group", "provider", "cfn"] {
             assert_eq!(tree(&report, name)["outcome"], "converted", "{backend:?}");
         }
@@ -108,11 +101,7 @@ fn a_batch_that_cannot_be_written_whole_is_written_tree_by_tree() {
         ));
         assert_eq!(recorded.as_deref(), Some("skipped"), "{backend:?}");
         let locks = db.value("SELECT CAST(COUNT(*) AS CHAR(10)) FROM stack_lock");
-        assert_eq!(
-            locks.as_deref().map(str::trim),
-            Some("1"),
-            "{backend:?}: only busy's lock remains"
-        );
+        assert_eq!(locks.as_deref().map(str::trim), Some("1"), "{backend:?}: only busy's lock remains");
 
         // Without the trigger the next run converts it.
         db.exec(if backend == Backend::Postgres {
@@ -127,11 +116,8 @@ fn a_batch_that_cannot_be_written_whole_is_written_tree_by_tree() {
             "SELECT CAST(COUNT(*) AS CHAR(10)) FROM stack WHERE id = '{DEEP_LEAF}' AND convergence = {}",
             if backend == Backend::Postgres { "false" } else { "0" }
         ));
-        assert_eq!(
-            stacks_left.as_deref().map(str::trim),
-            Some("0"),
-            "{backend:?}"
-        );
+        assert_eq!(stacks_left.as_deref().map(str::trim), Some("0"), "{backend:?}");
+
     }
 }
 
@@ -149,11 +135,7 @@ fn our_indexes(db: &HeatDb) -> Vec<String> {
             "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'heat_converge_ix_%'"
         }
     };
-    let mut names: Vec<String> = db
-        .rows(sql)
-        .into_iter()
-        .filter_map(|r| r[0].clone())
-        .collect();
+    let mut names: Vec<String> = db.rows(sql).into_iter().filter_map(|r| r[0].clone()).collect();
     names.sort();
     names
 }
@@ -204,10 +186,7 @@ fn temporary_indexes_are_created_where_missing_and_gone_after_the_run() {
                 "{backend:?}"
             ),
         }
-        assert!(
-            our_indexes(&db).is_empty(),
-            "{backend:?}: {:?}",
-            our_indexes(&db)
-        );
+        assert!(our_indexes(&db).is_empty(), "{backend:?}: {:?}", our_indexes(&db));
+
     }
 }

@@ -561,15 +561,10 @@ fn migrate_through_one_node_while_another_takes_engine_writes() {
             );
         }
         refusals.extend(alone.iter().filter(|a| a.contains("refused")).cloned());
-        retried += report["retried_transactions"]
-            .as_u64()
-            .expect("retried_transactions");
+        retried += report["retried_transactions"].as_u64().expect("retried_transactions");
         // A conflict is tried again; a tree is refused for one only when the bound is reached.
         for a in alone.iter().filter(|a| a.contains("error 1213")) {
-            assert!(
-                a.contains("transient reasons"),
-                "a conflict not tried again: {a}"
-            );
+            assert!(a.contains("transient reasons"), "a conflict not tried again: {a}");
         }
         conflicts_on_node1 += (after[0].0 - before[0].0) + (after[0].1 - before[0].1);
 

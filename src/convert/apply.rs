@@ -22,8 +22,8 @@ use super::plan::{
     PREVIOUS_TEMPLATE,
 };
 use crate::db::history::{record_deleted, record_stacks, DeletedRow, StackOutcome};
-use crate::db::read::StackState;
 use crate::db::read::{stack_states, template_files_ids, unused_template_files, Inventory};
+use crate::db::read::StackState;
 use crate::db::{for_rows, in_transaction, is_transient, Connection, Param, ROWS_PER_STATEMENT};
 use anyhow::{anyhow, bail, Result};
 use std::collections::{BTreeSet, HashMap};
@@ -93,10 +93,7 @@ fn attempt(
     loop {
         match in_transaction(conn, |tx| write(tx, plans, inv, rec)) {
             Err(e) if is_transient(&e) && tried < ATTEMPTS => {
-                tracing::warn!(
-                    attempt = tried,
-                    "tried again after a transient failure: {e:#}"
-                );
+                tracing::warn!(attempt = tried, "tried again after a transient failure: {e:#}");
                 retries.transient += 1;
                 // A short pause that grows, so two writers in conflict do not collide again.
                 std::thread::sleep(std::time::Duration::from_millis(50 << tried));
@@ -156,10 +153,8 @@ fn write(
         .collect();
     delete_resources(conn, &deletes, rec)?;
 
-    let converts: Vec<&ResourceChange> = stacks
-        .iter()
-        .flat_map(|(_, sp)| sp.converts.iter())
-        .collect();
+    let converts: Vec<&ResourceChange> =
+        stacks.iter().flat_map(|(_, sp)| sp.converts.iter()).collect();
     for_chunks(
         conn,
         include_str!("../../sql/resource_convert.sql"),
@@ -227,11 +222,7 @@ fn write(
                 .stacks
                 .iter()
                 .filter(|sp| templates_deleted.contains(sp.stack.id.as_str()))
-                .filter_map(|sp| {
-                    sp.stack
-                        .prev_raw_template_id
-                        .map(|t| (sp.stack.name.clone(), t))
-                })
+                .filter_map(|sp| sp.stack.prev_raw_template_id.map(|t| (sp.stack.name.clone(), t)))
                 .collect();
             c.templates_deleted = c.templates.len();
             c
@@ -307,9 +298,7 @@ fn check_unchanged(
     for p in plans {
         if let Some(expected) = &p.must_match {
             if &rows_now(conn, p)? != expected {
-                bail!(
-                    "changed since the plan was made: its rows, read again under the lock, differ"
-                );
+                bail!("changed since the plan was made: its rows, read again under the lock, differ");
             }
         }
     }
@@ -345,22 +334,9 @@ fn delete_resources(
     record_deleted(conn, &audit)?;
     let ids: Vec<i64> = deletes.iter().map(|(_, _, d)| d.id).collect();
     let by_id = |chunk: &[i64]| chunk.iter().map(|&i| Param::Int(i)).collect();
-    for_chunks(
-        conn,
-        include_str!("../../sql/resource_data_delete.sql"),
-        &ids,
-        by_id,
-    )?;
-    for_chunks(
-        conn,
-        include_str!("../../sql/resource_delete.sql"),
-        &ids,
-        by_id,
-    )?;
-    let attr: Vec<i64> = deletes
-        .iter()
-        .filter_map(|(_, _, d)| d.attr_data_id)
-        .collect();
+    for_chunks(conn, include_str!("../../sql/resource_data_delete.sql"), &ids, by_id)?;
+    for_chunks(conn, include_str!("../../sql/resource_delete.sql"), &ids, by_id)?;
+    let attr: Vec<i64> = deletes.iter().filter_map(|(_, _, d)| d.attr_data_id).collect();
     for_chunks(
         conn,
         include_str!("../../sql/resource_properties_data_delete.sql"),
@@ -387,18 +363,9 @@ fn delete_previous_templates<'a>(
     }
     let ids: Vec<i64> = previous.iter().map(|(_, _, t)| *t).collect();
     let files_of = template_files_ids(conn, &ids)?;
-    let existing: Vec<i64> = ids
-        .iter()
-        .copied()
-        .filter(|t| files_of.contains_key(t))
-        .collect();
+    let existing: Vec<i64> = ids.iter().copied().filter(|t| files_of.contains_key(t)).collect();
     let by_id = |chunk: &[i64]| chunk.iter().map(|&i| Param::Int(i)).collect();
-    for_chunks(
-        conn,
-        include_str!("../../sql/raw_template_delete.sql"),
-        &existing,
-        by_id,
-    )?;
+    for_chunks(conn, include_str!("../../sql/raw_template_delete.sql"), &existing, by_id)?;
     let audit = |p: &'a TreePlan, sp: &'a StackPlan, kind, row_id, reason| DeletedRow {
         run_id: &rec.run_id,
         root_stack_id: &p.root_id,

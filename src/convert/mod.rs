@@ -169,10 +169,7 @@ impl Tally {
             }
             Outcome::Skipped(b) => {
                 self.skipped += 1;
-                self.skipped_by_kind
-                    .entry(b.kind())
-                    .or_insert((b.label(), 0))
-                    .1 += 1;
+                self.skipped_by_kind.entry(b.kind()).or_insert((b.label(), 0)).1 += 1;
             }
         }
     }

@@ -77,11 +77,7 @@ impl Mode {
 
     /// Trees left alone are recorded against their roots, with the reasons, in one
     /// statement per chunk.
-    pub fn record_skips(
-        &self,
-        conn: &mut dyn Connection,
-        skipped: &[(&Tree, &Blocker)],
-    ) -> Result<()> {
+    pub fn record_skips(&self, conn: &mut dyn Connection, skipped: &[(&Tree, &Blocker)]) -> Result<()> {
         let Mode::Write(rec) = self else {
             return Ok(());
         };

@@ -160,20 +160,12 @@ impl TreePlan {
             deleted: self
                 .stacks
                 .iter()
-                .flat_map(|sp| {
-                    sp.deletes
-                        .iter()
-                        .map(|d| (sp.stack.name.clone(), d.clone()))
-                })
+                .flat_map(|sp| sp.deletes.iter().map(|d| (sp.stack.name.clone(), d.clone())))
                 .collect(),
             templates: self
                 .stacks
                 .iter()
-                .filter_map(|sp| {
-                    sp.stack
-                        .prev_raw_template_id
-                        .map(|t| (sp.stack.name.clone(), t))
-                })
+                .filter_map(|sp| sp.stack.prev_raw_template_id.map(|t| (sp.stack.name.clone(), t)))
                 .collect(),
         }
     }

@@ -349,8 +349,7 @@ mod tests {
                     w.chars().all(|c| c.is_lowercase() || c == '_') && !aliases.contains(w)
                 }) {
                     assert!(
-                        ["ids", "case", "rows"].contains(w)
-                            || heat_tables().any(|(t, cols)| t == w || cols.contains(w)),
+                        ["ids", "case", "rows"].contains(w) || heat_tables().any(|(t, cols)| t == w || cols.contains(w)),
                         "{}: {w} is neither a table nor a column of HEAT_COLUMNS",
                         path.display()
                     );

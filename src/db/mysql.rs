@@ -324,10 +324,7 @@ impl Connection for MySql {
         each: &mut dyn FnMut(Row) -> Result<()>,
     ) -> Result<()> {
         super::log_statement(sql);
-        let mut result = self
-            .0
-            .exec_iter(sql, params(p))
-            .map_err(|e| plain(&e, ""))?;
+        let mut result = self.0.exec_iter(sql, params(p)).map_err(|e| plain(&e, ""))?;
         let columns: std::sync::Arc<[String]> = result
             .columns()
             .as_ref()
@@ -408,23 +405,14 @@ impl super::indexes::Indexes for MySql {
         let sql = "SELECT COUNT(*) AS n FROM information_schema.statistics \
                    WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ? \
                    AND seq_in_index = 1";
-        let n = super::count(
-            self,
-            sql,
-            &[Param::Text(table.into()), Param::Text(column.into())],
-        )?;
+        let n = super::count(self, sql, &[Param::Text(table.into()), Param::Text(column.into())])?;
         Ok(n > 0)
     }
 
     fn drop_index(&mut self, table: &str, name: &str) -> Result<()> {
         let sql = "SELECT COUNT(*) AS n FROM information_schema.statistics \
                    WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ?";
-        if super::count(
-            self,
-            sql,
-            &[Param::Text(table.into()), Param::Text(name.into())],
-        )? > 0
-        {
+        if super::count(self, sql, &[Param::Text(table.into()), Param::Text(name.into())])? > 0 {
             self.execute(&format!("DROP INDEX {name} ON {table}"), &[])?;
         }
         Ok(())

@@ -368,10 +368,7 @@ impl Connection for Postgres {
             .collect();
         let mut rows = self
             .client
-            .query_raw(
-                &stmt,
-                owned.iter().map(|b| b.as_ref() as &(dyn ToSql + Sync)),
-            )
+            .query_raw(&stmt, owned.iter().map(|b| b.as_ref() as &(dyn ToSql + Sync)))
             .map_err(|e| plain(&e, ""))?;
         while let Some(r) = rows.next().map_err(|e| plain(&e, ""))? {
             let cells = (0..r.len()).map(|i| cell(&r, i)).collect::<Result<_>>()?;
@@ -433,11 +430,7 @@ impl super::indexes::Indexes for Postgres {
                    JOIN pg_class t ON t.oid = i.indrelid \
                    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = i.indkey[0] \
                    WHERE t.relname = ? AND a.attname = ? AND t.relnamespace = to_regnamespace(current_schema())::oid";
-        let n = super::count(
-            self,
-            sql,
-            &[Param::Text(table.into()), Param::Text(column.into())],
-        )?;
+        let n = super::count(self, sql, &[Param::Text(table.into()), Param::Text(column.into())])?;
         Ok(n > 0)
     }
 

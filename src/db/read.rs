@@ -346,10 +346,7 @@ impl FromRow for StackState {
 
 /// The state of these stacks, read again (under the conversion's locks), by id; a stack
 /// with no row is absent.
-pub fn stack_states(
-    conn: &mut dyn Connection,
-    ids: &[&str],
-) -> Result<HashMap<String, StackState>> {
+pub fn stack_states(conn: &mut dyn Connection, ids: &[&str]) -> Result<HashMap<String, StackState>> {
     let ids: Vec<Param> = ids.iter().map(|id| Param::Text(id.to_string())).collect();
     let mut out = HashMap::new();
     for row in in_batches(conn, include_str!("../../sql/stack_state.sql"), &ids)? {
@@ -366,11 +363,7 @@ pub fn template_files_ids(
 ) -> Result<HashMap<i64, Option<i64>>> {
     let ids: Vec<Param> = template_ids.iter().map(|&id| Param::Int(id)).collect();
     let mut out = HashMap::new();
-    for row in in_batches(
-        conn,
-        include_str!("../../sql/raw_templates_files_ids.sql"),
-        &ids,
-    )? {
+    for row in in_batches(conn, include_str!("../../sql/raw_templates_files_ids.sql"), &ids)? {
         if let Some(id) = row.int("id")? {
             out.insert(id, row.int("files_id")?);
         }
@@ -381,14 +374,10 @@ pub fn template_files_ids(
 /// Of these `raw_template_files` rows, those no stored template uses any more.
 pub fn unused_template_files(conn: &mut dyn Connection, files_ids: &[i64]) -> Result<Vec<i64>> {
     let ids: Vec<Param> = files_ids.iter().map(|&id| Param::Int(id)).collect();
-    in_batches(
-        conn,
-        include_str!("../../sql/raw_template_files_unused.sql"),
-        &ids,
-    )?
-    .iter()
-    .filter_map(|r| r.int("id").transpose())
-    .collect()
+    in_batches(conn, include_str!("../../sql/raw_template_files_unused.sql"), &ids)?
+        .iter()
+        .filter_map(|r| r.int("id").transpose())
+        .collect()
 }
 
 pub fn raw_template(conn: &mut dyn Connection, id: i64) -> Result<Option<RawTemplateRow>> {

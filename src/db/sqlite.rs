@@ -120,11 +120,7 @@ impl super::indexes::Indexes for Sqlite {
     fn indexed(&mut self, table: &str, column: &str) -> Result<bool> {
         let sql = "SELECT COUNT(*) AS n FROM pragma_index_list(?) l, pragma_index_info(l.name) i \
                    WHERE i.seqno = 0 AND i.name = ?";
-        let n = super::count(
-            self,
-            sql,
-            &[Param::Text(table.into()), Param::Text(column.into())],
-        )?;
+        let n = super::count(self, sql, &[Param::Text(table.into()), Param::Text(column.into())])?;
         Ok(n > 0)
     }
 
