@@ -199,6 +199,13 @@ pub fn id_list(ids: &[i64]) -> String {
 }
 
 /// The plan for one tree, or why it cannot be converted.
+///
+/// Only its legacy stacks are planned: a stack of a legacy tree that already runs on
+/// convergence is left as it is, as Heat's migrate_convergence_1 leaves it (`if not
+/// st.convergence`). Such a tree is what a legacy engine leaves behind when it loaded
+/// the root before a conversion committed and took its lock after: its `Stack.store()`
+/// writes `convergence = 0` back on the root, while the nested stacks it then updates
+/// are loaded afresh, as converted, and stay so (tests/online.rs).
 pub fn plan_tree(
     tree: &Tree,
     resources: &HashMap<String, Vec<ResourceRow>>,
@@ -209,6 +216,7 @@ pub fn plan_tree(
     let stacks = tree
         .stacks
         .iter()
+        .filter(|s| !s.convergence)
         .map(|s| {
             plan_stack(
                 s,

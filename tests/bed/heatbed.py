@@ -380,7 +380,9 @@ class Engine(object):
         deadline = time.time() + 120
         while True:
             try:
-                self.rpc.call(self.ctx, self.rpc.make_msg('list_stacks'),
+                # One stack at most: a full listing of a large database takes longer
+                # than the probe's timeout.
+                self.rpc.call(self.ctx, self.rpc.make_msg('list_stacks', limit=1),
                               timeout=5)
                 break
             except Exception as e:  # not up yet

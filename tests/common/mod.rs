@@ -720,3 +720,19 @@ impl HeatDb {
         .unwrap()
     }
 }
+
+impl Bed {
+    /// A new database on `backend` of `roots` live root stacks: the demo's trees copied
+    /// round-robin by `heatbed.py replicate`, fresh ids everywhere.
+    pub fn replicate_demo(&self, backend: Backend, roots: usize) -> HeatDb {
+        let src = self.demo(Backend::Sqlite);
+        let db = self.handle(backend);
+        self.must(&["replicate", &src.url, &db.url, &roots.to_string()]);
+        db
+    }
+
+    /// The bed's Python (the Heat virtualenv's).
+    pub fn python(&self) -> &Path {
+        &self.python
+    }
+}
