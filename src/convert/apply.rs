@@ -10,8 +10,8 @@
 //! before commit, so other sessions never see them.
 //!
 //! When a batch cannot be written whole (an engine took a lock meanwhile, a stack changed,
-//! a plan's rows differ, the server refused), its transaction is rolled back and each of
-//! its trees is written again, by the same code, in a transaction of its own: the trees
+//! a plan's rows differ, the server refused), its transaction is rolled back and each
+//! half is written again, by the same code, down to single trees where needed: the trees
 //! that can convert do, and each one that cannot is left alone with its reason. A
 //! transient failure (a deadlock, a Galera certification conflict) is tried again, a
 //! bounded number of times.
@@ -44,7 +44,7 @@ pub const ATTEMPTS: u32 = 4;
 pub struct Retries {
     /// Transactions tried again after a transient failure.
     pub transient: usize,
-    /// Batches written tree by tree because they could not be written whole.
+    /// Batches (or halves) written in halves because they could not be written whole.
     pub split: usize,
 }
 
@@ -59,32 +59,49 @@ pub fn apply(
     rec: &Recording,
     retries: &mut Retries,
 ) -> Result<Vec<Result<Changes, Blocker>>> {
-    if plans.len() > 1 || (plans.len() == 1 && !also.is_empty()) {
-        let all: Vec<&TreePlan> = plans.iter().collect();
-        match attempt(conn, &all, also, inv, rec, retries) {
-            Ok(changes) => return Ok(changes.into_iter().map(Ok).collect()),
-            Err(e) => {
-                retries.split += 1;
-                tracing::debug!(
-                    trees = plans.len(),
-                    "a batch is written tree by tree: {e:#}"
-                );
-            }
-        }
+    let all: Vec<&TreePlan> = plans.iter().collect();
+    match attempt(conn, &all, also, inv, rec, retries) {
+        Ok(changes) => return Ok(changes.into_iter().map(Ok).collect()),
+        Err(e) => tracing::debug!(trees = plans.len(), "a batch is written in halves: {e:#}"),
     }
     if !also.is_empty() {
         attempt(conn, &[], also, inv, rec, retries)?;
     }
-    Ok(plans
-        .iter()
-        .map(|p| {
-            attempt(conn, &[p], &[], inv, rec, retries)
-                .map(|mut one| one.remove(0))
-                .map_err(|e| Blocker::Refused {
-                    detail: format!("{e:#}"),
-                })
-        })
-        .collect())
+    let mut out = Vec::with_capacity(plans.len());
+    if all.len() > 1 {
+        retries.split += 1;
+        let (left, right) = all.split_at(all.len() / 2);
+        halves(conn, left, inv, rec, retries, &mut out);
+        halves(conn, right, inv, rec, retries, &mut out);
+    } else {
+        halves(conn, &all, inv, rec, retries, &mut out);
+    }
+    Ok(out)
+}
+
+/// Writes `plans` in one transaction or, when that fails, each half the same way: the
+/// trees that cannot be written are found in a few transactions (about twice the log of
+/// the batch's size for each), not one per tree, and each is left alone with its reason.
+fn halves(
+    conn: &mut dyn Connection,
+    plans: &[&TreePlan],
+    inv: &Inventory,
+    rec: &Recording,
+    retries: &mut Retries,
+    out: &mut Vec<Result<Changes, Blocker>>,
+) {
+    match attempt(conn, plans, &[], inv, rec, retries) {
+        Ok(changes) => out.extend(changes.into_iter().map(Ok)),
+        Err(e) if plans.len() == 1 => out.push(Err(Blocker::Refused {
+            detail: format!("{e:#}"),
+        })),
+        Err(_) => {
+            retries.split += 1;
+            let (left, right) = plans.split_at(plans.len() / 2);
+            halves(conn, left, inv, rec, retries, out);
+            halves(conn, right, inv, rec, retries, out);
+        }
+    }
 }
 
 /// One transaction for `plans`, tried again while it fails for a transient reason.
