@@ -404,7 +404,8 @@ fn migrate(args: MigrateArgs, verbose: bool, quiet: bool) -> Result<u8> {
         host: hostname(),
         no_wait: args.no_wait,
         fingerprints: false,
-        keep_trees: args.format == OutputFormat::Json || args.list || verbose,
+        // JSON's trees go to a spool as the run goes (below), not into the report.
+        keep_trees: args.format == OutputFormat::Text && (args.list || verbose),
         plan: match &args.plan {
             None => None,
             Some(path) => {
@@ -431,11 +432,17 @@ fn migrate(args: MigrateArgs, verbose: bool, quiet: bool) -> Result<u8> {
         )?;
     }
     let list = text && (args.list || verbose);
+    let mut spool = (!text).then(report::TreeSpool::new).transpose()?;
     let mut display = progress::Display::new(quiet);
     let report = convert::run(db.as_mut(), &opts, |event| {
         display.event(&event);
-        if let (true, convert::Progress::Tree(t, _)) = (list, &event) {
-            writeln!(stdout.lock(), "{}", report::tree_line(t))?;
+        if let convert::Progress::Tree(t, _) = &event {
+            if list {
+                writeln!(stdout.lock(), "{}", report::tree_line(t))?;
+            }
+            if let Some(spool) = spool.as_mut() {
+                spool.push(t)?;
+            }
         }
         Ok(())
     });
@@ -457,12 +464,8 @@ fn migrate(args: MigrateArgs, verbose: bool, quiet: bool) -> Result<u8> {
             )?;
         }
         write!(out, "{}", report::summary(&report))?;
-    } else {
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&envelope("migrate", report::to_json(&report)))?
-        )?;
+    } else if let Some(spool) = spool {
+        spool.print(&mut out, envelope("migrate", report::to_json(&report)))?;
     }
     out.flush()?;
     Ok(report::exit_code(&report))
@@ -567,16 +570,22 @@ fn status(args: StatusArgs) -> Result<u8> {
         dry_run: true,
         global,
         key,
-        keep_trees: args.format == OutputFormat::Json,
         ..convert::Options::default()
     };
-    let report = convert::run(db.as_mut(), &opts, |_| Ok(()))?;
-    print_result(
-        "status",
-        args.format,
-        || report::to_json(&report),
-        || report::status_text(&report, &url.to_string()),
-    )?;
+    let json = args.format == OutputFormat::Json;
+    let mut spool = json.then(report::TreeSpool::new).transpose()?;
+    let report = convert::run(db.as_mut(), &opts, |event| {
+        if let (convert::Progress::Tree(t, _), Some(spool)) = (&event, spool.as_mut()) {
+            spool.push(t)?;
+        }
+        Ok(())
+    })?;
+    let mut out = std::io::stdout().lock();
+    match spool {
+        Some(spool) => spool.print(&mut out, envelope("status", report::to_json(&report)))?,
+        None => write!(out, "{}", report::status_text(&report, &url.to_string()))?,
+    }
+    out.flush()?;
     Ok(report::exit_code(&report))
 }
 

@@ -390,39 +390,40 @@ pub fn status_text(report: &Report, database: &str) -> String {
     s
 }
 
+/// One tree of a report as JSON (an item of `trees` in `--format json`).
+pub fn tree_json(t: &TreeReport) -> serde_json::Value {
+    let mut v = json!({"root_id": t.root_id, "name": t.root_name, "project": t.project, "stacks": t.stacks});
+    match &t.outcome {
+        Outcome::Converted(c) | Outcome::WouldConvert(c) => {
+            v["outcome"] = json!(if matches!(t.outcome, Outcome::Converted(_)) {
+                "converted"
+            } else {
+                "would_convert"
+            });
+            v["resources_converted"] = json!(c.resources_converted);
+            v["resources_deleted"] = json!(c.resources_deleted);
+            v["templates_deleted"] = json!(c.templates_deleted);
+            v["deleted_resources"] = c
+                .deleted
+                .iter()
+                .map(|(stack, d)| deletion_json(stack, d))
+                .collect();
+        }
+        Outcome::Skipped(b) => {
+            v["outcome"] = json!("left_alone");
+            v["reason_kind"] = json!(b.kind());
+            v["reason"] = json!(b.to_string());
+        }
+    }
+    if !t.warnings.is_empty() {
+        v["warnings"] = json!(t.warnings);
+    }
+    v
+
+}
+
 pub fn to_json(report: &Report) -> serde_json::Value {
-    let trees: Vec<_> = report
-        .trees
-        .iter()
-        .map(|t| {
-            let mut v = json!({"root_id": t.root_id, "name": t.root_name, "project": t.project, "stacks": t.stacks});
-            match &t.outcome {
-                Outcome::Converted(c) | Outcome::WouldConvert(c) => {
-                    v["outcome"] = json!(if matches!(t.outcome, Outcome::Converted(_)) {
-                        "converted"
-                    } else {
-                        "would_convert"
-                    });
-                    v["resources_converted"] = json!(c.resources_converted);
-                    v["resources_deleted"] = json!(c.resources_deleted);
-                    v["templates_deleted"] = json!(c.templates_deleted);
-                    v["deleted_resources"] = c
-                        .deleted
-                        .iter()
-                        .map(|(stack, d)| deletion_json(stack, d))
-                        .collect();
-                }
-                Outcome::Skipped(b) => {
-                    v["outcome"] = json!("left_alone");
-                    v["reason_kind"] = json!(b.kind());
-                    v["reason"] = json!(b.to_string());
-                }
-            }
-            if !t.warnings.is_empty() {
-                v["warnings"] = json!(t.warnings);
-            }
-            v
-        })
+    let trees: Vec<_> = report.trees.iter().map(tree_json)
         .collect();
     let skipped: serde_json::Map<String, serde_json::Value> = skipped_by_kind(report)
         .into_iter()
@@ -553,4 +554,77 @@ pub fn verify_json(v: &Verification) -> serde_json::Value {
             "details": finding_detail(&c.finding),
         })).collect::<Vec<_>>(),
     })
+}
+
+/// The `trees` of `--format json`, written to a temporary file as the run goes and read
+/// back one at a time when the document is printed: a run's memory does not grow with the
+/// number of trees it reports (100,000 trees are tens of megabytes of JSON).
+pub struct TreeSpool {
+    path: std::path::PathBuf,
+    file: std::io::BufWriter<std::fs::File>,
+}
+
+impl TreeSpool {
+    pub fn new() -> anyhow::Result<TreeSpool> {
+        use anyhow::Context;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        let path = std::env::temp_dir().join(format!(
+            "heat-converge-trees-{}-{nanos}.jsonl",
+            std::process::id()
+        ));
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        Ok(TreeSpool {
+            path,
+            file: std::io::BufWriter::new(file),
+        })
+    }
+
+    pub fn push(&mut self, t: &TreeReport) -> std::io::Result<()> {
+        use std::io::Write;
+        serde_json::to_writer(&mut self.file, &tree_json(t))?;
+        self.file.write_all(b"\n")
+    }
+
+    /// Prints `document` (pretty) with the spooled trees as its `trees`, its last key.
+    pub fn print(mut self, out: &mut dyn std::io::Write, mut document: serde_json::Value) -> anyhow::Result<()> {
+        use std::io::{BufRead, Write};
+        self.file.flush()?;
+        document["trees"] = json!([]);
+        let text = serde_json::to_string_pretty(&document)?;
+        let marker = "\"trees\": []";
+        let at = text
+            .rfind(marker)
+            .filter(|&at| text[at + marker.len()..].trim() == "}")
+            .ok_or_else(|| anyhow::anyhow!("the JSON document does not end with its trees"))?;
+        out.write_all(text[..at].as_bytes())?;
+        out.write_all(b"\"trees\": [")?;
+        let spooled = std::io::BufReader::new(std::fs::File::open(&self.path)?);
+        for (i, line) in spooled.lines().enumerate() {
+            let item: serde_json::Value = serde_json::from_str(&line?)?;
+            out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+            let pretty = serde_json::to_string_pretty(&item)?;
+            for (j, l) in pretty.lines().enumerate() {
+                if j > 0 {
+                    out.write_all(b"\n")?;
+                }
+                out.write_all(b"    ")?;
+                out.write_all(l.as_bytes())?;
+            }
+        }
+        out.write_all(b"\n  ]\n}\n")?;
+        Ok(())
+    }
+}
+
+impl Drop for TreeSpool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }

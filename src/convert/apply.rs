@@ -36,6 +36,9 @@ pub struct Recording {
     pub engine_id: String,
 }
 
+/// Rows per `UPDATE ... CASE` statement (see [`for_chunks`]).
+const ROWS_PER_CASE: usize = 100;
+
 /// How many times a transaction that failed for a transient reason is tried in all.
 pub const ATTEMPTS: u32 = 4;
 
@@ -150,7 +153,14 @@ fn for_chunks<T>(
     rows: &[T],
     params: impl Fn(&[T]) -> Vec<Param>,
 ) -> Result<()> {
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+    // A `CASE id WHEN ...` is searched row by row for each row updated: its cost grows
+    // with the square of its length, so those statements are kept short.
+    let per = if sql.contains("{case}") {
+        ROWS_PER_CASE
+    } else {
+        ROWS_PER_STATEMENT
+    };
+    for chunk in rows.chunks(per) {
         conn.execute(&for_rows(sql, chunk.len()), &params(chunk))?;
     }
     Ok(())

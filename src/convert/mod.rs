@@ -129,6 +129,19 @@ pub struct TreeReport {
     pub reviewed: Option<Box<Reviewed>>,
 }
 
+/// Where a run's time went.
+#[derive(Clone, Debug, Default)]
+pub struct Phases {
+    /// Reading the stacks, locks and engines of the whole cloud.
+    pub inventory: std::time::Duration,
+    /// Reading resources and templates.
+    pub reading: std::time::Duration,
+    /// Heat's semantics: templates, graphs, row changes.
+    pub planning: std::time::Duration,
+    /// Writing the row changes and records (a dry run: nothing).
+    pub writing: std::time::Duration,
+}
+
 /// A planned tree as a plan file records it.
 #[derive(Clone, Debug)]
 pub struct Reviewed {
@@ -196,6 +209,8 @@ pub struct Report {
     pub retries: apply::Retries,
     /// The temporary indexes the run created on Heat's tables (and dropped at its end).
     pub indexes: Vec<String>,
+    /// Where the time went (logged at `-v`).
+    pub phases: Phases,
     /// The filter, in the operator's words; None: the whole database.
     pub filter: Option<String>,
     /// Legacy trees the filter left out: still legacy after the run.
@@ -348,7 +363,9 @@ pub fn run(
         filter: opts.filter(),
         ..Report::default()
     };
+    let reading = std::time::Instant::now();
     let inv = load::inventory(db.conn())?;
+    report.phases.inventory = reading.elapsed();
     let forest = tree::forest(&inv);
     let trees = select(&forest, &inv, db.conn(), opts)?;
     report.outside_filter = forest.trees.len() - trees.len();
@@ -373,6 +390,14 @@ pub fn run(
         gone.sort();
         report.plan_gone = gone;
     }
+    let p = &report.phases;
+    tracing::info!(
+        inventory_s = p.inventory.as_secs_f64(),
+        reading_s = p.reading.as_secs_f64(),
+        planning_s = p.planning.as_secs_f64(),
+        writing_s = p.writing.as_secs_f64(),
+        "where the time went"
+    );
     let ended = converted.and_then(|()| mode.end(db.conn(), &report));
     // Dropped whatever happened; one left by a failure is dropped by the next run.
     let dropped = crate::db::indexes::drop_ours(db, &report.indexes);
@@ -418,7 +443,9 @@ fn convert_trees(
             .filter(|(_, b)| b.is_none())
             .flat_map(|(t, _)| t.stacks.iter().map(|s| s.id.clone()))
             .collect();
+        let reading = std::time::Instant::now();
         let resources = load::resources(conn, &stack_ids)?;
+        report.phases.reading += reading.elapsed();
         let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(chunk.len());
         let mut warnings: Vec<Vec<String>> = vec![Vec::new(); chunk.len()];
         let mut reviewed: Vec<Option<Box<Reviewed>>> = vec![None; chunk.len()];
@@ -440,7 +467,10 @@ fn convert_trees(
                         .flatten()
                 })
                 .collect();
+            let reading = std::time::Instant::now();
             let templates = load::raw_templates(conn, &template_ids)?;
+            report.phases.reading += reading.elapsed();
+            let planning = std::time::Instant::now();
             for (j, (tree, blocker)) in batch.iter().zip(blockers).enumerate() {
                 let i = b * TREES_PER_PLAN + j;
                 let started = std::time::Instant::now();
@@ -469,6 +499,7 @@ fn convert_trees(
                 outcomes.push(outcome);
                 took.push(started.elapsed());
             }
+            report.phases.planning += planning.elapsed();
         }
         // Written together: the plans, and the record of each tree left alone so far, in
         // one transaction (see `apply`).
@@ -482,6 +513,7 @@ fn convert_trees(
             .collect();
         let writing = std::time::Instant::now();
         let settled = mode.settle(conn, &plans, &left_alone, inv, &mut report.retries)?;
+        report.phases.writing += writing.elapsed();
         drop(left_alone);
         drop(plans);
         let share = writing.elapsed() / planned_at.len().max(1) as u32;

@@ -261,7 +261,14 @@ pub fn plan_stack(
     let raw = match templates.get(&tid) {
         Some(Ok(r)) => r,
         Some(Err(e)) => return Err(unreadable(format!("template unreadable: {e}"))),
-        None => return Err(unreadable(format!("its raw_template {tid} is missing"))),
+        // Heat's foreign key keeps a live stack's template: gone means the stack row moved
+        // on after it was read (an engine updating it) or, on SQLite, real damage.
+        None => {
+            return Err(unreadable(format!(
+                "its raw_template {tid} is missing (deleted since the stack row was read: \
+                 an engine is likely updating the stack, and the next run reads it again)"
+            )))
+        }
     };
     let graph = stored_graph(stack, raw, global, key).map_err(|e| unreadable(format!("{e:#}")))?;
 

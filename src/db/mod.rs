@@ -226,6 +226,10 @@ pub trait Connection {
     /// Runs a statement and returns how many rows it changed.
     fn execute(&mut self, sql: &str, params: &[Param]) -> Result<u64>;
     fn begin(&mut self) -> Result<()>;
+    /// Starts a read-only transaction whose reads all see one moment of the database
+    /// (ended with `commit`): the inventory's stacks, locks and engines must agree, or a
+    /// stack an engine is working on looks abandoned (in progress, no lock).
+    fn begin_snapshot(&mut self) -> Result<()>;
     fn commit(&mut self) -> Result<()>;
     fn rollback(&mut self) -> Result<()>;
 }

@@ -367,6 +367,12 @@ impl Connection for MySql {
             .map_err(|e| plain(&e, ""))
     }
 
+    fn begin_snapshot(&mut self) -> Result<()> {
+        self.0
+            .query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+            .map_err(|e| plain(&e, ""))
+    }
+
     fn commit(&mut self) -> Result<()> {
         self.0.query_drop("COMMIT").map_err(|e| plain(&e, ""))
     }

@@ -394,6 +394,12 @@ impl Connection for Postgres {
             .map_err(|e| plain(&e, ""))
     }
 
+    fn begin_snapshot(&mut self) -> Result<()> {
+        self.client
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .map_err(|e| plain(&e, ""))
+    }
+
     fn commit(&mut self) -> Result<()> {
         self.client
             .batch_execute("COMMIT")

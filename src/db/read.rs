@@ -110,7 +110,18 @@ impl FromRow for EngineRow {
     }
 }
 
+/// The whole cloud's stacks, Heat's locks and its engines, read as of one moment.
 pub fn inventory(conn: &mut dyn Connection) -> Result<Inventory> {
+    conn.begin_snapshot()
+        .context("cannot start a read-only transaction")?;
+    let read = inventory_now(conn);
+    let ended = conn.commit();
+    let inv = read?;
+    ended?;
+    Ok(inv)
+}
+
+fn inventory_now(conn: &mut dyn Connection) -> Result<Inventory> {
     let mut inv = Inventory::default();
     // Row by row into the map: the whole cloud's stacks are never held twice.
     let stacks = &mut inv.stacks;

@@ -75,6 +75,11 @@ impl Connection for Sqlite {
         Ok(self.0.execute_batch("BEGIN IMMEDIATE")?)
     }
 
+    fn begin_snapshot(&mut self) -> Result<()> {
+        // DEFERRED: the first read takes a shared lock, held (one moment) until the end.
+        Ok(self.0.execute_batch("BEGIN DEFERRED")?)
+    }
+
     fn commit(&mut self) -> Result<()> {
         Ok(self.0.execute_batch("COMMIT")?)
     }

@@ -8,7 +8,7 @@ side by side on identical N-root Heat databases, per backend.
 
 For each backend and N, run builds an N-root database (heatbed.py replicate of
 examples/demo.sqlite), copies it for each contender, runs each as a child process
-(wall seconds; peak RSS from wait4), checks that the rows agree, drops every database
+(wall seconds; peak RSS from GNU time), checks that the rows agree, drops every database
 and prints a Markdown table (also written to target/bench/results.md, with the raw
 figures in target/bench/results.json).
 
@@ -53,14 +53,24 @@ def log(msg):
 # --------------------------------------------------------------------------- processes
 
 def measured(argv, out_path, err_path, env=None):
-    """Runs argv to its end: (exit code, wall seconds, peak RSS in MB) of that process."""
+    """Runs argv to its end: (exit code, wall seconds, peak RSS in MB) of that process.
+
+    The peak comes from GNU time (/usr/bin/time -f %M), not from our own wait4: Linux
+    keeps a process's peak across fork and exec, so a child forked from this Python
+    process (150 MB and more once it has built a database) would report Python's peak as
+    its own. GNU time's child is forked from GNU time, which is small.
+    """
+    peak_path = out_path + '.peak'
     with open(out_path, 'wb') as out, open(err_path, 'wb') as err:
         started = time.monotonic()
-        p = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
-        _, status, usage = os.wait4(p.pid, 0)
+        p = subprocess.Popen(['/usr/bin/time', '-f', '%M', '-o', peak_path] + list(argv),
+                             stdout=out, stderr=err, env=env)
+        p.wait()
         seconds = time.monotonic() - started
-    p.returncode = os.waitstatus_to_exitcode(status)
-    return p.returncode, seconds, usage.ru_maxrss / 1024.0
+    with open(peak_path) as f:
+        lines = [l for l in f.read().splitlines() if l.strip().isdigit()]
+    os.unlink(peak_path)
+    return p.returncode, seconds, int(lines[-1]) / 1024.0
 
 
 def bed(*args):
@@ -394,7 +404,7 @@ class Run(object):
                 rows))
         notes = ['', 'Seconds: wall time of the process (heat-converge, Heat\'s logic); the '
                  'floor\'s from its connection to its last commit, its temporary indexes '
-                 'included. Peak MB: heat-converge\'s peak resident memory (wait4). Rows '
+                 'included. Peak MB: heat-converge\'s peak resident memory (GNU time). Rows '
                  'agree: heat-converge against the floor (every column) and against '
                  'Heat\'s logic (needed_by aside, which Heat leaves empty), except '
                  'timestamps and the value of current_traversal.']

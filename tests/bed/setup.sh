@@ -34,10 +34,10 @@ fi
 
 # Galera (tests/galera.rs starts its own cluster): the galera-4 provider, and rsync for the
 # joiners' state transfer (wsrep_sst_rsync comes with mariadb-server).
-if [ ! -e /usr/lib/galera/libgalera_smm.so ] || ! command -v rsync >/dev/null 2>&1; then
+if [ ! -e /usr/lib/galera/libgalera_smm.so ] || ! command -v rsync >/dev/null 2>&1 || [ ! -x /usr/bin/time ]; then
   echo "setup: installing galera-4 and rsync"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq galera-4 rsync >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq galera-4 rsync time >/dev/null
 fi
 
 # Services: start any that is not answering (the commands this machine kind documents).
