@@ -603,7 +603,7 @@ impl TreeSpool {
             .rfind(marker)
             .filter(|&at| text[at + marker.len()..].trim() == "}")
             .ok_or_else(|| anyhow::anyhow!("the JSON document does not end with its trees"))?;
-        out.write_all(text[..at].as_bytes())?;
+        out.write_all(&text.as_bytes()[..at])?;
         out.write_all(b"\"trees\": [")?;
         let spooled = std::io::BufReader::new(std::fs::File::open(&self.path)?);
         for (i, line) in spooled.lines().enumerate() {

@@ -42,6 +42,15 @@ fn one_cluster() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// The bed's user (tests/bed/setup.sh makes it on the machine's own servers), on a node
+/// of a cluster of the test's own; the cluster replicates it to the other nodes.
+fn grant_heatconv(node: &Node) {
+    node.sql(
+        "CREATE USER 'heatconv'@'%' IDENTIFIED BY 'heatconv'; \
+         GRANT ALL ON *.* TO 'heatconv'@'%';",
+    );
+}
+
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -473,10 +482,7 @@ fn lock_rows(cluster: &Galera, i: usize, db: &str) -> Vec<String> {
 fn run_lock_holds_across_nodes() {
     let _one = one_cluster();
     let cluster = Galera::start(3);
-    cluster.nodes[0].sql(
-        "CREATE USER 'heatconv'@'%' IDENTIFIED BY 'heatconv'; \
-         GRANT ALL ON *.* TO 'heatconv'@'%';",
-    );
+    grant_heatconv(&cluster.nodes[0]);
     let bed = Bed::new("galera-lock");
     let cluster = &cluster;
     let bed = &bed;
@@ -687,10 +693,7 @@ fn migrate_through_one_node_while_another_takes_engine_writes() {
         "galera: 3 nodes Synced in {:.1} s",
         cluster.started_in.as_secs_f64()
     );
-    cluster.nodes[0].sql(
-        "CREATE USER 'heatconv'@'%' IDENTIFIED BY 'heatconv'; \
-         GRANT ALL ON *.* TO 'heatconv'@'%';",
-    );
+    grant_heatconv(&cluster.nodes[0]);
     let threads = env_number("HC_GALERA_WRITERS", 4) as usize;
     let pause = Duration::from_millis(env_number("HC_GALERA_PAUSE_MS", 0));
     let min_rounds = env_number("HC_GALERA_ROUNDS", 2);
@@ -853,10 +856,7 @@ fn tables_without_primary_key_refused_by_the_cluster() {
     let _one = one_cluster();
     let cluster = Galera::start_with(1, &["--wsrep-mode=REQUIRED_PRIMARY_KEY"]);
     let node = &cluster.nodes[0];
-    node.sql(
-        "CREATE USER 'heatconv'@'%' IDENTIFIED BY 'heatconv'; \
-         GRANT ALL ON *.* TO 'heatconv'@'%';",
-    );
+    grant_heatconv(node);
     let bed = Bed::new("galera-pk");
     let server = format!("127.0.0.1:{}", node.port);
 
@@ -960,10 +960,7 @@ fn throughput_within_twice_a_single_server() {
     drop(single);
 
     let cluster = Galera::start(3);
-    cluster.nodes[0].sql(
-        "CREATE USER 'heatconv'@'%' IDENTIFIED BY 'heatconv'; \
-         GRANT ALL ON *.* TO 'heatconv'@'%';",
-    );
+    grant_heatconv(&cluster.nodes[0]);
     let node1 = format!("127.0.0.1:{}", cluster.nodes[0].port);
     let db = bed.replicated_on(Backend::MariaDb, &node1, roots);
     cluster.wait_quiet();
