@@ -419,12 +419,10 @@ pub fn tree_json(t: &TreeReport) -> serde_json::Value {
         v["warnings"] = json!(t.warnings);
     }
     v
-
 }
 
 pub fn to_json(report: &Report) -> serde_json::Value {
-    let trees: Vec<_> = report.trees.iter().map(tree_json)
-        .collect();
+    let trees: Vec<_> = report.trees.iter().map(tree_json).collect();
     let skipped: serde_json::Map<String, serde_json::Value> = skipped_by_kind(report)
         .into_iter()
         .map(|(k, _, n)| (k.to_string(), json!(n)))
@@ -593,7 +591,11 @@ impl TreeSpool {
     }
 
     /// Prints `document` (pretty) with the spooled trees as its `trees`, its last key.
-    pub fn print(mut self, out: &mut dyn std::io::Write, mut document: serde_json::Value) -> anyhow::Result<()> {
+    pub fn print(
+        mut self,
+        out: &mut dyn std::io::Write,
+        mut document: serde_json::Value,
+    ) -> anyhow::Result<()> {
         use std::io::{BufRead, Write};
         self.file.flush()?;
         document["trees"] = json!([]);
