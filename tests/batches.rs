@@ -102,6 +102,20 @@ fn a_batch_that_cannot_be_written_whole_is_written_tree_by_tree() {
         for name in ["depends", "group", "provider", "cfn"] {
             assert_eq!(tree(&report, name)["outcome"], "converted", "{backend:?}");
         }
+        // The run's record counts the stacks of every converted tree.
+        let stacks: u64 = report["trees"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["outcome"] == "converted")
+            .map(|t| t["stacks"].as_u64().unwrap())
+            .sum();
+        let recorded = db.value("SELECT CAST(stacks_converted AS CHAR(10)) FROM heat_converge_run");
+        assert_eq!(
+            recorded.as_deref().map(str::trim),
+            Some(stacks.to_string().as_str()),
+            "{backend:?}"
+        );
         // Its record says so; no lock of ours is left.
         let recorded = db.value(&format!(
             "SELECT outcome FROM heat_converge_stack WHERE stack_id = '{deep}'"

@@ -132,20 +132,13 @@ impl Mode {
         let Mode::Write(rec) = self else {
             return Ok(());
         };
-        let stacks_converted = report
-            .trees
-            .iter()
-            .map(|t| match &t.outcome {
-                Outcome::Converted(c) => c.stacks as i64,
-                _ => 0,
-            })
-            .sum();
         history::end_run(
             conn,
             &rec.run_id,
             &super::now_utc(),
             &RunEnd {
-                stacks_converted,
+                // The tally counts every tree; the report keeps only some trees' lines.
+                stacks_converted: report.tally.stacks_converted as i64,
                 trees_converted: report.converted() as i64,
                 trees_skipped: report.skipped() as i64,
                 trees_remaining: report.legacy_left_in_database() as i64,
