@@ -63,28 +63,23 @@ pub fn apply(
     retries: &mut Retries,
 ) -> Result<Vec<Result<Changes, Blocker>>> {
     let all: Vec<&TreePlan> = plans.iter().collect();
-    match attempt(conn, &all, also, inv, rec, retries) {
+    let failed = match attempt(conn, &all, also, inv, rec, retries) {
         Ok(changes) => return Ok(changes.into_iter().map(Ok).collect()),
-        Err(e) => tracing::debug!(trees = plans.len(), "a batch is written in halves: {e:#}"),
-    }
+        Err(e) => e,
+    };
+    tracing::debug!(
+        trees = plans.len(),
+        "a batch is written in halves: {failed:#}"
+    );
     if !also.is_empty() {
         attempt(conn, &[], also, inv, rec, retries)?;
     }
     let mut out = Vec::with_capacity(plans.len());
-    if all.len() > 1 {
-        retries.split += 1;
-        let (left, right) = all.split_at(all.len() / 2);
-        halves(conn, left, inv, rec, retries, &mut out);
-        halves(conn, right, inv, rec, retries, &mut out);
-    } else {
-        halves(conn, &all, inv, rec, retries, &mut out);
-    }
+    split(conn, &all, failed, inv, rec, retries, &mut out);
     Ok(out)
 }
 
-/// Writes `plans` in one transaction or, when that fails, each half the same way: the
-/// trees that cannot be written are found in a few transactions (about twice the log of
-/// the batch's size for each), not one per tree, and each is left alone with its reason.
+/// Writes `plans` in one transaction or, when that fails, [`split`]s them.
 fn halves(
     conn: &mut dyn Connection,
     plans: &[&TreePlan],
@@ -95,16 +90,33 @@ fn halves(
 ) {
     match attempt(conn, plans, &[], inv, rec, retries) {
         Ok(changes) => out.extend(changes.into_iter().map(Ok)),
-        Err(e) if plans.len() == 1 => out.push(Err(Blocker::Refused {
-            detail: format!("{e:#}"),
-        })),
-        Err(_) => {
-            retries.split += 1;
-            let (left, right) = plans.split_at(plans.len() / 2);
-            halves(conn, left, inv, rec, retries, out);
-            halves(conn, right, inv, rec, retries, out);
-        }
+        Err(e) => split(conn, plans, e, inv, rec, retries, out),
     }
+}
+
+/// After `plans` failed together with `failed`: a single tree is left alone with that
+/// reason, more are written in [`halves`]. The trees that cannot be written are found in
+/// a few transactions (about twice the log of the batch's size for each), not one per
+/// tree.
+fn split(
+    conn: &mut dyn Connection,
+    plans: &[&TreePlan],
+    failed: anyhow::Error,
+    inv: &Inventory,
+    rec: &Recording,
+    retries: &mut Retries,
+    out: &mut Vec<Result<Changes, Blocker>>,
+) {
+    if plans.len() == 1 {
+        out.push(Err(Blocker::Refused {
+            detail: format!("{failed:#}"),
+        }));
+        return;
+    }
+    retries.split += 1;
+    let (left, right) = plans.split_at(plans.len() / 2);
+    halves(conn, left, inv, rec, retries, out);
+    halves(conn, right, inv, rec, retries, out);
 }
 
 /// One transaction for `plans`, tried again while it fails for a transient reason.
