@@ -534,43 +534,40 @@ fn convert_trees(
             .collect();
         mode.record_refused(conn, &refused)?;
         drop(refused);
-        {
-            let batch = chunk;
-            for (i, (tree, outcome)) in batch.iter().zip(outcomes).enumerate() {
-                let Some(outcome) = outcome else {
-                    continue;
-                };
-                let root = tree.root();
-                let tr = TreeReport {
-                    root_id: root.id.clone(),
-                    root_name: root.name.clone(),
-                    project: root.tenant.to_string(),
-                    stacks: tree.stacks.len(),
-                    outcome,
-                    warnings: std::mem::take(&mut warnings[i]),
-                    reviewed: reviewed[i].take(),
-                };
-                log_tree(&tr, took[i]);
-                report.tally.add(&tr.outcome);
-                let shown = if report.stopped.is_none() {
-                    progress(Progress::Tree(&tr, took[i]))
-                } else {
-                    Ok(())
-                };
-                let keep = opts.keep_trees
-                    || matches!(tr.outcome, Outcome::Skipped(_))
-                    || !tr.warnings.is_empty();
-                if keep {
-                    report.trees.push(tr);
-                }
-                if let Err(e) = shown {
-                    // The batch is written: its trees are counted; the run stops after it.
-                    report.stopped = Some(format!(
-                    "the output could not be written ({e}); stopped after {} of {} trees, each converted or untouched",
-                    report.tally.trees + (batch.len() - i - 1),
-                    trees.len()
-                ));
-                }
+        for (i, (tree, outcome)) in chunk.iter().zip(outcomes).enumerate() {
+            let Some(outcome) = outcome else {
+                continue;
+            };
+            let root = tree.root();
+            let tr = TreeReport {
+                root_id: root.id.clone(),
+                root_name: root.name.clone(),
+                project: root.tenant.to_string(),
+                stacks: tree.stacks.len(),
+                outcome,
+                warnings: std::mem::take(&mut warnings[i]),
+                reviewed: reviewed[i].take(),
+            };
+            log_tree(&tr, took[i]);
+            report.tally.add(&tr.outcome);
+            let shown = if report.stopped.is_none() {
+                progress(Progress::Tree(&tr, took[i]))
+            } else {
+                Ok(())
+            };
+            let keep = opts.keep_trees
+                || matches!(tr.outcome, Outcome::Skipped(_))
+                || !tr.warnings.is_empty();
+            if keep {
+                report.trees.push(tr);
+            }
+            if let Err(e) = shown {
+                // The chunk is written: its trees are counted; the run stops after it.
+                report.stopped = Some(format!(
+                "the output could not be written ({e}); stopped after {} of {} trees, each converted or untouched",
+                report.tally.trees + (chunk.len() - i - 1),
+                trees.len()
+            ));
             }
         }
     }
