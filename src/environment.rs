@@ -7,6 +7,8 @@
 //! `/etc/heat/environment.d` by default) and the types Heat's plugins register.
 
 use crate::crypt::{Sealed, Unsealer};
+use crate::plugins::{Catalog, PluginType};
+use std::sync::Arc;
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{Map, Value};
 use std::path::Path;
@@ -54,6 +56,8 @@ pub enum Plugin {
     Class(String),
     /// A provider template (nested stack); no plugin rules apply.
     Template(String),
+    /// A third-party plugin of heat.conf's `plugin_dirs` (see [`crate::plugins`]).
+    Vendor(PluginType),
 }
 
 impl Environment {
@@ -229,6 +233,9 @@ pub fn known_types() -> impl Iterator<Item = &'static str> {
 pub struct Resolver {
     pub user: Registry,
     pub global: Registry,
+    /// The types of heat.conf's `plugin_dirs`: loaded after Heat's own, so a type they
+    /// register replaces Heat's.
+    pub plugins: Arc<Catalog>,
 }
 
 impl Resolver {
@@ -284,10 +291,16 @@ impl Resolver {
         if is_template_name(&current) {
             return Ok((Plugin::Template(current.clone()), current));
         }
+        if let Some(vendor) = self.plugins.get(&current) {
+            return Ok((Plugin::Vendor(vendor.clone()), current));
+        }
         if known_types().any(|k| k == current) {
             return Ok((Plugin::Class(current.clone()), current));
         }
-        bail!("The Resource Type ({type_name}) could not be found.")
+        match self.plugins.not_found_hint() {
+            Some(hint) => bail!("The Resource Type ({type_name}) could not be found: {hint}."),
+            None => bail!("The Resource Type ({type_name}) could not be found."),
+        }
     }
 }
 
@@ -300,6 +313,7 @@ mod tests {
         Resolver {
             user: env.registry,
             global: Registry::default(),
+            plugins: Default::default(),
         }
     }
 

@@ -6,7 +6,11 @@ use heat_converge::crypt::{Key, Unopened};
 use heat_converge::db::{self, url::DbUrl};
 use heat_converge::environment::Resolver;
 use heat_converge::graph::Graph;
+use heat_converge::plugins::heat_python::{self, HeatPython, HeatPythonSetup};
+use heat_converge::plugins::Catalog;
+use heat_converge::site::HeatSite;
 use heat_converge::{config, convert, report, source};
+use std::sync::Arc;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -131,6 +135,16 @@ struct DbArgs {
     /// /etc/heat/environment.d].
     #[arg(long)]
     environment_dir: Option<PathBuf>,
+    /// Another directory of Heat resource plugins, searched after heat.conf's
+    /// `plugin_dirs` (repeatable) [default: heat.conf's plugin_dirs, else /usr/lib64/heat,
+    /// /usr/lib/heat, /usr/local/lib/heat, /usr/local/lib64/heat].
+    #[arg(long = "plugin-dir", value_name = "DIR")]
+    plugin_dirs: Vec<PathBuf>,
+    /// The python of the cloud's Heat installation: computes, with Heat's own code, the
+    /// graphs of stacks whose third-party plugins add their own dependencies (read-only)
+    /// [default: the interpreter of `heat-manage` when it is on PATH].
+    #[arg(long, value_name = "PATH")]
+    heat_python: Option<PathBuf>,
     /// The config files as read, once, the first time a value of them is needed.
     #[arg(skip)]
     conf: std::cell::OnceCell<config::HeatConf>,
@@ -147,11 +161,45 @@ impl DbArgs {
     }
 
     fn url(&self) -> Result<DbUrl> {
-        let text = match &self.db_url {
-            Some(u) => u.clone(),
-            None => config::database_connection(self.conf()?)?,
+        DbUrl::parse(&self.url_text()?).context("the database URL")
+    }
+
+    /// The URL as given (a secret: it may hold a password).
+    fn url_text(&self) -> Result<String> {
+        match &self.db_url {
+            Some(u) => Ok(u.clone()),
+            None => config::database_connection(self.conf()?),
+        }
+    }
+
+    /// What the cloud's Heat gives every command that reads stacks (see `site`).
+    fn site(&self) -> Result<Arc<HeatSite>> {
+        let conf = self.conf()?;
+        let mut dirs = config::plugin_dirs(conf)?;
+        dirs.extend(self.plugin_dirs.iter().cloned());
+        let catalog = Catalog::discover(&dirs);
+        let python = match &self.heat_python {
+            Some(p) => Some((p.clone(), "--heat-python")),
+            None => heat_python::from_heat_manage()
+                .map(|p| (p, "the interpreter of heat-manage on PATH")),
         };
-        DbUrl::parse(&text).context("the database URL")
+        let heat = python.map(|(python, origin)| {
+            HeatPython::new(HeatPythonSetup {
+                python,
+                origin: origin.to_string(),
+                config_files: conf.files().map(PathBuf::from).collect(),
+                // `graph --template` reads no database: Heat's Python needs none either.
+                connection: self.url_text().unwrap_or_default(),
+                plugin_dirs: dirs.clone(),
+                environment_dir: self.environment_dir.clone(),
+            })
+        });
+        Ok(Arc::new(HeatSite::new(
+            Resolver::load_global(&self.environment_dir()?)?,
+            self.auth_encryption_key()?,
+            catalog,
+            heat,
+        )))
     }
 
     /// `auth_encryption_key` from the config files, for Heat's encrypted hidden parameters.
@@ -393,13 +441,11 @@ fn migrate(args: MigrateArgs, verbose: bool, quiet: bool) -> Result<u8> {
         "plan": args.plan,
     })
     .to_string();
-    let (global, key) = heat_settings(&args.db)?;
     let opts = convert::Options {
         dry_run: args.dry_run,
         stacks: args.only.stacks.clone(),
         project: args.only.project.clone(),
-        global,
-        key,
+        site: args.db.site()?,
         described,
         host: hostname(),
         no_wait: args.no_wait,
@@ -471,20 +517,6 @@ fn migrate(args: MigrateArgs, verbose: bool, quiet: bool) -> Result<u8> {
     Ok(report::exit_code(&report))
 }
 
-/// What Heat's own configuration gives every command that reads stacks: the global
-/// environment and the key of encrypted hidden parameters.
-fn heat_settings(
-    db: &DbArgs,
-) -> Result<(
-    heat_converge::environment::Registry,
-    Option<heat_converge::crypt::Key>,
-)> {
-    Ok((
-        Resolver::load_global(&db.environment_dir()?)?,
-        db.auth_encryption_key()?,
-    ))
-}
-
 /// Prints a command's result: JSON (with the envelope) or the text for people.
 fn print_result(
     command: &str,
@@ -509,13 +541,11 @@ fn print_result(
 fn plan(args: PlanArgs) -> Result<u8> {
     let url = args.db.url()?;
     let mut db = db::connect(&url)?;
-    let (global, key) = heat_settings(&args.db)?;
     let opts = convert::Options {
         dry_run: true,
         stacks: args.only.stacks.clone(),
         project: args.only.project.clone(),
-        global,
-        key,
+        site: args.db.site()?,
         fingerprints: true,
         keep_trees: true,
         ..convert::Options::default()
@@ -545,12 +575,10 @@ fn verify(args: VerifyArgs) -> Result<u8> {
     let url = args.db.url()?;
     let mut db = db::connect(&url)?;
     db::heat_schema::check(db.conn())?;
-    let (global, key) = heat_settings(&args.db)?;
     let opts = heat_converge::verify::Options {
         stacks: args.only.stacks.clone(),
         project: args.only.project.clone(),
-        global,
-        key,
+        site: args.db.site()?,
     };
     let v = heat_converge::verify::verify(db.conn(), &opts)?;
     print_result(
@@ -565,11 +593,9 @@ fn verify(args: VerifyArgs) -> Result<u8> {
 fn status(args: StatusArgs) -> Result<u8> {
     let url = args.db.url()?;
     let mut db = db::connect(&url)?;
-    let (global, key) = heat_settings(&args.db)?;
     let opts = convert::Options {
         dry_run: true,
-        global,
-        key,
+        site: args.db.site()?,
         ..convert::Options::default()
     };
     let json = args.format == OutputFormat::Json;
@@ -590,22 +616,18 @@ fn status(args: StatusArgs) -> Result<u8> {
 }
 
 fn graph(args: GraphArgs) -> Result<()> {
-    let global = Resolver::load_global(&args.db.environment_dir()?)?;
+    let site = args.db.site()?;
     let graph = match (&args.stack_id, &args.template) {
         (Some(id), _) => {
             let url = args.db.url()?;
             let mut conn = db::connect(&url)?;
-            let key = args.db.auth_encryption_key()?;
             // A hidden parameter that cannot be read: say which stack.
             let name_stack = |e: anyhow::Error| match e.downcast_ref::<Unopened>() {
                 Some(_) => e.context(format!("stack {id}")),
                 None => e,
             };
-            let (_, stack) =
-                source::stored_by_id(conn.conn(), id, &global, key.as_ref()).map_err(name_stack)?;
-            let graph = Graph::of(&stack, true);
-            stack.parameters.unread().map_err(name_stack)?;
-            graph?
+            let (row, raw) = source::stored_rows(conn.conn(), id)?;
+            convert::plan::stored_graph(&row, &raw, &site).map_err(name_stack)?
         }
         (None, Some(path)) => {
             let files = source::Files {
@@ -613,7 +635,7 @@ fn graph(args: GraphArgs) -> Result<()> {
                 environments: &args.environments,
                 parameters: &args.parameters,
             };
-            Graph::of(&source::from_files(&files, global)?, false)?
+            Graph::of(&source::from_files(&files, &site)?, false)?
         }
         (None, None) => return Err(anyhow!("give a STACK_ID or --template")),
     };

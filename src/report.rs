@@ -382,6 +382,22 @@ pub fn status_text(report: &Report, database: &str) -> String {
             st.reason
         );
     }
+    if !report.plugin_types.is_empty() {
+        let _ = writeln!(
+            s,
+            "  third-party resource types    {:>6}",
+            report.plugin_types.len()
+        );
+        for t in &report.plugin_types {
+            let _ = writeln!(
+                s,
+                "      {} ({} resources): graph {}",
+                t.plugin.named(),
+                t.resources,
+                t.plugin.how.describe()
+            );
+        }
+    }
     for t in &report.trees {
         for w in &t.warnings {
             let _ = writeln!(s, "  warning: {w}");
@@ -451,6 +467,14 @@ pub fn to_json(report: &Report) -> serde_json::Value {
         "legacy_left_in_database": report.legacy_left_in_database(),
         "stopped": report.stopped,
         "plan_gone": report.plan_gone.iter().map(|(id, name)| json!({"root_id": id, "name": name})).collect::<Vec<_>>(),
+        "plugin_types": report.plugin_types.iter().map(|t| json!({
+            "type": t.plugin.type_name,
+            "class": t.plugin.class,
+            "file": t.plugin.file.display().to_string(),
+            "graph": t.plugin.how.code(),
+            "how": t.plugin.how.describe(),
+            "resources": t.resources,
+        })).collect::<Vec<_>>(),
         "convergence_roots": report.convergence_roots,
         "temporary_indexes": report.indexes,
         "retried_transactions": report.retries.transient,

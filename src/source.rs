@@ -3,10 +3,11 @@
 //! them). Both end in a [`StackDefinition`], the one input of the graph engine; the
 //! database layer below only reads rows.
 
-use crate::crypt::{Key, Unsealer};
+use crate::crypt::Unsealer;
 use crate::db::read::{raw_template, stack, RawTemplateRow, StackRow};
 use crate::db::Connection;
-use crate::environment::{is_template_name, Environment, Registry, Resolver};
+use crate::environment::{is_template_name, Environment, Resolver};
+use crate::site::HeatSite;
 use crate::parameters::StackIdentity;
 use crate::stack::StackDefinition;
 use crate::template::Template;
@@ -16,15 +17,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// A stored stack as Heat defines it when it loads it: its current template, stored
-/// environment and files; `global` is Heat's global environment, `key` heat.conf's
-/// `auth_encryption_key` for its encrypted hidden parameters. Whoever reads the
-/// definition asks [`crate::parameters::Parameters::unread`] afterwards.
-pub fn stored(
-    row: &StackRow,
-    raw: &RawTemplateRow,
-    global: &Registry,
-    key: Option<&Key>,
-) -> Result<StackDefinition> {
+/// environment and files, under the cloud's Heat `site` (its global environment, plugins
+/// and the key of its encrypted hidden parameters). Whoever reads the definition asks
+/// [`crate::parameters::Parameters::unread`] afterwards.
+pub fn stored(row: &StackRow, raw: &RawTemplateRow, site: &HeatSite) -> Result<StackDefinition> {
     let origin = format!("stack {} ({})", row.name, row.id);
     let Value::Object(body) = raw.template.clone() else {
         bail!("{origin}: raw_template {} is not a JSON object", raw.id);
@@ -32,11 +28,12 @@ pub fn stored(
     let template = Template::from_body(body, &origin)?;
     let mut env = Environment::from_stored(&raw.environment)
         .with_context(|| format!("{origin}: stored environment"))?;
-    let unsealer = Unsealer::new(key.cloned());
+    let unsealer = Unsealer::new(site.key.clone());
     env.unsealer = unsealer.clone();
     let resolver = Resolver {
         user: env.registry.clone(),
-        global: global.clone(),
+        global: site.global.clone(),
+        plugins: site.plugins.clone(),
     };
     let identity = StackIdentity {
         name: row.name.clone(),
@@ -48,13 +45,8 @@ pub fn stored(
         .map_err(|e| unsealer.failure().map_or(e, anyhow::Error::new))
 }
 
-/// The stored stack `id` and its definition.
-pub fn stored_by_id(
-    conn: &mut dyn Connection,
-    id: &str,
-    global: &Registry,
-    key: Option<&Key>,
-) -> Result<(StackRow, StackDefinition)> {
+/// The stored stack `id`: its row and its current template's.
+pub fn stored_rows(conn: &mut dyn Connection, id: &str) -> Result<(StackRow, RawTemplateRow)> {
     let row = stack(conn, id)?.ok_or_else(|| anyhow!("no stack {id} in the database"))?;
     let tid = row
         .raw_template_id
@@ -66,7 +58,17 @@ pub fn stored_by_id(
             row.id
         )
     })?;
-    let def = stored(&row, &raw, global, key)?;
+    Ok((row, raw))
+}
+
+/// The stored stack `id` and its definition.
+pub fn stored_by_id(
+    conn: &mut dyn Connection,
+    id: &str,
+    site: &HeatSite,
+) -> Result<(StackRow, StackDefinition)> {
+    let (row, raw) = stored_rows(conn, id)?;
+    let def = stored(&row, &raw, site)?;
     Ok((row, def))
 }
 
@@ -83,8 +85,8 @@ fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-/// The definition of a new stack made from files; `global` is Heat's global environment.
-pub fn from_files(files: &Files, global: Registry) -> Result<StackDefinition> {
+/// The definition of a new stack made from files, under the cloud's Heat `site`.
+pub fn from_files(files: &Files, site: &HeatSite) -> Result<StackDefinition> {
     let path = files.template;
     let origin = path.display().to_string();
     let template = Template::from_text(&read(path)?, &origin)?;
@@ -104,7 +106,8 @@ pub fn from_files(files: &Files, global: Registry) -> Result<StackDefinition> {
     }
     let resolver = Resolver {
         user: env.registry.clone(),
-        global,
+        global: site.global.clone(),
+        plugins: site.plugins.clone(),
     };
     let identity = StackIdentity {
         name: "graph".into(),

@@ -13,10 +13,10 @@
 
 use crate::convert::plan::{id_list, plan_stack};
 use crate::convert::tree;
-use crate::crypt::Key;
 use crate::db::read::{self, ConvertedStack, ResourceWritten, StackNow};
 use crate::db::Connection;
-use crate::environment::Registry;
+use crate::site::HeatSite;
+use std::sync::Arc;
 use anyhow::Result;
 use std::collections::{BTreeMap, HashMap};
 
@@ -26,9 +26,8 @@ pub struct Options {
     /// Only the trees of these root stacks (empty: all).
     pub stacks: Vec<String>,
     pub project: Option<String>,
-    pub global: Registry,
-    /// Heat's `auth_encryption_key`, for hidden parameters whose values the graph needs.
-    pub key: Option<Key>,
+    /// The cloud's Heat: global environment, plugins, hidden parameters' key, its Python.
+    pub site: Arc<HeatSite>,
 }
 
 /// What became of one converted stack.
@@ -216,7 +215,7 @@ fn compare_rows(
     };
     let templates = read::raw_templates(conn, &[tid])?;
     let rows: Vec<read::ResourceRow> = written.iter().map(|w| w.row.clone()).collect();
-    let expected = match plan_stack(s, &rows, &templates, &opts.global, opts.key.as_ref()) {
+    let expected = match plan_stack(s, &rows, &templates, &opts.site) {
         Ok(p) => p,
         Err(b) => return Ok(vec![format!("Heat's graph cannot be computed now: {b}")]),
     };

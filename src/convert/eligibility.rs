@@ -54,6 +54,13 @@ pub enum Blocker {
         stack: String,
         detail: String,
     },
+    /// A stack's graph needs the Heat installation's own Python (a third-party plugin's
+    /// own dependency code, or code heat-converge cannot read), and there is none, or it
+    /// could not answer.
+    NeedsHeat {
+        stack: String,
+        detail: String,
+    },
     /// `migrate --plan`: the tree's rows are not the ones the plan was made from.
     ChangedSincePlan {
         detail: String,
@@ -75,6 +82,7 @@ impl Blocker {
             Blocker::Locked { .. } => "locked",
             Blocker::LiveBackup { .. } => "live_backup",
             Blocker::Unreadable { .. } => "unreadable",
+            Blocker::NeedsHeat { .. } => "needs_heat",
             Blocker::ChangedSincePlan { .. } => "changed_since_plan",
             Blocker::Refused { .. } => "refused",
         }
@@ -90,6 +98,7 @@ impl Blocker {
             Blocker::Locked { .. } => "locked",
             Blocker::LiveBackup { .. } => "live backup stack",
             Blocker::Unreadable { .. } => "unreadable",
+            Blocker::NeedsHeat { .. } => "plugin needs Heat's Python",
             Blocker::ChangedSincePlan { .. } => "changed since the plan was made",
             Blocker::Refused { .. } => "refused by the database",
         }
@@ -114,6 +123,7 @@ impl fmt::Display for Blocker {
                 "backup stack {stack} is live: it still owns physical resources that convergence would never clean up"
             ),
             Blocker::Unreadable { stack, detail } => write!(f, "{stack}: {detail}"),
+            Blocker::NeedsHeat { stack, detail } => write!(f, "{stack}: {detail}"),
             Blocker::ChangedSincePlan { detail } => write!(f, "{detail}"),
             Blocker::Refused { detail } => write!(f, "{detail}"),
         }

@@ -15,7 +15,8 @@ pub mod tree;
 
 use crate::db::read::{self as load, Inventory};
 use crate::db::Database;
-use crate::environment::Registry;
+use crate::site::HeatSite;
+use std::sync::Arc;
 use anyhow::Result;
 use eligibility::Blocker;
 use fingerprint::Fingerprint;
@@ -31,8 +32,8 @@ pub struct Options {
     /// Only these root stacks (empty: all).
     pub stacks: Vec<String>,
     pub project: Option<String>,
-    /// Heat's global environment.
-    pub global: Registry,
+    /// The cloud's Heat: global environment, plugins, hidden parameters' key, its Python.
+    pub site: Arc<HeatSite>,
     /// Recorded in the run row (no secrets).
     pub described: String,
     /// This host's name, for the run row.
@@ -41,8 +42,6 @@ pub struct Options {
     pub plan: Option<Planned>,
     /// Fail at once, instead of waiting, when another run holds the run lock.
     pub no_wait: bool,
-    /// heat.conf's `auth_encryption_key` (None: it sets none), for hidden parameters.
-    pub key: Option<crate::crypt::Key>,
     /// Fingerprint each planned tree's rows and keep its row changes (for a plan file).
     pub fingerprints: bool,
     /// Keep every tree's line in the report (JSON output, `--list`, a plan file); without
@@ -225,6 +224,8 @@ pub struct Report {
     pub duration: std::time::Duration,
     /// `migrate --plan`: trees of the plan that are no longer live legacy roots (id, name).
     pub plan_gone: Vec<(String, String)>,
+    /// The third-party plugin types the trees read use, and how their graphs are computed.
+    pub plugin_types: Vec<crate::site::TypeInUse>,
 }
 
 impl Report {
@@ -379,6 +380,7 @@ pub fn run(
     }
     let converted = convert_trees(db.conn(), &trees, &inv, &mode, opts, &mut report, progress);
     report.not_reached = trees.len() - report.tally.trees;
+    report.plugin_types = opts.site.types_in_use();
     report.duration = run_started.elapsed();
     if let Some(pl) = &opts.plan {
         let mut gone: Vec<(String, String)> = pl
@@ -480,8 +482,7 @@ fn convert_trees(
                         tree,
                         &resources,
                         &templates,
-                        &opts.global,
-                        opts.key.as_ref(),
+                        &opts.site,
                     ) {
                         Err(b) => Some(Outcome::Skipped(b)),
                         Ok(p) => match prepare(p, tree, &resources, &templates, inv, opts) {

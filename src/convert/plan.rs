@@ -12,11 +12,10 @@
 use super::eligibility::Blocker;
 use super::fingerprint::Fingerprint;
 use super::tree::Tree;
-use crate::crypt::Key;
 use crate::db::read::ResourceRow;
 use crate::db::read::{RawTemplateRow, StackRow};
-use crate::environment::Registry;
-use crate::graph::Graph;
+use crate::graph::{Graph, NeedsHeat};
+use crate::site::HeatSite;
 use std::collections::{BTreeMap, HashMap};
 
 /// One resource to convert.
@@ -210,8 +209,7 @@ pub fn plan_tree(
     tree: &Tree,
     resources: &HashMap<String, Vec<ResourceRow>>,
     templates: &HashMap<i64, Result<RawTemplateRow, String>>,
-    global: &Registry,
-    key: Option<&Key>,
+    site: &HeatSite,
 ) -> Result<TreePlan, Blocker> {
     let stacks = tree
         .stacks
@@ -222,12 +220,15 @@ pub fn plan_tree(
                 s,
                 resources.get(&s.id).map(Vec::as_slice).unwrap_or(&[]),
                 templates,
-                global,
-                key,
+                site,
             )
             .map_err(|b| match b {
                 // Named as the tree's line names its stacks (the root by its place).
                 Blocker::Unreadable { detail, .. } => Blocker::Unreadable {
+                    stack: super::eligibility::which_stack(tree, s),
+                    detail,
+                },
+                Blocker::NeedsHeat { detail, .. } => Blocker::NeedsHeat {
                     stack: super::eligibility::which_stack(tree, s),
                     detail,
                 },
@@ -247,8 +248,7 @@ pub fn plan_stack(
     stack: &StackRow,
     rows: &[ResourceRow],
     templates: &HashMap<i64, Result<RawTemplateRow, String>>,
-    global: &Registry,
-    key: Option<&Key>,
+    site: &HeatSite,
 ) -> Result<StackPlan, Blocker> {
     let who = format!("{} ({})", stack.name, stack.id);
     let unreadable = |detail: String| Blocker::Unreadable {
@@ -270,7 +270,13 @@ pub fn plan_stack(
             )))
         }
     };
-    let graph = stored_graph(stack, raw, global, key).map_err(|e| unreadable(format!("{e:#}")))?;
+    let graph = stored_graph(stack, raw, site).map_err(|e| match e.downcast_ref::<NeedsHeat>() {
+        Some(needs) => Blocker::NeedsHeat {
+            stack: who.clone(),
+            detail: needs.to_string(),
+        },
+        None => unreadable(format!("{e:#}")),
+    })?;
 
     let active: Vec<&ResourceRow> = rows.iter().filter(|r| r.is_active()).collect();
     let mut ids: BTreeMap<&str, i64> = BTreeMap::new();
@@ -355,17 +361,37 @@ fn declared_type(template: &serde_json::Value, name: &str) -> Option<String> {
 }
 
 /// Heat's graph of a stored stack, from its current template and stored environment
-/// (its hidden parameters decrypted with `key` where their values are needed).
-pub fn stored_graph(
-    stack: &StackRow,
-    raw: &RawTemplateRow,
-    global: &Registry,
-    key: Option<&Key>,
-) -> anyhow::Result<Graph> {
-    let def = crate::source::stored(stack, raw, global, key)?;
+/// (its hidden parameters decrypted with the site's key where their values are needed).
+///
+/// A stack with a third-party resource whose graph code only Heat can run gets Heat's own
+/// graph from the site's Heat Python, checked against the definition; without one, the
+/// error is a [`NeedsHeat`].
+pub fn stored_graph(stack: &StackRow, raw: &RawTemplateRow, site: &HeatSite) -> anyhow::Result<Graph> {
+    let def = crate::source::stored(stack, raw, site)?;
+    site.note_use(def.resources.iter().filter_map(|r| match &r.plugin {
+        crate::environment::Plugin::Vendor(v) => Some(v),
+        _ => None,
+    }));
     let graph = Graph::of(&def, true);
-    def.parameters.unread()?;
-    graph
+    match graph {
+        Err(e) if e.downcast_ref::<NeedsHeat>().is_some() && site.has_heat_python() => {
+            let heat = site.heat_graph(&stack.id, &stack.tenant.to_string()).map_err(|h| {
+                let needs = e.downcast_ref::<NeedsHeat>().cloned();
+                anyhow::Error::new(NeedsHeat {
+                    resource: needs.as_ref().map(|n| n.resource.clone()).unwrap_or_default(),
+                    why: format!(
+                        "{}; and {h:#}",
+                        needs.map(|n| n.why).unwrap_or_default()
+                    ),
+                })
+            })?;
+            Graph::from_heat(&def, &heat)
+        }
+        graph => {
+            def.parameters.unread()?;
+            graph
+        }
+    }
 }
 
 #[cfg(test)]

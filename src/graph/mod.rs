@@ -10,6 +10,8 @@ pub mod explicit;
 pub mod implicit;
 mod view;
 
+use crate::environment::Plugin;
+use crate::plugins::How;
 use crate::stack::StackDefinition;
 use anyhow::{bail, Result};
 use std::collections::{BTreeMap, BTreeSet};
@@ -39,6 +41,9 @@ impl Graph {
     /// A plugin rule that stops on an error is settled as Heat settles it, or refused when
     /// Heat's own answer would depend on its process (see `settle_abort`).
     pub fn of(stack: &StackDefinition, stored: bool) -> Result<Graph> {
+        if let Some(needs) = needs_heat(stack) {
+            return Err(needs.into());
+        }
         let mut explicit_edges = BTreeMap::new();
         for res in &stack.resources {
             explicit_edges.insert(res.name.clone(), explicit::requirements(stack, res)?);
@@ -208,6 +213,18 @@ fn settle_abort(
         )
     };
     match &abort.failure {
+        // A rule reading a third-party resource's properties: only Heat can tell.
+        Failure::Unmodelled(_) if third_party(stack, &abort.at).is_some() => {
+            let plugin = third_party(stack, &abort.at).map(|p| p.named()).unwrap_or_default();
+            return Err(NeedsHeat {
+                resource: name.to_string(),
+                why: format!(
+                    "its plugin rule reads the properties of resource {}, a third-party {plugin}",
+                    abort.at
+                ),
+            }
+            .into());
+        }
         Failure::Unmodelled(_) => return Err(unknowable("heat-converge does not model this")),
         Failure::WrongShape(_) if !stored => {
             return Err(unknowable(
@@ -253,6 +270,87 @@ fn settle_abort(
             "whether Heat adds the edges to {} depends on the order its process walks the resources",
             could_add.join(", ")
         )))
+    }
+}
+
+/// A stack whose graph only Heat's own Python can compute: the first resource that makes
+/// it so, and why (its type, class and file named).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NeedsHeat {
+    pub resource: String,
+    pub why: String,
+}
+
+impl std::fmt::Display for NeedsHeat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "resource {}: {}; run with --heat-python (the python of your Heat installation)",
+            self.resource, self.why
+        )
+    }
+}
+
+impl std::error::Error for NeedsHeat {}
+
+/// The third-party plugin behind resource `name`, if it is one.
+fn third_party<'a>(stack: &'a StackDefinition, name: &str) -> Option<&'a crate::plugins::PluginType> {
+    match &stack.resource(name)?.plugin {
+        Plugin::Vendor(v) => Some(v),
+        _ => None,
+    }
+}
+
+/// The first resource of `stack` whose graph code only Heat can run.
+pub fn needs_heat(stack: &StackDefinition) -> Option<NeedsHeat> {
+    stack.resources.iter().find_map(|r| match &r.plugin {
+        Plugin::Vendor(v) => match &v.how {
+            How::NeedsHeat(why) => Some(NeedsHeat {
+                resource: r.name.clone(),
+                why: format!("type {}: {why}", v.type_name),
+            }),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+impl Graph {
+    /// The graph Heat's own Python computed for `stack`, checked against its definition:
+    /// the same resources (conditions applied), each requiring only resources of it.
+    pub fn from_heat(
+        stack: &StackDefinition,
+        heat: &crate::plugins::heat_python::HeatGraph,
+    ) -> Result<Graph> {
+        let ours: BTreeSet<&str> = stack.resources.iter().map(|r| r.name.as_str()).collect();
+        let theirs: BTreeSet<&str> = heat.keys().map(String::as_str).collect();
+        if ours != theirs {
+            let only_heat: Vec<&str> = theirs.difference(&ours).copied().collect();
+            let only_ours: Vec<&str> = ours.difference(&theirs).copied().collect();
+            bail!(
+                "Heat's own graph does not name the stack's resources: only in Heat's [{}], only in the template as read [{}]",
+                only_heat.join(", "),
+                only_ours.join(", ")
+            );
+        }
+        let mut resources = BTreeMap::new();
+        for res in &stack.resources {
+            let requires: BTreeSet<String> = heat[&res.name].iter().cloned().collect();
+            if let Some(bad) = requires.iter().find(|r| !ours.contains(r.as_str())) {
+                bail!(
+                    "Heat's own graph says resource {} requires {bad}, which is not a resource of the stack",
+                    res.name
+                );
+            }
+            resources.insert(
+                res.name.clone(),
+                Node {
+                    type_name: res.type_name.clone(),
+                    requires,
+                },
+            );
+        }
+        Ok(Graph { resources })
     }
 }
 

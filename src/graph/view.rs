@@ -6,6 +6,7 @@
 
 use super::implicit::{Implementation, StackView};
 use crate::environment::Plugin;
+use crate::plugins::How;
 use crate::properties::{ParameterKind, PropertyError, TemplateParameter};
 use crate::stack::StackDefinition;
 use crate::template::snippet::Snippet;
@@ -36,6 +37,10 @@ impl StackView for View<'_> {
         Some(match &res.plugin {
             Plugin::Class(c) => Implementation::Plugin(c.clone()),
             Plugin::Template(file) => Implementation::Template(self.template_parameters(file)),
+            Plugin::Vendor(v) => match &v.how {
+                How::As(in_tree) => Implementation::Plugin(in_tree.clone()),
+                How::AsResource | How::NeedsHeat(_) => Implementation::Opaque(v.named()),
+            },
         })
     }
 
@@ -154,6 +159,7 @@ mod tests {
         let resolver = Resolver {
             user: env.registry.clone(),
             global: Default::default(),
+            plugins: Default::default(),
         };
         let id = StackIdentity {
             name: "s".into(),

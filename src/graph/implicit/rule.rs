@@ -71,6 +71,9 @@ impl<'a> Rule<'a> {
             Some(Implementation::Plugin(p)) => (self.schemas)(&p)
                 .ok_or_else(|| Failure::Unmodelled(format!("properties of {name} ({p})"))),
             Some(Implementation::Template(params)) => Ok(template_schema(name, &params)),
+            Some(Implementation::Opaque(plugin)) => Err(Failure::Unmodelled(format!(
+                "properties of {name}, a third-party {plugin}"
+            ))),
             None => Err(Failure::Unmodelled(format!("{name} is not in the stack"))),
         };
         Props {

@@ -60,6 +60,9 @@ pub enum Implementation {
     /// A provider template (`TemplateResource`): its properties are the template's
     /// parameters, in template order. An unloadable template has none.
     Template(Vec<(String, TemplateParameter)>),
+    /// A third-party plugin class with no rule of its own that heat-converge runs, and
+    /// properties it cannot read (named: type, class, file).
+    Opaque(String),
 }
 
 /// The implicit requirements of one resource.
