@@ -298,9 +298,21 @@ fn next_step(report: &Report) -> String {
     } else {
         report.remaining()
     };
-    if blocked > 0 {
+    let needs_heat = report
+        .tally
+        .skipped_by_kind
+        .get("needs_heat")
+        .map_or(0, |(_, n)| *n);
+    if needs_heat > 0 {
         why.push(format!(
-            "{blocked} left alone for the reasons above: let busy stacks finish (or reset those whose engine is gone, as said above), repair or delete failed ones, then run again"
+            "{} whose third-party plugins need Heat's own code: run again with --heat-python PATH, the python of your Heat installation (Kolla: run heat-converge inside the heat_engine container, which holds both the plugins and that interpreter)",
+            plural(needs_heat, "tree", "trees")
+        ));
+    }
+    if blocked > needs_heat {
+        why.push(format!(
+            "{} left alone for the reasons above: let busy stacks finish (or reset those whose engine is gone, as said above), repair or delete failed ones, then run again",
+            blocked - needs_heat
         ));
     }
     if report.outside_filter > 0 {
@@ -391,9 +403,9 @@ pub fn status_text(report: &Report, database: &str) -> String {
         for t in &report.plugin_types {
             let _ = writeln!(
                 s,
-                "      {} ({} resources): graph {}",
+                "      {} ({}): graph {}",
                 t.plugin.named(),
-                t.resources,
+                plural(t.resources, "resource", "resources"),
                 t.plugin.how.describe()
             );
         }

@@ -375,7 +375,7 @@ pub fn stored_graph(stack: &StackRow, raw: &RawTemplateRow, site: &HeatSite) -> 
     let graph = Graph::of(&def, true);
     match graph {
         Err(e) if e.downcast_ref::<NeedsHeat>().is_some() && site.has_heat_python() => {
-            let heat = site.heat_graph(&stack.id, &stack.tenant.to_string()).map_err(|h| {
+            let heat = site.heat_graph(&stack.id, stack.tenant.as_ref()).map_err(|h| {
                 let needs = e.downcast_ref::<NeedsHeat>().cloned();
                 anyhow::Error::new(NeedsHeat {
                     resource: needs.as_ref().map(|n| n.resource.clone()).unwrap_or_default(),

@@ -195,12 +195,16 @@ fn classify(
     if let Some(why) = chain.undecidable {
         return How::NeedsHeat(format!("{named}: {why}"));
     }
+    let first = chain.own.first().map(|(c, _)| c.name.clone());
     let defined = |allowed: &dyn Fn(&str) -> bool| -> Option<String> {
         chain.own.iter().find_map(|(c, m)| {
-            c.members
-                .iter()
-                .find(|n| !allowed(n))
-                .map(|n| format!("{n} (class {} in {})", c.name, m.file.display()))
+            c.members.iter().find(|n| !allowed(n)).map(|n| {
+                if Some(&c.name) == first.as_ref() {
+                    n.to_string()
+                } else {
+                    format!("{n} (in its base class {} in {})", c.name, m.file.display())
+                }
+            })
         })
     };
     let kinds: BTreeSet<Option<&str>> = chain.in_tree.values().copied().collect();
