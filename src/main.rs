@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use heat_converge::crypt::{Key, Unopened};
 use heat_converge::db::{self, url::DbUrl};
 use heat_converge::environment::Resolver;
-use heat_converge::graph::Graph;
+use heat_converge::graph::{Graph, NeedsHeat};
 use heat_converge::plugins::heat_python::{self, HeatPython, HeatPythonSetup};
 use heat_converge::plugins::Catalog;
 use heat_converge::site::HeatSite;
@@ -635,7 +635,15 @@ fn graph(args: GraphArgs) -> Result<()> {
                 environments: &args.environments,
                 parameters: &args.parameters,
             };
-            Graph::of(&source::from_files(&files, &site)?, false)?
+            let def = source::from_files(&files, &site)?;
+            match Graph::of(&def, false) {
+                Err(e) if e.is::<NeedsHeat>() && site.has_heat_python() => {
+                    let (template, env, provided) = source::heat_request(&files, &def)?;
+                    let heat = site.heat_template_graph(&template, &env, &provided)?;
+                    Graph::from_heat(&def, &heat)?
+                }
+                graph => graph?,
+            }
         }
         (None, None) => return Err(anyhow!("give a STACK_ID or --template")),
     };

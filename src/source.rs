@@ -118,6 +118,47 @@ pub fn from_files(files: &Files, site: &HeatSite) -> Result<StackDefinition> {
     StackDefinition::new(template, &env, resolver, &identity, provided)
 }
 
+/// The same files as Heat's API takes them, for Heat's own Python (`graph --template` of a
+/// template whose plugins need it): the template and each environment file parsed (YAML
+/// or JSON), the environments merged as python-heatclient merges them (a mapping section
+/// updated key by key, any other replaced), `--parameter` values over them, and the files
+/// the definition was given.
+pub fn heat_request(
+    files: &Files,
+    def: &StackDefinition,
+) -> Result<(Value, Value, std::collections::BTreeMap<String, String>)> {
+    let parse = |path: &Path| -> Result<Value> {
+        let text = read(path)?;
+        serde_yaml::from_str(&text).with_context(|| format!("cannot parse {}", path.display()))
+    };
+    let template = parse(files.template)?;
+    let mut env = serde_json::Map::new();
+    for path in files.environments {
+        if let Value::Object(layer) = parse(path)? {
+            for (k, v) in layer {
+                match (env.get_mut(&k), v) {
+                    (Some(Value::Object(old)), Value::Object(new)) => old.extend(new),
+                    (_, v) => {
+                        env.insert(k, v);
+                    }
+                }
+            }
+        }
+    }
+    for kv in files.parameters {
+        if let Some((k, v)) = kv.split_once('=') {
+            let params = env
+                .entry("parameters")
+                .or_insert_with(|| Value::Object(Default::default()));
+            if let Value::Object(p) = params {
+                p.insert(k.to_string(), Value::String(v.to_string()));
+            }
+        }
+    }
+    let provided = def.files.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    Ok((template, Value::Object(env), provided))
+}
+
 /// The string argument of every `get_file` in `v` (heatclient reads them all, wherever
 /// they stand).
 fn get_file_targets(v: &Value, out: &mut Vec<String>) {
