@@ -111,6 +111,22 @@ impl HeatSite {
         heat.template_graph(template, environment, files)
     }
 
+    /// Whether Heat's own loader registers `plugin` as heat-converge read it (the same
+    /// class): asked of the Heat Python, whose registry is the truth where there is one (a
+    /// module whose import fails there, say for a vendor SDK removed since, registers
+    /// nothing). `None` when there is no Heat Python or it cannot start.
+    pub fn heat_registers(&self, plugin: &PluginType) -> Option<bool> {
+        let heat = self.heat.as_ref()?;
+        let mut heat = heat.lock().ok()?;
+        heat.ensure_started().ok()?;
+        let last = |c: &str| c.rsplit('.').next().unwrap_or(c).to_string();
+        Some(
+            heat.types
+                .get(&plugin.type_name)
+                .is_some_and(|(class, _)| last(class) == last(&plugin.class)),
+        )
+    }
+
     pub fn has_heat_python(&self) -> bool {
         self.heat.is_some()
     }

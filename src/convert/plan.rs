@@ -372,17 +372,37 @@ pub fn stored_graph(stack: &StackRow, raw: &RawTemplateRow, site: &HeatSite) -> 
         crate::environment::Plugin::Vendor(v) => Some(v),
         _ => None,
     }));
-    let graph = Graph::of(&def, true);
+    // Where Heat's own loader disagrees with what we read of a plugin module, Heat decides.
+    let disagrees = def.resources.iter().find_map(|r| match &r.plugin {
+        crate::environment::Plugin::Vendor(v) if site.heat_registers(v) == Some(false) => {
+            Some(NeedsHeat {
+                resource: r.name.clone(),
+                why: format!(
+                    "{}: Heat's own loader does not register it so (its module may fail to import there)",
+                    v.named()
+                ),
+                heat_failed: None,
+            })
+        }
+        _ => None,
+    });
+    let graph = match disagrees {
+        Some(needs) => Err(anyhow::Error::new(needs)),
+        None => Graph::of(&def, true),
+    };
     match graph {
         Err(e) if e.downcast_ref::<NeedsHeat>().is_some() && site.has_heat_python() => {
             let heat = site.heat_graph(&stack.id, stack.tenant.as_ref()).map_err(|h| {
                 let needs = e.downcast_ref::<NeedsHeat>().cloned();
+                if h.is::<crate::plugins::heat_python::HeatFailed>() {
+                    // Heat itself cannot load the stack: not a question of which Python.
+                    let resource = needs.map(|n| n.resource).unwrap_or_default();
+                    return h.context(format!("resource {resource} needs Heat's own graph code"));
+                }
                 anyhow::Error::new(NeedsHeat {
                     resource: needs.as_ref().map(|n| n.resource.clone()).unwrap_or_default(),
-                    why: format!(
-                        "{}; and {h:#}",
-                        needs.map(|n| n.why).unwrap_or_default()
-                    ),
+                    why: needs.map(|n| n.why).unwrap_or_default(),
+                    heat_failed: Some(format!("{h:#}")),
                 })
             })?;
             Graph::from_heat(&def, &heat)

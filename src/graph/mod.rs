@@ -222,6 +222,7 @@ fn settle_abort(
                     "its plugin rule reads the properties of resource {}, a third-party {plugin}",
                     abort.at
                 ),
+                heat_failed: None,
             }
             .into());
         }
@@ -279,15 +280,20 @@ fn settle_abort(
 pub struct NeedsHeat {
     pub resource: String,
     pub why: String,
+    /// Why the Heat Python that was there could not answer (None: there was none).
+    pub heat_failed: Option<String>,
 }
 
 impl std::fmt::Display for NeedsHeat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "resource {}: {}; run with --heat-python (the python of your Heat installation)",
-            self.resource, self.why
-        )
+        match &self.heat_failed {
+            None => write!(
+                f,
+                "resource {}: {}; run with --heat-python (the python of your Heat installation)",
+                self.resource, self.why
+            ),
+            Some(failed) => write!(f, "resource {}: {}; and {failed}", self.resource, self.why),
+        }
     }
 }
 
@@ -308,6 +314,7 @@ pub fn needs_heat(stack: &StackDefinition) -> Option<NeedsHeat> {
             How::NeedsHeat(why) => Some(NeedsHeat {
                 resource: r.name.clone(),
                 why: format!("type {}: {why}", v.type_name),
+                heat_failed: None,
             }),
             _ => None,
         },

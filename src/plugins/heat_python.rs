@@ -22,6 +22,19 @@ const SCRIPT: &str = include_str!("heat_graph.py");
 /// A stack's graph as Heat computes it: each resource's name -> the names it requires.
 pub type HeatGraph = BTreeMap<String, Vec<String>>;
 
+/// Heat's own code, running, failed on the stack (the answer is Heat's exception): the
+/// stack is one Heat itself cannot load, not a question of which Python.
+#[derive(Debug)]
+pub struct HeatFailed(pub String);
+
+impl std::fmt::Display for HeatFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Heat's own code fails on it: {}", self.0)
+    }
+}
+
+impl std::error::Error for HeatFailed {}
+
 /// What the child is started with.
 pub struct HeatPythonSetup {
     pub python: PathBuf,
@@ -188,7 +201,7 @@ impl HeatPython {
             }
         };
         if let Some(e) = answer.get("error").and_then(Value::as_str) {
-            bail!("Heat's own code failed: {e}");
+            return Err(HeatFailed(e.to_string()).into());
         }
         let resources = answer
             .get("resources")
