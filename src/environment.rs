@@ -8,10 +8,10 @@
 
 use crate::crypt::{Sealed, Unsealer};
 use crate::plugins::{Catalog, PluginType};
-use std::sync::Arc;
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{Map, Value};
 use std::path::Path;
+use std::sync::Arc;
 
 const SECTIONS: &[&str] = &[
     "parameters",

@@ -10,10 +10,10 @@ use heat_converge::plugins::heat_python::{self, HeatPython, HeatPythonSetup};
 use heat_converge::plugins::Catalog;
 use heat_converge::site::HeatSite;
 use heat_converge::{config, convert, report, source};
-use std::sync::Arc;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 mod logging;
 mod progress;

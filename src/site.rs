@@ -94,8 +94,13 @@ impl HeatSite {
     /// Heat's own graph of a stored stack, from the Heat installation's Python; an error
     /// when there is none or it cannot answer.
     pub fn heat_graph(&self, stack_id: &str, project: &str) -> Result<HeatGraph> {
-        let heat = self.heat.as_ref().ok_or_else(|| anyhow!("no Heat Python"))?;
-        let mut heat = heat.lock().map_err(|_| anyhow!("Heat's Python is unusable"))?;
+        let heat = self
+            .heat
+            .as_ref()
+            .ok_or_else(|| anyhow!("no Heat Python"))?;
+        let mut heat = heat
+            .lock()
+            .map_err(|_| anyhow!("Heat's Python is unusable"))?;
         heat.stack_graph(stack_id, project)
     }
 
@@ -106,8 +111,13 @@ impl HeatSite {
         environment: &serde_json::Value,
         files: &BTreeMap<String, String>,
     ) -> Result<HeatGraph> {
-        let heat = self.heat.as_ref().ok_or_else(|| anyhow!("no Heat Python"))?;
-        let mut heat = heat.lock().map_err(|_| anyhow!("Heat's Python is unusable"))?;
+        let heat = self
+            .heat
+            .as_ref()
+            .ok_or_else(|| anyhow!("no Heat Python"))?;
+        let mut heat = heat
+            .lock()
+            .map_err(|_| anyhow!("Heat's Python is unusable"))?;
         heat.template_graph(template, environment, files)
     }
 

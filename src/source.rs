@@ -7,8 +7,8 @@ use crate::crypt::Unsealer;
 use crate::db::read::{raw_template, stack, RawTemplateRow, StackRow};
 use crate::db::Connection;
 use crate::environment::{is_template_name, Environment, Resolver};
-use crate::site::HeatSite;
 use crate::parameters::StackIdentity;
+use crate::site::HeatSite;
 use crate::stack::StackDefinition;
 use crate::template::Template;
 use anyhow::{anyhow, bail, Context, Result};
@@ -155,7 +155,11 @@ pub fn heat_request(
             }
         }
     }
-    let provided = def.files.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let provided = def
+        .files
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     Ok((template, Value::Object(env), provided))
 }
 

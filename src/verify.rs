@@ -16,9 +16,9 @@ use crate::convert::tree;
 use crate::db::read::{self, ConvertedStack, ResourceWritten, StackNow};
 use crate::db::Connection;
 use crate::site::HeatSite;
-use std::sync::Arc;
 use anyhow::Result;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// What the operator asked to verify.
 #[derive(Clone, Debug, Default)]

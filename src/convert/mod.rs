@@ -16,13 +16,13 @@ pub mod tree;
 use crate::db::read::{self as load, Inventory};
 use crate::db::Database;
 use crate::site::HeatSite;
-use std::sync::Arc;
 use anyhow::Result;
 use eligibility::Blocker;
 use fingerprint::Fingerprint;
 use plan::TreePlan;
 use std::collections::HashMap;
 use std::io::Write as _;
+use std::sync::Arc;
 use tree::{Forest, Stray, Tree};
 
 /// What the operator asked for.
@@ -478,12 +478,7 @@ fn convert_trees(
                 let started = std::time::Instant::now();
                 let outcome = match blocker {
                     Some(b) => Some(Outcome::Skipped(b)),
-                    None => match plan::plan_tree(
-                        tree,
-                        &resources,
-                        &templates,
-                        &opts.site,
-                    ) {
+                    None => match plan::plan_tree(tree, &resources, &templates, &opts.site) {
                         Err(b) => Some(Outcome::Skipped(b)),
                         Ok(p) => match prepare(p, tree, &resources, &templates, inv, opts) {
                             Err(b) => Some(Outcome::Skipped(b)),

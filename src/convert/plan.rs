@@ -270,13 +270,14 @@ pub fn plan_stack(
             )))
         }
     };
-    let graph = stored_graph(stack, raw, site).map_err(|e| match e.downcast_ref::<NeedsHeat>() {
-        Some(needs) => Blocker::NeedsHeat {
-            stack: who.clone(),
-            detail: needs.to_string(),
-        },
-        None => unreadable(format!("{e:#}")),
-    })?;
+    let graph =
+        stored_graph(stack, raw, site).map_err(|e| match e.downcast_ref::<NeedsHeat>() {
+            Some(needs) => Blocker::NeedsHeat {
+                stack: who.clone(),
+                detail: needs.to_string(),
+            },
+            None => unreadable(format!("{e:#}")),
+        })?;
 
     let active: Vec<&ResourceRow> = rows.iter().filter(|r| r.is_active()).collect();
     let mut ids: BTreeMap<&str, i64> = BTreeMap::new();
@@ -366,7 +367,11 @@ fn declared_type(template: &serde_json::Value, name: &str) -> Option<String> {
 /// A stack with a third-party resource whose graph code only Heat can run gets Heat's own
 /// graph from the site's Heat Python, checked against the definition; without one, the
 /// error is a [`NeedsHeat`].
-pub fn stored_graph(stack: &StackRow, raw: &RawTemplateRow, site: &HeatSite) -> anyhow::Result<Graph> {
+pub fn stored_graph(
+    stack: &StackRow,
+    raw: &RawTemplateRow,
+    site: &HeatSite,
+) -> anyhow::Result<Graph> {
     let def = crate::source::stored(stack, raw, site)?;
     site.note_use(def.resources.iter().filter_map(|r| match &r.plugin {
         crate::environment::Plugin::Vendor(v) => Some(v),
@@ -392,19 +397,25 @@ pub fn stored_graph(stack: &StackRow, raw: &RawTemplateRow, site: &HeatSite) -> 
     };
     match graph {
         Err(e) if e.downcast_ref::<NeedsHeat>().is_some() && site.has_heat_python() => {
-            let heat = site.heat_graph(&stack.id, stack.tenant.as_ref()).map_err(|h| {
-                let needs = e.downcast_ref::<NeedsHeat>().cloned();
-                if h.is::<crate::plugins::heat_python::HeatFailed>() {
-                    // Heat itself cannot load the stack: not a question of which Python.
-                    let resource = needs.map(|n| n.resource).unwrap_or_default();
-                    return h.context(format!("resource {resource} needs Heat's own graph code"));
-                }
-                anyhow::Error::new(NeedsHeat {
-                    resource: needs.as_ref().map(|n| n.resource.clone()).unwrap_or_default(),
-                    why: needs.map(|n| n.why).unwrap_or_default(),
-                    heat_failed: Some(format!("{h:#}")),
-                })
-            })?;
+            let heat = site
+                .heat_graph(&stack.id, stack.tenant.as_ref())
+                .map_err(|h| {
+                    let needs = e.downcast_ref::<NeedsHeat>().cloned();
+                    if h.is::<crate::plugins::heat_python::HeatFailed>() {
+                        // Heat itself cannot load the stack: not a question of which Python.
+                        let resource = needs.map(|n| n.resource).unwrap_or_default();
+                        return h
+                            .context(format!("resource {resource} needs Heat's own graph code"));
+                    }
+                    anyhow::Error::new(NeedsHeat {
+                        resource: needs
+                            .as_ref()
+                            .map(|n| n.resource.clone())
+                            .unwrap_or_default(),
+                        why: needs.map(|n| n.why).unwrap_or_default(),
+                        heat_failed: Some(format!("{h:#}")),
+                    })
+                })?;
             Graph::from_heat(&def, &heat)
         }
         graph => {

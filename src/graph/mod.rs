@@ -215,7 +215,9 @@ fn settle_abort(
     match &abort.failure {
         // A rule reading a third-party resource's properties: only Heat can tell.
         Failure::Unmodelled(_) if third_party(stack, &abort.at).is_some() => {
-            let plugin = third_party(stack, &abort.at).map(|p| p.named()).unwrap_or_default();
+            let plugin = third_party(stack, &abort.at)
+                .map(|p| p.named())
+                .unwrap_or_default();
             return Err(NeedsHeat {
                 resource: name.to_string(),
                 why: format!(
@@ -300,7 +302,10 @@ impl std::fmt::Display for NeedsHeat {
 impl std::error::Error for NeedsHeat {}
 
 /// The third-party plugin behind resource `name`, if it is one.
-fn third_party<'a>(stack: &'a StackDefinition, name: &str) -> Option<&'a crate::plugins::PluginType> {
+fn third_party<'a>(
+    stack: &'a StackDefinition,
+    name: &str,
+) -> Option<&'a crate::plugins::PluginType> {
     match &stack.resource(name)?.plugin {
         Plugin::Vendor(v) => Some(v),
         _ => None,

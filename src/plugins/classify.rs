@@ -239,7 +239,10 @@ fn classify(
         },
         _ => How::NeedsHeat(format!(
             "{named} derives from in-tree classes that build graphs differently ({})",
-            via.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            via.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     }
 }
@@ -308,7 +311,10 @@ fn walk_class<'a>(
             ));
         }
         Resolved::Unknown(name) => {
-            chain.undecidable = Some(format!("{name} is not defined or imported in {}", module.file.display()));
+            chain.undecidable = Some(format!(
+                "{name} is not defined or imported in {}",
+                module.file.display()
+            ));
         }
     }
 }
@@ -334,7 +340,9 @@ fn resolve<'a>(summary: &'a ModuleSummary, dotted: &str) -> Resolved<'a> {
     match (local, import, rest) {
         (Some(_), Some(_), _) => Resolved::Rebound(first.to_string()),
         (Some(c), None, None) => Resolved::Local(c),
-        (Some(c), None, Some(_)) => Resolved::Unknown(format!("{dotted} (an attribute of class {})", c.name)),
+        (Some(c), None, Some(_)) => {
+            Resolved::Unknown(format!("{dotted} (an attribute of class {})", c.name))
+        }
         (None, Some((_, target)), None) => Resolved::Path(target.clone()),
         (None, Some((_, target)), Some(r)) => Resolved::Path(format!("{target}.{r}")),
         (None, None, _) if first == "object" => Resolved::Path("object".into()),
@@ -366,7 +374,10 @@ mod tests {
 
     #[test]
     fn a_plain_resource_is_native() {
-        assert_eq!(how(&[module("acme", PLAIN)], "Acme::Widget"), How::AsResource);
+        assert_eq!(
+            how(&[module("acme", PLAIN)], "Acme::Widget"),
+            How::AsResource
+        );
     }
 
     #[test]
@@ -376,9 +387,15 @@ mod tests {
             how(&[module("acme_port", port)], "Acme::Port"),
             How::As("OS::Neutron::Port".into())
         );
-        let schema = port.replace("    def validate(self):\n        pass\n", "    NETWORK = 'net'\n");
+        let schema = port.replace(
+            "    def validate(self):\n        pass\n",
+            "    NETWORK = 'net'\n",
+        );
         match how(&[module("acme_port", &schema)], "Acme::Port") {
-            How::NeedsHeat(why) => assert!(why.contains("NETWORK") && why.contains("acme_port.py"), "{why}"),
+            How::NeedsHeat(why) => assert!(
+                why.contains("NETWORK") && why.contains("acme_port.py"),
+                "{why}"
+            ),
             other => panic!("{other:?}"),
         }
     }
@@ -407,7 +424,10 @@ mod tests {
         }
         let all = register(&[module("a", PLAIN), module("b", PLAIN)]);
         match &all["Acme::Widget"].how {
-            How::NeedsHeat(why) => assert!(why.contains("/usr/lib/heat/a.py, /usr/lib/heat/b.py"), "{why}"),
+            How::NeedsHeat(why) => assert!(
+                why.contains("/usr/lib/heat/a.py, /usr/lib/heat/b.py"),
+                "{why}"
+            ),
             other => panic!("{other:?}"),
         }
         let sdk = "from acme_sdk import heat_base\n\nclass W(heat_base.Resource):\n    pass\n\ndef resource_mapping():\n    return {'Acme::Sdk': W}\n";
@@ -417,7 +437,10 @@ mod tests {
         }
         // A plain class taking the name of one of Heat's own types.
         let replace = PLAIN.replace("Acme::Widget", "OS::Neutron::Subnet");
-        assert!(matches!(how(&[module("r", &replace)], "OS::Neutron::Subnet"), How::NeedsHeat(_)));
+        assert!(matches!(
+            how(&[module("r", &replace)], "OS::Neutron::Subnet"),
+            How::NeedsHeat(_)
+        ));
     }
 
     #[test]
@@ -425,7 +448,10 @@ mod tests {
         let base = "from heat.engine.resources.openstack.nova import server\n\nclass Base(server.Server):\n    def handle_delete(self):\n        pass\n";
         let leaf = "from heat.engine.plugins import acme_base\n\nclass Leaf(acme_base.Base):\n    def check_delete_complete(self, x):\n        return True\n\ndef resource_mapping():\n    return {'Acme::Server': Leaf}\n";
         assert_eq!(
-            how(&[module("acme_base", base), module("acme_leaf", leaf)], "Acme::Server"),
+            how(
+                &[module("acme_base", base), module("acme_leaf", leaf)],
+                "Acme::Server"
+            ),
             How::As("OS::Nova::Server".into())
         );
     }

@@ -64,9 +64,12 @@ def main():
             cls = getattr(info, "value", None)
             module = getattr(cls, "__module__", "") or ""
             if isinstance(cls, type) and module.startswith("heat.engine.plugins"):
-                mod = sys.modules.get(module)
-                types[name] = {"class": cls.__qualname__,
-                               "file": getattr(mod, "__file__", None)}
+                # The loader hangs each module on its package, not in sys.modules.
+                obj = sys.modules.get("heat.engine.plugins")
+                for part in module.split(".")[3:]:
+                    obj = getattr(obj, part, None)
+                path = getattr(obj, "__file__", None)
+                types[name] = {"class": cls.__qualname__, "file": path}
         import heat.version
         ready = {"ready": heat.version.version_info.version_string(), "types": types}
     except Exception as e:

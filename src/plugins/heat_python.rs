@@ -123,9 +123,8 @@ impl HeatPython {
                 tracing::debug!("heat-python: {line}");
             }
         });
-        let paths = |v: &[PathBuf]| -> Vec<String> {
-            v.iter().map(|p| p.display().to_string()).collect()
-        };
+        let paths =
+            |v: &[PathBuf]| -> Vec<String> { v.iter().map(|p| p.display().to_string()).collect() };
         let setup = json!({
             "config_files": paths(&self.setup.config_files),
             "connection": self.setup.connection,
@@ -143,10 +142,7 @@ impl HeatPython {
         if let Some(e) = ready.get("error").and_then(Value::as_str) {
             bail!("{e}");
         }
-        self.version = ready
-            .get("ready")
-            .and_then(Value::as_str)
-            .map(String::from);
+        self.version = ready.get("ready").and_then(Value::as_str).map(String::from);
         if let Some(types) = ready.get("types").and_then(Value::as_object) {
             for (t, info) in types {
                 let class = info.get("class").and_then(Value::as_str).unwrap_or("?");

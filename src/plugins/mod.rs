@@ -133,9 +133,12 @@ impl Catalog {
 
     /// The modules that could not be read, with why.
     pub fn unreadable(&self) -> impl Iterator<Item = (&Path, &str)> {
-        self.modules
-            .iter()
-            .filter_map(|m| m.summary.as_ref().err().map(|e| (m.file.as_path(), e.as_str())))
+        self.modules.iter().filter_map(|m| {
+            m.summary
+                .as_ref()
+                .err()
+                .map(|e| (m.file.as_path(), e.as_str()))
+        })
     }
 
     /// Why a type no registry knows may still be Heat's: modules we could not read.
@@ -249,7 +252,9 @@ fn walk(
                     Err(e) => Err(format!("cannot be read: {e}")),
                     Ok(bytes) => match String::from_utf8(bytes) {
                         Err(_) => Err("not UTF-8".to_string()),
-                        Ok(text) => module::summarize(&text, &full, is_pkg).map_err(|e| e.to_string()),
+                        Ok(text) => {
+                            module::summarize(&text, &full, is_pkg).map_err(|e| e.to_string())
+                        }
                     },
                 }
             };

@@ -77,7 +77,9 @@ pub fn summarize(text: &str, module: &str, is_package: bool) -> Result<ModuleSum
     let root = tree.root_node();
     if root.has_error() {
         let line = first_error(root).map_or(0, |n| n.start_position().row + 1);
-        return Err(anyhow!("Python syntax the parser cannot read at line {line}"));
+        return Err(anyhow!(
+            "Python syntax the parser cannot read at line {line}"
+        ));
     }
     let src = text.as_bytes();
     let package = if is_package {
@@ -111,13 +113,7 @@ fn text<'a>(node: Node, src: &'a [u8]) -> &'a str {
 
 /// One top-level statement. `inside`: the compound statement it sits in (`if`, `try`...),
 /// which makes whatever it defines conditional.
-fn top_level(
-    stmt: Node,
-    src: &[u8],
-    package: &str,
-    out: &mut ModuleSummary,
-    inside: Option<&str>,
-) {
+fn top_level(stmt: Node, src: &[u8], package: &str, out: &mut ModuleSummary, inside: Option<&str>) {
     match stmt.kind() {
         "import_statement" | "import_from_statement" | "future_import_statement" => {
             for (name, target) in imports(stmt, src, package) {
@@ -127,9 +123,11 @@ fn top_level(
                 out.imports.push((name, target));
             }
         }
-        "class_definition" => out.classes.push(class_def(stmt, src, inside.map(|k| {
-            format!("it is defined inside a top-level `{k}`")
-        }))),
+        "class_definition" => out.classes.push(class_def(
+            stmt,
+            src,
+            inside.map(|k| format!("it is defined inside a top-level `{k}`")),
+        )),
         "function_definition" => {
             let name = field_text(stmt, "name", src);
             if inside.is_some() {
@@ -287,7 +285,10 @@ fn imports(stmt: Node, src: &[u8], package: &str) -> Vec<(String, String)> {
     };
     for name in stmt.children_by_field_name("name", &mut cursor) {
         let (bound, attr) = match name.kind() {
-            "aliased_import" => (field_text(name, "alias", src), field_text(name, "name", src)),
+            "aliased_import" => (
+                field_text(name, "alias", src),
+                field_text(name, "name", src),
+            ),
             _ => (text(name, src).to_string(), text(name, src).to_string()),
         };
         let target = if from.is_empty() {
@@ -425,11 +426,15 @@ fn mapping_returns(def: Node, src: &[u8]) -> Returns {
             for item in value.named_children(&mut cursor) {
                 match item.kind() {
                     "pair" => {
-                        let key = item.child_by_field_name("key").and_then(|k| literal(k, src));
+                        let key = item
+                            .child_by_field_name("key")
+                            .and_then(|k| literal(k, src));
                         let Some(key) = key else {
                             return undecidable("a key of its mapping is not a plain string");
                         };
-                        let class = item.child_by_field_name("value").and_then(|v| dotted(v, src));
+                        let class = item
+                            .child_by_field_name("value")
+                            .and_then(|v| dotted(v, src));
                         pairs.push((key, class));
                     }
                     "comment" => {}
@@ -439,7 +444,9 @@ fn mapping_returns(def: Node, src: &[u8]) -> Returns {
             Returns::Literal(pairs)
         }
         "call" => {
-            let callee = value.child_by_field_name("function").and_then(|f| dotted(f, src));
+            let callee = value
+                .child_by_field_name("function")
+                .and_then(|f| dotted(f, src));
             let no_args = value
                 .child_by_field_name("arguments")
                 .is_some_and(|a| a.named_child_count() == 0);
@@ -532,7 +539,13 @@ mod tests {
         assert_eq!(m.classes[0].bases, vec![Some("resource.Resource".into())]);
         assert_eq!(
             m.classes[0].members,
-            vec!["PROPS", "SIZE", "properties_schema", "handle_create", "shown"]
+            vec![
+                "PROPS",
+                "SIZE",
+                "properties_schema",
+                "handle_create",
+                "shown"
+            ]
         );
         assert_eq!(m.classes[0].line, 8);
         assert_eq!(
@@ -559,9 +572,17 @@ mod tests {
             "import six\ntry:\n    import acme_sdk\n    HAVE = True\nexcept ImportError:\n    HAVE = False\n\n@six.add_metaclass(Meta)\nclass A(object):\n    pass\n\nclass B(make_base(), metaclass=Meta):\n    pass\n\ndef resource_mapping():\n    return {'Acme::A': A, 'Acme::B': B}\n\ndef available_resource_mapping():\n    if not HAVE:\n        return {}\n    return resource_mapping()\n",
         );
         assert_eq!(m.rebound, vec!["acme_sdk", "HAVE", "HAVE"]);
-        assert!(m.classes[0].undecidable.as_deref().unwrap().contains("decorator"));
+        assert!(m.classes[0]
+            .undecidable
+            .as_deref()
+            .unwrap()
+            .contains("decorator"));
         assert_eq!(m.classes[1].bases, vec![None]);
-        assert!(m.classes[1].undecidable.as_deref().unwrap().contains("metaclass"));
+        assert!(m.classes[1]
+            .undecidable
+            .as_deref()
+            .unwrap()
+            .contains("metaclass"));
         let available = &m.mappings[1];
         assert_eq!(available.name, "available_resource_mapping");
         match &available.returns {
@@ -569,7 +590,10 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let m = read("def available_resource_mapping():\n    return resource_mapping()\n");
-        assert_eq!(m.mappings[0].returns, Returns::Call("resource_mapping".into()));
+        assert_eq!(
+            m.mappings[0].returns,
+            Returns::Call("resource_mapping".into())
+        );
         let m = read("def resource_mapping():\n    m = {'A::B': X}\n    return m\n");
         assert_eq!(
             m.mappings[0].returns,
