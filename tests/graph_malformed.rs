@@ -102,6 +102,7 @@ fn run(body: Value, env: Value) {
     let resolver = Resolver {
         user: env.registry.clone(),
         global: Default::default(),
+        plugins: Default::default(),
     };
     let id = StackIdentity {
         name: "fuzz".into(),
