@@ -74,6 +74,7 @@ pub mod report;
 pub mod site;
 pub mod source;
 pub mod stack;
+pub mod stop;
 pub mod template;
 pub mod verify;
 pub mod yaql;

@@ -431,6 +431,7 @@ fn hostname() -> String {
 }
 
 fn migrate(args: MigrateArgs, verbose: bool, quiet: bool) -> Result<u8> {
+    heat_converge::stop::install().context("cannot listen for SIGTERM, SIGINT and SIGHUP")?;
     let url = args.db.url()?;
     let mut db = db::connect(&url)?;
     let described = serde_json::json!({
@@ -494,7 +495,9 @@ fn migrate(args: MigrateArgs, verbose: bool, quiet: bool) -> Result<u8> {
     });
     display.finish();
     let report = report?;
-    if let Some(why) = &report.stopped {
+    // Stopped because the output is gone: nothing more can be printed. Stopped by a
+    // signal: the report is printed, and the exit code is 1.
+    if let (Some(why), None) = (&report.stopped, report.signal) {
         anyhow::bail!("{why}");
     }
     let mut out = stdout.lock();

@@ -218,6 +218,8 @@ pub struct Report {
     pub strays: Vec<Stray>,
     /// Set when the run stopped before looking at every tree (e.g. its output was closed).
     pub stopped: Option<String>,
+    /// The signal that stopped it (SIGTERM, SIGINT, SIGHUP), when one did.
+    pub signal: Option<&'static str>,
     /// Selected trees the run never reached because it stopped.
     pub not_reached: usize,
     /// How long the run took.
@@ -432,6 +434,15 @@ fn convert_trees(
     }
     for chunk in trees.chunks(TREES_PER_WRITE) {
         if report.stopped.is_some() {
+            break;
+        }
+        if let Some(signal) = crate::stop::requested() {
+            report.signal = Some(signal);
+            report.stopped = Some(format!(
+                "stopped by {signal} after {} of {} trees, each converted or untouched",
+                report.tally.trees,
+                trees.len()
+            ));
             break;
         }
         let chunk_blockers: Vec<Option<Blocker>> =

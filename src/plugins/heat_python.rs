@@ -104,7 +104,11 @@ impl HeatPython {
     }
 
     fn start(&mut self) -> Result<Running> {
+        // Its own process group: Ctrl-C at the terminal stops heat-converge's run (which
+        // then finishes the batch at hand), not the Heat that batch may still ask.
+        use std::os::unix::process::CommandExt as _;
         let mut child = Command::new(&self.setup.python)
+            .process_group(0)
             .arg("-c")
             .arg(SCRIPT)
             .stdin(Stdio::piped())
