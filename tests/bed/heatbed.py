@@ -11,23 +11,30 @@ virtualenv made by tests/bed/setup.sh (openstack-heat 27.0.1) and offers:
                                make DST a Heat database of N live roots: SRC's trees
                                copied round-robin, fresh ids everywhere (see replica.py;
                                --map: also write the plan that names every copy's ids)
-  build URL WORKDIR [--cases F] [--global-env F] [--auth-key K]
+  build URL WORKDIR [--cases F] [--global-env F] [--auth-key K] [--plugin-dir D]...
                                start a legacy heat-engine, create every test case, stop it
                                (--auth-key: the engine encrypts hidden parameters with K)
   snapshot URL                 the rows heat-converge changes, normalised for comparison
-  convert URL WORKDIR [--auth-key K]
+  convert URL WORKDIR [--auth-key K] [--plugin-dir D]...
                                Heat's own conversion (migrate_convergence_1) of every
                                legacy root stack
   crypt JOBS                   heat.common.crypt's encrypt/decrypt of each job of a JSON
                                list, and oslo-incubator's old encrypt (oslo_decrypt_v1)
-  prove URL WORKDIR [--keep] ID...
+  prove URL WORKDIR [--keep] [--plugin-dir D]... ID...
                                a convergence engine updates, then deletes (unless
                                --keep), each stack
   graph TEMPLATE [--environment F]... [--parameter K=V]... [--file NAME=PATH]...
-                               Heat's dependency graph for a template
-  graph-batch JOBS             the graph of every job of a JSON list, Heat loaded once
+        [--plugin-dir D]...    Heat's dependency graph for a template
+  graph-batch JOBS [--plugin-dir D]...
+                               the graph of every job of a JSON list, Heat loaded once
   parse FILE...                each file as JSON, parsed as Heat parses a template
-  resource-types               the resource type names Heat's global environment registers
+  resource-types [--plugin-dir D]...
+                               the resource type names Heat's global environment registers
+
+--plugin-dir D (repeatable): a directory of third-party resource plugins, written into
+heat.conf's [DEFAULT] plugin_dirs for every engine and in-process Heat the command runs
+(in that order; without the option heat.conf does not set plugin_dirs, so Heat's default
+applies). A relative D is taken from the current directory, else from tests/templates.
 
 Every command prints one JSON document on stdout; diagnostics go to stderr. URLs are
 SQLAlchemy URLs (mysql+pymysql://, postgresql+psycopg2://, sqlite:///).
@@ -78,8 +85,21 @@ def _server_engine(url):
     return sa.create_engine(u.set(database='')), u.database
 
 
+def plugin_dirs(args):
+    """The --plugin-dir options of a command, as absolute paths (see the docstring)."""
+    out = []
+    for d in getattr(args, 'plugin_dir', None) or ():
+        for path in (os.path.abspath(d), os.path.join(TEMPLATES, d)):
+            if os.path.isdir(path):
+                out.append(path)
+                break
+        else:
+            raise ValueError('--plugin-dir %s: no such directory' % d)
+    return out
+
+
 def write_conf(workdir, url, convergence=False, vhost=None, host=None,
-               auth_key=None):
+               auth_key=None, plugin_dirs=None):
     os.makedirs(workdir, exist_ok=True)
     path = os.path.join(workdir, 'heat.conf')
     transport = 'rabbit://guest:guest@127.0.0.1:5672/%s' % (vhost or '')
@@ -88,6 +108,10 @@ def write_conf(workdir, url, convergence=False, vhost=None, host=None,
             f.write('[DEFAULT]\n'
                     'encrypt_parameters_and_properties = true\n'
                     'auth_encryption_key = %s\n' % auth_key)
+        if plugin_dirs:
+            # Heat loads every module of these directories as heat.engine.plugins.*
+            # (a ListOpt: comma-separated).
+            f.write('[DEFAULT]\nplugin_dirs = %s\n' % ','.join(plugin_dirs))
         f.write('[DEFAULT]\n'
                 'convergence_engine = %s\n'
                 'deferred_auth_method = password\n'
@@ -347,19 +371,28 @@ class Engine(object):
     """A real heat-engine process on its own RabbitMQ virtual host."""
 
     def __init__(self, url, workdir, convergence, auth_key=None,
-                 global_env=None):
+                 global_env=None, plugin_dirs=None):
         self.url = url
         self.workdir = workdir
         self.vhost = 'heatbed-%s' % uuid.uuid4().hex[:12]
         self.conf = write_conf(workdir, url, convergence=convergence,
                                vhost=self.vhost, host=self.vhost,
-                               auth_key=auth_key)
+                               auth_key=auth_key, plugin_dirs=plugin_dirs)
         if global_env:
             shutil.copy(os.path.join(TEMPLATES, global_env),
                         os.path.join(workdir, 'environment.d'))
         self.proc = None
 
     def __enter__(self):
+        try:
+            return self._start()
+        except BaseException:
+            # An engine that cannot start (e.g. a plugin directory whose module fails
+            # to import) leaves neither a process nor a virtual host behind.
+            self.__exit__(None, None, None)
+            raise
+
+    def _start(self):
         subprocess.run(['rabbitmqctl', '-q', 'add_vhost', self.vhost],
                        check=True, stdout=subprocess.DEVNULL)
         subprocess.run(['rabbitmqctl', '-q', 'set_permissions', '-p',
@@ -512,12 +545,14 @@ def cmd_build(args):
 
     --cases: another cases file of tests/templates; --global-env: a file of
     tests/templates put in the engine's environment_dir (the global environment);
-    --auth-key: the engine encrypts hidden parameters with that key.
+    --auth-key: the engine encrypts hidden parameters with that key; --plugin-dir: the
+    engine loads the resource plugins of that directory.
     """
     cases = load_cases(args.cases)
     result = {}
     with Engine(args.url, args.workdir, convergence=False,
-                auth_key=args.auth_key, global_env=args.global_env) as eng:
+                auth_key=args.auth_key, global_env=args.global_env,
+                plugin_dirs=plugin_dirs(args)) as eng:
         ids = {}
         for case in cases:
             ids[case['name']] = eng.create(
@@ -563,8 +598,12 @@ def cmd_convert(args):
     heat-manage's command needs an engine and fails on every call in 27.0.1, so the
     same steps run here in-process: load, check every stack of the tree is COMPLETE,
     take Heat's stack locks, migrate_to_convergence() each in one writer transaction.
+    With --plugin-dir, Heat loads those plugins first (resources.initialise() after the
+    configuration with plugin_dirs is read); without them, a stack with a plugin type
+    fails to load and its tree is refused.
     """
-    heat_in_process(write_conf(args.workdir, args.url, auth_key=args.auth_key))
+    heat_in_process(write_conf(args.workdir, args.url, auth_key=args.auth_key,
+                               plugin_dirs=plugin_dirs(args)))
     from heat.common import exception
     from heat.engine import stack as parser
     from heat.engine import stack_lock
@@ -664,7 +703,8 @@ def cmd_crypt(args):
 def cmd_prove(args):
     """A convergence engine updates (PATCH, template kept) then deletes each stack."""
     states = {}
-    with Engine(args.url, args.workdir, convergence=True) as eng:
+    with Engine(args.url, args.workdir, convergence=True,
+                plugin_dirs=plugin_dirs(args)) as eng:
         for sid in args.stack_ids:
             try:
                 states[sid] = {}
@@ -687,16 +727,18 @@ def cmd_prove(args):
     return states
 
 
-def graph(template, environments=(), parameters=None, files=None):
+def graph(template, environments=(), parameters=None, files=None,
+          plugin_dirs=None):
     """Heat's dependency graph: {"resources": {name: {"type", "requires"}}}.
 
     environments are paths, merged in order; parameters maps names to values; files maps
     the name a template uses (get_file, a provider template as a type) to the path read
-    for it. When Heat rejects the template: {"error": "Class: message"}.
+    for it; plugin_dirs, Heat's plugin_dirs (read when Heat is first loaded in this
+    process). When Heat rejects the template: {"error": "Class: message"}.
     """
     workdir = os.path.join(os.environ.get('TMPDIR', '/tmp'),
                            'heatbed-graph-%s' % uuid.uuid4().hex)
-    heat_in_process(write_conf(workdir, 'sqlite://'))
+    heat_in_process(write_conf(workdir, 'sqlite://', plugin_dirs=plugin_dirs))
     shutil.rmtree(workdir, ignore_errors=True)
     from heat.common import environment_format
     from heat.common import template_format
@@ -739,7 +781,8 @@ def cmd_graph(args):
     """Heat's dependency graph for one template (see graph())."""
     return graph(args.template, args.environment,
                  dict(kv.partition('=')[::2] for kv in args.parameter),
-                 dict(nv.partition('=')[::2] for nv in args.file))
+                 dict(nv.partition('=')[::2] for nv in args.file),
+                 plugin_dirs(args))
 
 
 def cmd_graph_batch(args):
@@ -750,8 +793,9 @@ def cmd_graph_batch(args):
     """
     with open(args.jobs) as f:
         jobs = json.load(f)
+    dirs = plugin_dirs(args)
     return [graph(j['template'], j.get('environments', ()),
-                  j.get('parameters'), j.get('files')) for j in jobs]
+                  j.get('parameters'), j.get('files'), dirs) for j in jobs]
 
 
 def cmd_parse(args):
@@ -780,7 +824,8 @@ def cmd_resource_types(args):
     """
     workdir = os.path.join(os.environ.get('TMPDIR', '/tmp'),
                            'heatbed-types-%s' % uuid.uuid4().hex)
-    heat_in_process(write_conf(workdir, 'sqlite://'))
+    heat_in_process(write_conf(workdir, 'sqlite://',
+                               plugin_dirs=plugin_dirs(args)))
     shutil.rmtree(workdir, ignore_errors=True)
     from heat.engine import resources
     resources.initialise()
@@ -804,25 +849,33 @@ def main(argv):
     s = sub.add_parser('build'); s.add_argument('url'); s.add_argument('workdir')
     s.add_argument('--cases', default='cases.yaml')
     s.add_argument('--global-env'); s.add_argument('--auth-key')
+    s.add_argument('--plugin-dir', action='append', default=[])
     s.set_defaults(f=cmd_build)
     s = sub.add_parser('snapshot'); s.add_argument('url'); s.set_defaults(f=cmd_snapshot)
     s = sub.add_parser('convert'); s.add_argument('url'); s.add_argument('workdir')
-    s.add_argument('--auth-key'); s.set_defaults(f=cmd_convert)
+    s.add_argument('--auth-key')
+    s.add_argument('--plugin-dir', action='append', default=[])
+    s.set_defaults(f=cmd_convert)
     s = sub.add_parser('crypt'); s.add_argument('jobs'); s.set_defaults(f=cmd_crypt)
     s = sub.add_parser('prove'); s.add_argument('url'); s.add_argument('workdir')
     s.add_argument('--keep', action='store_true',
                    help='update only: keep the stacks (no delete)')
+    s.add_argument('--plugin-dir', action='append', default=[])
     s.add_argument('stack_ids', nargs='+'); s.set_defaults(f=cmd_prove)
     s = sub.add_parser('graph'); s.add_argument('template')
     s.add_argument('--environment', action='append', default=[])
     s.add_argument('--parameter', action='append', default=[])
     s.add_argument('--file', action='append', default=[])
+    s.add_argument('--plugin-dir', action='append', default=[])
     s.set_defaults(f=cmd_graph)
     s = sub.add_parser('graph-batch'); s.add_argument('jobs')
+    s.add_argument('--plugin-dir', action='append', default=[])
     s.set_defaults(f=cmd_graph_batch)
     s = sub.add_parser('parse'); s.add_argument('paths', nargs='+')
     s.set_defaults(f=cmd_parse)
-    s = sub.add_parser('resource-types'); s.set_defaults(f=cmd_resource_types)
+    s = sub.add_parser('resource-types')
+    s.add_argument('--plugin-dir', action='append', default=[])
+    s.set_defaults(f=cmd_resource_types)
     args = p.parse_args(argv)
     result = args.f(args)
     json.dump(result, sys.stdout, indent=1, sort_keys=True, default=str)

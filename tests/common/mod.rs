@@ -90,6 +90,9 @@ pub struct Bed {
     driver: PathBuf,
     work: PathBuf,
     tag: String,
+    /// Given to every engine and in-process Heat as `--plugin-dir` (heat.conf's
+    /// `plugin_dirs`); empty: none (see [`Bed::with_plugin_dirs`]).
+    plugin_dirs: Vec<PathBuf>,
 }
 
 static SERIAL: AtomicUsize = AtomicUsize::new(0);
@@ -184,7 +187,33 @@ impl Bed {
             driver: top.join("tests/bed/heatbed.py"),
             work,
             tag: tag.to_string(),
+            plugin_dirs: Vec::new(),
         }
+    }
+
+    /// This bed with third-party resource plugins: every engine it starts (build, prove)
+    /// and every in-process Heat (convert, graph) loads the plugin modules of `dirs`
+    /// (`heatbed.py --plugin-dir`, written into heat.conf's `[DEFAULT] plugin_dirs`).
+    pub fn with_plugin_dirs(mut self, dirs: &[PathBuf]) -> Bed {
+        self.plugin_dirs = dirs.to_vec();
+        self
+    }
+
+    /// `args` followed by a `--plugin-dir` for each of this bed's plugin directories.
+    fn with_plugins(&self, args: &[&str]) -> Vec<String> {
+        let mut out: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        for d in &self.plugin_dirs {
+            out.push("--plugin-dir".into());
+            out.push(d.display().to_string());
+        }
+        out
+    }
+
+    /// [`Bed::must`] with this bed's `--plugin-dir` options appended.
+    fn must_with_plugins(&self, args: &[&str]) -> Value {
+        let args = self.with_plugins(args);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.must(&args)
     }
 
     /// Runs one driver command and parses the JSON it prints.
@@ -250,7 +279,7 @@ impl Bed {
 
     /// Makes every case of `tests/templates/cases.yaml` with a real legacy heat-engine.
     pub fn build_cases(&self, db: &HeatDb) -> BTreeMap<String, Case> {
-        let v = self.must(&["build", &db.url, &self.workdir("build")]);
+        let v = self.must_with_plugins(&["build", &db.url, &self.workdir("build")]);
         v.as_object()
             .expect("build prints an object")
             .iter()
@@ -282,7 +311,7 @@ impl Bed {
         if let Some(k) = auth_key {
             args.extend(["--auth-key", k]);
         }
-        let v = self.must(&args);
+        let v = self.must_with_plugins(&args);
         v.as_object()
             .expect("build prints an object")
             .iter()
@@ -299,7 +328,7 @@ impl Bed {
     /// Heat's own conversion, its heat.conf giving `auth_encryption_key`.
     pub fn heat_convert_with_key(&self, db: &HeatDb, auth_key: &str) -> Value {
         let wd = self.workdir("convert");
-        self.must(&["convert", &db.url, &wd, "--auth-key", auth_key])
+        self.must_with_plugins(&["convert", &db.url, &wd, "--auth-key", auth_key])
     }
 
     /// A new directory of this bed's own.
@@ -317,7 +346,7 @@ impl Bed {
 
     /// Heat's own conversion (migrate_convergence_1's logic) of every legacy root stack.
     pub fn heat_convert(&self, db: &HeatDb) -> Value {
-        self.must(&["convert", &db.url, &self.workdir("convert")])
+        self.must_with_plugins(&["convert", &db.url, &self.workdir("convert")])
     }
 
     /// A convergence engine updates and then deletes each stack; their final states.
@@ -325,7 +354,7 @@ impl Bed {
         let wd = self.workdir("prove");
         let mut args = vec!["prove", db.url.as_str(), wd.as_str()];
         args.extend_from_slice(stack_ids);
-        self.must(&args)
+        self.must_with_plugins(&args)
     }
 
     /// A convergence engine updates each stack and keeps it; their final states.
@@ -333,7 +362,7 @@ impl Bed {
         let wd = self.workdir("prove");
         let mut args = vec!["prove", db.url.as_str(), wd.as_str(), "--keep"];
         args.extend_from_slice(stack_ids);
-        self.must(&args)
+        self.must_with_plugins(&args)
     }
 
     /// Heat's dependency graph for a template (plus environments and parameters).
@@ -352,7 +381,7 @@ impl Bed {
             args.push("--parameter");
             args.push(p);
         }
-        self.must(&args)
+        self.must_with_plugins(&args)
     }
 }
 
@@ -489,7 +518,7 @@ impl Bed {
         let file = format!("{}.json", self.workdir("graph-jobs"));
         let list: Vec<Value> = jobs.iter().map(GraphJob::to_json).collect();
         std::fs::write(&file, Value::from(list).to_string()).expect("write the graph jobs");
-        let results = match self.must(&["graph-batch", &file]) {
+        let results = match self.must_with_plugins(&["graph-batch", &file]) {
             Value::Array(a) => a,
             other => panic!("heatbed graph-batch printed no list: {other}"),
         };
