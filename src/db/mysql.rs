@@ -241,7 +241,7 @@ fn required_tls(url: &DbUrl) -> Result<TlsSettings> {
     }
     if url.option("unix_socket").is_some() {
         bail!(
-            "{}: the driver does not use TLS over a local socket ({}); \
+            "{}: heat-converge does not use TLS over a local socket ({}); \
              remove the TLS options or connect over TCP",
             url.shown(given[0]),
             url.shown("unix_socket")
@@ -588,8 +588,8 @@ fn plain(e: &mysql::Error, server: &str) -> anyhow::Error {
             anyhow!("the server{at} did not accept the connection in time (connect_timeout)")
         }
         mysql::Error::DriverError(D::TlsNotSupported) => anyhow!(
-            "the server{at} does not offer TLS, and the URL's ssl_* options ask for it: \
-             enable TLS on the server or remove the options"
+            "the server{at} does not offer TLS, and the URL's ssl_* options (or its option \
+             file's ssl-*) ask for it: enable TLS on the server or remove the options"
         ),
         mysql::Error::DriverError(d) => anyhow!("MariaDB/MySQL driver{at}: {d}"),
         mysql::Error::TlsError(t) => anyhow!("TLS with the server{at} failed: {t}"),

@@ -377,7 +377,7 @@ impl DbUrl {
                 "an '@' is left after the USER:PASSWORD@ part, so SQLAlchemy would read part \
                  of the password (or user name) as the host, port, database or options: \
                  percent-encode '@' as %40 (and '/' as %2F, ':' as %3A) in the user name and \
-                 password"
+                 password, and '@' as %40 in options (init_command=SET %40x...)"
             );
         }
         let url = SqlAlchemyUrl::from_pieces(p)?;
