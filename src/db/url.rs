@@ -313,7 +313,7 @@ pub struct DbUrl {
 }
 
 /// A value PyMySQL takes from the option file, in place of a URL option.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct FileValue {
     /// The URL option it stands for (`ssl_ca`, `unix_socket`, ...).
     pub url_key: &'static str,
@@ -337,6 +337,17 @@ pub struct OptionFileUse {
     /// TLS asked for by keys PyMySQL does not read (`ssl`, `ssl-mode`,
     /// `ssl-verify-server-cert`): the connection must do at least that, or is refused.
     pub asks: Vec<(String, super::option_file::TlsAsk)>,
+}
+
+impl fmt::Debug for FileValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value = if SECRET_OPTIONS.contains(&self.url_key) {
+            "***"
+        } else {
+            &self.value
+        };
+        write!(f, "{}={value} (for {})", self.file_key, self.url_key)
+    }
 }
 
 impl OptionFileUse {
@@ -731,6 +742,35 @@ mod tests {
                 assert!(!e.contains(part), "{bad}: {e}");
             }
         }
+    }
+
+    /// What the option file gives is used, and neither its password nor its key password
+    /// is shown by the URL, its Debug or the option file's.
+    #[test]
+    fn option_file_secrets_are_never_shown() {
+        let dir = std::env::temp_dir().join(format!("heat-converge-url-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("my.cnf");
+        std::fs::write(
+            &file,
+            "[client]\npassword = Wrong-Secret\n[heat]\npassword = File-Secret\n\
+             port = 3307\nssl-password = Key-Secret\n",
+        )
+        .unwrap();
+        let u = DbUrl::parse(&format!(
+            "mysql+pymysql://heat@db/heat?read_default_file={}&read_default_group=heat",
+            file.display()
+        ))
+        .unwrap();
+        assert_eq!(u.password(), Some("File-Secret"));
+        assert_eq!(u.port, Some(3307));
+        assert_eq!(u.option("ssl_key_password"), Some("Key-Secret"));
+        let f = u.option_file().unwrap();
+        assert_eq!(f.filled, ["password", "port"]);
+        let shown = format!("{u} {u:?} {f:?} {}", u.shown("ssl_key_password"));
+        assert!(!shown.contains("Secret"), "{shown}");
+        assert!(shown.contains("heat:***@db:3307/heat"), "{shown}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
