@@ -12,6 +12,7 @@ pub mod heat_schema;
 pub mod history;
 pub mod indexes;
 mod mysql;
+pub mod option_file;
 pub mod own_schema;
 mod postgres;
 pub mod read;
@@ -246,10 +247,28 @@ impl<T: Connection + history::Migrations + RunLock + indexes::Indexes> Database 
     }
 }
 
-/// Connects to Heat's database; errors name the URL without its password.
+/// What a MySQL connection to `url` is made with (the URL and its option file read as
+/// PyMySQL reads them), or why heat-converge will not make it. [`connect`] uses exactly
+/// this; it is public for the tests that compare it with PyMySQL.
+pub use mysql::{Settings as MySqlSettings, TlsMode, TlsSettings};
+
+/// [`MySqlSettings`] of a MySQL URL.
+pub fn mysql_settings(url: &DbUrl) -> Result<MySqlSettings> {
+    mysql::settings(url)
+}
+
+/// Connects to Heat's database; errors name the URL without its password (and the
+/// option file, when parts of the connection came from one).
 pub fn connect(url: &DbUrl) -> Result<Box<dyn Database>> {
     use anyhow::Context;
-    let context = || format!("cannot connect to {url}");
+    let context = || match url.option_file() {
+        Some(f) if !f.filled.is_empty() => format!(
+            "cannot connect to {url} (its {} from the MySQL option file {})",
+            f.filled.join(", "),
+            f.named()
+        ),
+        _ => format!("cannot connect to {url}"),
+    };
     Ok(match url.backend {
         Backend::MySql => Box::new(mysql::MySql::connect(url).with_context(context)?),
         Backend::Postgres => Box::new(postgres::Postgres::connect(url).with_context(context)?),

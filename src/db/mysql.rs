@@ -3,19 +3,26 @@
 //! Heat's URL (`mysql+pymysql://`) is read by SQLAlchemy and PyMySQL, so its options mean
 //! what they mean there: `ssl_ca`, `ssl_cert`, `ssl_key`, `ssl_check_hostname`,
 //! `ssl_verify_cert`, `ssl_verify_identity`, `ssl`, `ssl_disabled`, `connect_timeout`,
-//! `read_timeout`, `write_timeout`. TLS is rustls; an option or a combination we cannot
-//! honour is refused, never ignored. Errors name the server's message and error number,
-//! never the SQL text or the password.
+//! `read_timeout`, `write_timeout`, `unix_socket`, `bind_address`, `init_command`, and
+//! what the option file named by `read_default_file`/`read_default_group` gives in their
+//! place (read with the URL, see `option_file`). TLS is rustls; an option or a
+//! combination we cannot honour is refused, never ignored. [`Settings`] is everything a
+//! connection is made with, computed once from the URL, so that what is checked (and what
+//! the tests compare with PyMySQL's own `Connection`) is what connects. Errors name the
+//! server's message and error number, never the SQL text or the password.
 
 mod cluster_lock;
 mod migrations;
 
+use super::option_file::{self, TlsAsk};
 use super::tls;
 use super::url::DbUrl;
 use super::{Connection, Param, Row};
 use anyhow::{anyhow, bail, Result};
 use mysql::prelude::Queryable;
 use serde_json::Value;
+use std::fmt;
+use std::net::IpAddr;
 use std::time::Duration;
 
 /// How long a connection may take when the URL sets no `connect_timeout`: PyMySQL's own
@@ -26,16 +33,119 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// second one with them).
 pub struct MySql(mysql::Conn, mysql::Opts);
 
-/// The TLS the URL asks for, in PyMySQL's terms.
-#[derive(Debug, PartialEq)]
-enum Tls {
+/// Whether a session is encrypted, in PyMySQL's terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsMode {
     /// `ssl_disabled=true`: clear text.
     Off,
     /// No TLS option (PyMySQL's PREFERRED mode): TLS without certificate checks when the
     /// server offers it, clear text when it does not.
     Preferred,
     /// TLS or no connection.
-    Required(mysql::SslOpts),
+    Required,
+}
+
+/// The TLS a connection is made with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsSettings {
+    pub mode: TlsMode,
+    /// The server's certificate chain must lead to a trusted CA (`ca`, and the public
+    /// CAs the driver ships).
+    pub verify_chain: bool,
+    /// The server's certificate must name the host connected to.
+    pub verify_host: bool,
+    /// The CA file the chain may lead to.
+    pub ca: Option<String>,
+    /// The client certificate and its key (PEM files).
+    pub cert: Option<String>,
+    pub key: Option<String>,
+}
+
+impl TlsSettings {
+    fn plain(mode: TlsMode) -> TlsSettings {
+        TlsSettings {
+            mode,
+            verify_chain: false,
+            verify_host: false,
+            ca: None,
+            cert: None,
+            key: None,
+        }
+    }
+
+    /// The mysql crate's TLS options for a session that must be encrypted.
+    fn ssl_opts(&self) -> mysql::SslOpts {
+        let mut opts = mysql::SslOpts::default()
+            .with_danger_accept_invalid_certs(!self.verify_chain)
+            .with_danger_skip_domain_validation(!self.verify_host);
+        if self.verify_chain {
+            // Without a CA the public CAs the driver ships (webpki-roots) are the roots.
+            opts = opts.with_root_cert_path(self.ca.clone().map(std::path::PathBuf::from));
+        }
+        if let (Some(cert), Some(key)) = (&self.cert, &self.key) {
+            opts = opts.with_client_identity(Some(mysql::ClientIdentity::new(
+                std::path::PathBuf::from(cert),
+                std::path::PathBuf::from(key),
+            )));
+        }
+        opts
+    }
+}
+
+/// Everything a MySQL connection is made with: the URL, and the option file it names,
+/// read as PyMySQL reads them (through SQLAlchemy, as Heat connects).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub user: String,
+    password: String,
+    /// `localhost` when the URL and the file name none (PyMySQL's default; over TCP).
+    pub host: String,
+    /// 3306 when the URL and the file give none, or 0.
+    pub port: u16,
+    pub database: String,
+    /// The local socket, used instead of TCP (`unix_socket`, or `socket` in the file).
+    pub unix_socket: Option<String>,
+    /// The local address TCP connections start from (`bind_address`, `bind-address`).
+    pub bind_address: Option<IpAddr>,
+    /// The character set PyMySQL would ask for (`charset`, `default-character-set`,
+    /// else utf8mb4). heat-converge's session is always utf8mb4, whatever this says: the
+    /// server converts to and from each column's character set, so the text read and
+    /// written is the same, and every character Heat can store fits.
+    pub charset: String,
+    /// The statement run once connected (`init_command`), as PyMySQL runs it.
+    pub init_command: Option<String>,
+    pub tls: TlsSettings,
+    pub connect_timeout: Duration,
+    pub read_timeout: Option<Duration>,
+    pub write_timeout: Option<Duration>,
+}
+
+impl Settings {
+    /// Whether the password is `candidate` (the tests compare it with PyMySQL's without
+    /// the password leaving this type).
+    pub fn password_is(&self, candidate: &str) -> bool {
+        self.password == candidate
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("user", &self.user)
+            .field(
+                "password",
+                &if self.password.is_empty() { "" } else { "***" },
+            )
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("database", &self.database)
+            .field("unix_socket", &self.unix_socket)
+            .field("bind_address", &self.bind_address)
+            .field("charset", &self.charset)
+            .field("init_command", &self.init_command.as_ref().map(|_| "..."))
+            .field("tls", &self.tls)
+            .finish()
+    }
 }
 
 /// The TLS options SQLAlchemy and PyMySQL know, and the ones we refuse.
@@ -54,17 +164,64 @@ fn flag(url: &DbUrl, key: &str) -> Result<Option<bool>> {
     url.option(key).map(|v| tls::boolean(key, v)).transpose()
 }
 
-/// PyMySQL's reading of the TLS options (through SQLAlchemy's URL handling).
-fn tls_options(url: &DbUrl) -> Result<Tls> {
-    for (key, value) in &url.options {
+/// PyMySQL's reading of the TLS options (through SQLAlchemy's URL handling), the option
+/// file's `ssl-ca`, `ssl-cert` and `ssl-key` standing in for the URL's `ssl_ca`,
+/// `ssl_cert` and `ssl_key` where the URL has none, as in PyMySQL's `ssl` dict. Then the
+/// TLS the file asks for through keys PyMySQL does not read must be met.
+fn tls_options(url: &DbUrl) -> Result<TlsSettings> {
+    for (key, _) in &url.options {
         if key.starts_with("ssl") && !SUPPORTED.contains(&key.as_str()) {
             bail!(
-                "{key}={value}: heat-converge does not support this TLS option; \
-                 supported: {}",
+                "{}: heat-converge does not support this TLS option; supported: {}",
+                url.shown(key),
                 SUPPORTED.join(", ")
             );
         }
     }
+    if let Some(file) = url.option_file() {
+        for v in &file.values {
+            if v.url_key.starts_with("ssl") && !SUPPORTED.contains(&v.url_key) {
+                bail!(
+                    "{}: heat-converge does not support this TLS option (PyMySQL's {}); \
+                     supported in an option file: ssl-ca, ssl-cert, ssl-key",
+                    url.shown(v.url_key),
+                    v.url_key
+                );
+            }
+        }
+    }
+    let tls = required_tls(url)?;
+    if let Some(file) = url.option_file() {
+        for (key, ask) in &file.asks {
+            let (met, asked) = match ask {
+                TlsAsk::Encrypted => (tls.mode == TlsMode::Required, "TLS"),
+                TlsAsk::Verified => (
+                    tls.mode == TlsMode::Required && tls.verify_chain && tls.verify_host,
+                    "TLS with the server's certificate checked",
+                ),
+            };
+            if !met {
+                let now = match (tls.mode, tls.verify_chain) {
+                    (TlsMode::Off, _) => "clear text",
+                    (TlsMode::Preferred, _) => "TLS only when the server offers it, unchecked",
+                    (TlsMode::Required, false) => "TLS with the certificate unchecked",
+                    (TlsMode::Required, true) => "TLS with the chain but not the host name checked",
+                };
+                bail!(
+                    "{key} in the MySQL option file {} asks for {asked}, but PyMySQL, Heat's \
+                     driver, does not read that key: Heat's connection is {now}. heat-converge \
+                     will not do less than the file asks: give the CA (ssl-ca in the group, or \
+                     ssl_ca in the URL) so that both check the server, or remove {key}",
+                    file.named()
+                );
+            }
+        }
+    }
+    Ok(tls)
+}
+
+/// The TLS the URL's options (and the option file's `ssl-*`) ask for.
+fn required_tls(url: &DbUrl) -> Result<TlsSettings> {
     let given: Vec<&str> = SUPPORTED
         .iter()
         .copied()
@@ -72,18 +229,22 @@ fn tls_options(url: &DbUrl) -> Result<Tls> {
         .collect();
     if flag(url, "ssl_disabled")? == Some(true) {
         if let Some(k) = given.first() {
-            bail!("ssl_disabled=true contradicts {k}: remove one of them");
+            bail!(
+                "ssl_disabled=true contradicts {}: remove one of them",
+                url.shown(k)
+            );
         }
-        return Ok(Tls::Off);
+        return Ok(TlsSettings::plain(TlsMode::Off));
     }
     if given.is_empty() {
-        return Ok(Tls::Preferred);
+        return Ok(TlsSettings::plain(TlsMode::Preferred));
     }
     if url.option("unix_socket").is_some() {
         bail!(
-            "{}: the driver does not use TLS over a local socket (unix_socket); \
+            "{}: heat-converge does not use TLS over a local socket ({}); \
              remove the TLS options or connect over TCP",
-            given[0]
+            url.shown(given[0]),
+            url.shown("unix_socket")
         );
     }
     if flag(url, "ssl")? == Some(false) {
@@ -91,7 +252,7 @@ fn tls_options(url: &DbUrl) -> Result<Tls> {
     }
     let ca = url.option("ssl_ca");
     if let Some(ca) = ca {
-        tls::readable_file("ssl_ca", ca)?;
+        tls::readable(&url.shown("ssl_ca"), ca)?;
     }
     // With a CA, SQLAlchemy gives PyMySQL ssl={"ca": ...}: the chain and the host name
     // are checked unless ssl_check_hostname=false. ssl_verify_identity implies the chain.
@@ -114,28 +275,30 @@ fn tls_options(url: &DbUrl) -> Result<Tls> {
             }
         );
     }
-    let mut opts = mysql::SslOpts::default()
-        .with_danger_accept_invalid_certs(!chain)
-        .with_danger_skip_domain_validation(!identity);
-    if chain {
-        // Without ssl_ca the public CAs the driver ships (webpki-roots) are the roots.
-        opts = opts.with_root_cert_path(ca.map(std::path::PathBuf::from));
-    }
+    let mut tls = TlsSettings {
+        mode: TlsMode::Required,
+        verify_chain: chain,
+        verify_host: identity,
+        ca: if chain { ca.map(String::from) } else { None },
+        cert: None,
+        key: None,
+    };
     match (url.option("ssl_cert"), url.option("ssl_key")) {
         (None, None) => {}
         (Some(cert), key) => {
-            tls::readable_file("ssl_cert", cert)?;
+            tls::readable(&url.shown("ssl_cert"), cert)?;
             // As PyMySQL's load_cert_chain: without ssl_key the key is in the cert file.
             let key = key.unwrap_or(cert);
-            tls::readable_file("ssl_key", key)?;
-            opts = opts.with_client_identity(Some(mysql::ClientIdentity::new(
-                std::path::PathBuf::from(cert),
-                std::path::PathBuf::from(key),
-            )));
+            tls::readable(&url.shown("ssl_key"), key)?;
+            tls.cert = Some(cert.to_string());
+            tls.key = Some(key.to_string());
         }
-        (None, Some(_)) => bail!("ssl_key without ssl_cert: give the client certificate too"),
+        (None, Some(_)) => bail!(
+            "{} without ssl_cert: give the client certificate too",
+            url.shown("ssl_key")
+        ),
     }
-    Ok(Tls::Required(opts))
+    Ok(tls)
 }
 
 /// PyMySQL's time-outs: whole seconds, more than 0 (`connect_timeout` at most a year).
@@ -147,56 +310,193 @@ fn timeout(url: &DbUrl, key: &str) -> Result<Option<Duration>> {
     }
 }
 
+/// Whether `sql` is one statement as the server reads it without multi-statement support
+/// (PyMySQL, as SQLAlchemy opens it, does not ask for it; the mysql crate always does):
+/// after the first `;` outside quotes and comments, only blanks, `;` and comments. An
+/// executable comment (`/*!`, `/*M!`) there counts as a statement.
+fn one_statement(sql: &str) -> bool {
+    let b = sql.as_bytes();
+    let mut i = 0;
+    let mut ended = false;
+    let to_line_end = |i: usize| {
+        b[i..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(b.len(), |p| i + p)
+    };
+    while i < b.len() {
+        let next = b.get(i + 1).copied();
+        match b[i] {
+            q @ (b'\'' | b'"' | b'`') if !ended => {
+                i += 1;
+                while i < b.len() {
+                    // A backslash escape, or the quote doubled: two bytes that do not end it.
+                    if (b[i] == b'\\' && q != b'`') || (b[i] == q && b.get(i + 1) == Some(&q)) {
+                        i += 2;
+                    } else if b[i] == q {
+                        break;
+                    } else {
+                        i += 1;
+                    }
+                }
+                i += 1;
+            }
+            b'#' => i = to_line_end(i),
+            b'-' if next == Some(b'-')
+                && b.get(i + 2)
+                    .is_none_or(|c| c.is_ascii_whitespace() || c.is_ascii_control()) =>
+            {
+                i = to_line_end(i)
+            }
+            b'/' if next == Some(b'*') => {
+                let executable = matches!(b.get(i + 2), Some(b'!' | b'M'));
+                if executable {
+                    if ended {
+                        return false;
+                    }
+                    i += 2; // its contents are code
+                } else {
+                    i = sql[i + 2..].find("*/").map_or(b.len(), |p| i + 2 + p + 2);
+                }
+            }
+            b';' => {
+                ended = true;
+                i += 1;
+            }
+            c if c.is_ascii_whitespace() => i += 1,
+            _ if ended => return false,
+            _ => i += 1,
+        }
+    }
+    true
+}
+
+/// What a connection to `url` is made with, or why it cannot be made as Heat makes it.
+pub fn settings(url: &DbUrl) -> Result<Settings> {
+    let tls = tls_options(url)?;
+    let user = match url.user.as_deref().filter(|u| !u.is_empty()) {
+        Some(u) => u.to_string(),
+        // PyMySQL: `user or DEFAULT_USER` (getpass.getuser()).
+        None => option_file::login_name().ok_or_else(|| {
+            anyhow!(
+                "the URL (and its option file) name no user, and this process's login name \
+                 is unknown (PyMySQL would fail too): give the user in the URL"
+            )
+        })?,
+    };
+    let unix_socket = url.option("unix_socket").map(String::from);
+    // PyMySQL binds only TCP connections, to whatever socket.bind takes; we take an IP
+    // address (a name would have to be looked up as Python does).
+    let bind_address = match (url.option("bind_address"), &unix_socket) {
+        (Some(addr), None) => Some(addr.trim().parse::<IpAddr>().map_err(|_| {
+            anyhow!(
+                "{}: heat-converge binds only to an IP address, not a host name",
+                url.shown("bind_address")
+            )
+        })?),
+        _ => None,
+    };
+    let init_command = url.option("init_command").map(String::from);
+    if let Some(sql) = &init_command {
+        if !one_statement(sql) {
+            bail!(
+                "init_command holds more than one statement: PyMySQL sends it without \
+                 multi-statement support, so the server refuses it for Heat; give one \
+                 statement"
+            );
+        }
+    }
+    Ok(Settings {
+        user,
+        password: url.password().unwrap_or_default().to_string(),
+        host: url
+            .host
+            .clone()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "localhost".into()),
+        port: url.port.filter(|p| *p != 0).unwrap_or(3306),
+        database: url.database.clone(),
+        unix_socket,
+        bind_address,
+        charset: url.option("charset").unwrap_or("utf8mb4").to_string(),
+        init_command,
+        tls,
+        connect_timeout: timeout(url, "connect_timeout")?.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+        read_timeout: timeout(url, "read_timeout")?,
+        write_timeout: timeout(url, "write_timeout")?,
+    })
+}
+
 impl MySql {
     pub fn connect(url: &DbUrl) -> Result<MySql> {
-        let tls = tls_options(url)?;
-        let limit = timeout(url, "connect_timeout")?.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
-        let host = url.host.clone().unwrap_or_else(|| "localhost".into());
-        let port = url.port.unwrap_or(3306);
+        let s = settings(url)?;
+        let limit = s.connect_timeout;
         let mut opts = mysql::OptsBuilder::new()
-            .user(url.user.clone())
-            .pass(url.password().map(String::from))
-            .db_name(Some(url.database.clone()))
+            .user(Some(s.user.clone()))
+            .pass(Some(s.password.clone()))
+            .db_name(Some(s.database.clone()))
             // PyMySQL never swaps a TCP connection for the local socket.
             .prefer_socket(false)
             .tcp_connect_timeout(Some(limit))
-            .read_timeout(timeout(url, "read_timeout")?)
-            .write_timeout(timeout(url, "write_timeout")?)
+            .read_timeout(s.read_timeout)
+            .write_timeout(s.write_timeout)
             // A server that dies mid-query is noticed within a few minutes instead of
             // never (PyMySQL sets SO_KEEPALIVE too).
             .tcp_keepalive_time_ms(Some(30_000))
             .tcp_keepalive_probe_interval_secs(Some(10))
             .tcp_keepalive_probe_count(Some(6))
             .tcp_user_timeout_ms(Some(90_000));
-        let server = match url.option("unix_socket") {
+        let server = match &s.unix_socket {
             Some(sock) => {
-                opts = opts.socket(Some(sock.to_string()));
-                sock.to_string()
+                opts = opts.socket(Some(sock.clone()));
+                sock.clone()
             }
             None => {
-                opts = opts.ip_or_hostname(Some(host.clone())).tcp_port(port);
-                format!("{host}:{port}")
+                opts = opts
+                    .ip_or_hostname(Some(s.host.clone()))
+                    .tcp_port(s.port)
+                    .bind_address(s.bind_address.map(|ip| std::net::SocketAddr::new(ip, 0)));
+                format!("{}:{}", s.host, s.port)
             }
         };
         let at = server.clone();
+        let init = s.init_command.clone();
+        // The init command runs on every connection (the run lock's second one too), as
+        // PyMySQL runs it on each; on the first it runs here, so that its failure is named
+        // (the error's flag says so).
         let open = move |o: mysql::OptsBuilder| {
-            let o = mysql::Opts::from(o);
-            mysql::Conn::new(o.clone()).map(|c| (c, o))
+            let with_init = mysql::Opts::from(o.clone().init(init.iter().cloned().collect()));
+            let mut conn = mysql::Conn::new(mysql::Opts::from(o)).map_err(|e| (e, false))?;
+            if let Some(sql) = &init {
+                conn.query_drop(sql).map_err(|e| (e, true))?;
+            }
+            Ok((conn, with_init))
         };
-        let (conn, opts) = super::within(Some(limit), &server, move || match tls {
-            Tls::Off => open(opts).map_err(|e| plain(&e, &at)),
-            Tls::Required(ssl) => open(opts.ssl_opts(ssl)).map_err(|e| plain(&e, &at)),
-            Tls::Preferred => {
+        let named = move |r: std::result::Result<_, (mysql::Error, bool)>| {
+            r.map_err(|(e, init)| {
+                let e = plain(&e, &at);
+                if init {
+                    e.context("init_command (from the URL) failed")
+                } else {
+                    e
+                }
+            })
+        };
+        let tls = s.tls.clone();
+        let (conn, opts) = super::within(Some(limit), &server, move || match tls.mode {
+            TlsMode::Off => named(open(opts)),
+            TlsMode::Required => named(open(opts.ssl_opts(tls.ssl_opts()))),
+            TlsMode::Preferred => {
                 let encrypted = opts.clone().ssl_opts(
                     mysql::SslOpts::default()
                         .with_danger_accept_invalid_certs(true)
                         .with_danger_skip_domain_validation(true),
                 );
                 match open(encrypted) {
-                    Err(mysql::Error::DriverError(mysql::DriverError::TlsNotSupported)) => {
-                        open(opts).map_err(|e| plain(&e, &at))
+                    Err((mysql::Error::DriverError(mysql::DriverError::TlsNotSupported), _)) => {
+                        named(open(opts))
                     }
-                    other => other.map_err(|e| plain(&e, &at)),
+                    other => named(other),
                 }
             }
         })?;
@@ -288,8 +588,8 @@ fn plain(e: &mysql::Error, server: &str) -> anyhow::Error {
             anyhow!("the server{at} did not accept the connection in time (connect_timeout)")
         }
         mysql::Error::DriverError(D::TlsNotSupported) => anyhow!(
-            "the server{at} does not offer TLS, and the URL's ssl_* options ask for it: \
-             enable TLS on the server or remove the options"
+            "the server{at} does not offer TLS, and the URL's ssl_* options (or its option \
+             file's ssl-*) ask for it: enable TLS on the server or remove the options"
         ),
         mysql::Error::DriverError(d) => anyhow!("MariaDB/MySQL driver{at}: {d}"),
         mysql::Error::TlsError(t) => anyhow!("TLS with the server{at} failed: {t}"),
@@ -579,10 +879,12 @@ print(json.dumps(out))
 "#;
 
     fn ours(url: &str) -> [bool; 4] {
-        match tls_options(&DbUrl::parse(url).unwrap()).unwrap() {
-            Tls::Off => [false; 4],
-            Tls::Preferred => [true, false, false, false],
-            Tls::Required(o) => [
+        let t = tls_options(&DbUrl::parse(url).unwrap()).unwrap();
+        let o = t.ssl_opts();
+        match t.mode {
+            TlsMode::Off => [false; 4],
+            TlsMode::Preferred => [true, false, false, false],
+            TlsMode::Required => [
                 true,
                 true,
                 !o.accept_invalid_certs(),
@@ -640,6 +942,37 @@ print(json.dumps(out))
             assert_eq!(ours(url), py, "{url}: [tls, required, chain, host name]");
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// As the local MariaDB answered PyMySQL's init_command (no multi-statements): one
+    /// statement with trailing `;` and comments is run, a second statement is refused.
+    #[test]
+    fn init_command_is_one_statement() {
+        for sql in [
+            "SET @a=1",
+            "SET @a=1;",
+            "SET @a=1; ",
+            "SET @a=1;;",
+            "SET @a=1 -- x",
+            "SET @a=1; -- c",
+            "SET @a=1; /* c; SET @b=2 */",
+            "SET @a=1; # c",
+            "SET @a=';'",
+            "SET @a='it''s; fine'",
+            "SET @a=\"\\\"; x\"",
+            "SELECT `a;b` FROM t",
+        ] {
+            assert!(one_statement(sql), "{sql}");
+        }
+        for sql in [
+            "SET @a=1; SET @b=2",
+            "SET @a=1;SELECT 1",
+            "SET @a=1; /*! SET @b=2 */",
+            "SET @a=1; 'x'",
+            "SET @a=1; --x",
+        ] {
+            assert!(!one_statement(sql), "{sql}");
+        }
     }
 
     #[test]

@@ -26,13 +26,19 @@ pub(crate) fn boolean(key: &str, value: &str) -> Result<bool> {
 
 /// A file an option names, checked now so that the error names the option.
 pub(crate) fn readable_file(key: &str, path: &str) -> Result<()> {
+    readable(&format!("{key}={path}"), path)
+}
+
+/// A file an option names; `shown` names the option in the error (`ssl_ca=/x`, or where
+/// an option file gave it).
+pub(crate) fn readable(shown: &str, path: &str) -> Result<()> {
     std::fs::metadata(path)
-        .map_err(|e| anyhow!("{key}={path}: cannot read the file: {e}"))
+        .map_err(|e| anyhow!("{shown}: cannot read the file: {e}"))
         .and_then(|m| {
             if m.is_file() {
                 Ok(())
             } else {
-                Err(anyhow!("{key}={path}: not a file"))
+                Err(anyhow!("{shown}: not a file"))
             }
         })
 }

@@ -19,6 +19,11 @@
 //!   named, and SQLite's rules (SQLAlchemy's SQLite dialect refuses a user, password, host
 //!   or port).
 //!
+//! - For MySQL, what PyMySQL takes from the option file a URL names (`read_default_file`,
+//!   `read_default_group`) is part of the URL, read once when the URL is (see
+//!   [`super::option_file`]): the user, password, host, port, database and options the
+//!   driver will use, each value remembering where it came from for messages.
+//!
 //! A URL carries the database password. It is kept out of every message: `Display` and
 //! `Debug` print `***` in its place, and errors name the part that is wrong in words,
 //! never quoting the URL or a piece of it. An unescaped `@` in a password (or `/` in a
@@ -203,7 +208,7 @@ fn unquote(s: &str) -> String {
 }
 
 /// `str.isspace()` in Python: Unicode White_Space plus the ASCII separators 0x1C-0x1F.
-fn python_space(c: char) -> bool {
+pub(crate) fn python_space(c: char) -> bool {
     c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
 }
 
@@ -231,7 +236,7 @@ fn unicode_digit(c: char) -> Option<u8> {
 
 /// Python 3.11's `int(s)` for a str, as plain decimal: Unicode spaces around it, Unicode
 /// decimal digits, one sign, single `_` between digits, at most 4300 digits.
-fn python_int(s: &str) -> Result<String, UrlError> {
+pub(crate) fn python_int(s: &str) -> Result<String, UrlError> {
     // _PyUnicode_TransformDecimalAndSpaceToASCII: ASCII stays, other spaces become ' ',
     // other decimal digits their ASCII digit, anything else ends the number (invalid).
     let mut ascii = Vec::with_capacity(s.len());
@@ -303,7 +308,75 @@ pub struct DbUrl {
     /// Query options in order (`charset=utf8`, `unix_socket=...`); a repeated key appears
     /// once per value.
     pub options: Vec<(String, String)>,
+    /// The MySQL option file the URL names, and what PyMySQL takes from it.
+    option_file: Option<OptionFileUse>,
 }
+
+/// A value PyMySQL takes from the option file, in place of a URL option.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FileValue {
+    /// The URL option it stands for (`ssl_ca`, `unix_socket`, ...).
+    pub url_key: &'static str,
+    /// The key in the file (`ssl-ca`, `socket`, ...).
+    pub file_key: &'static str,
+    value: String,
+}
+
+/// The option file a MySQL URL names (`read_default_file`, `read_default_group`), once read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptionFileUse {
+    /// The file, `~` expanded.
+    pub path: String,
+    pub group: String,
+    /// Whether the file has the group (PyMySQL takes nothing from a file without it).
+    pub has_group: bool,
+    /// Parts of the URL the file gave: `user`, `password`, `host`, `port`, `database`.
+    pub filled: Vec<&'static str>,
+    /// Options the file gave, where the URL has none.
+    pub values: Vec<FileValue>,
+    /// TLS asked for by keys PyMySQL does not read (`ssl`, `ssl-mode`,
+    /// `ssl-verify-server-cert`): the connection must do at least that, or is refused.
+    pub asks: Vec<(String, super::option_file::TlsAsk)>,
+}
+
+impl fmt::Debug for FileValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value = if SECRET_OPTIONS.contains(&self.url_key) {
+            "***"
+        } else {
+            &self.value
+        };
+        write!(f, "{}={value} (for {})", self.file_key, self.url_key)
+    }
+}
+
+impl OptionFileUse {
+    /// `FILE [group]`, for messages.
+    pub fn named(&self) -> String {
+        format!("{} [{}]", self.path, self.group)
+    }
+
+    fn value(&self, url_key: &str) -> Option<&FileValue> {
+        self.values.iter().find(|v| v.url_key == url_key)
+    }
+}
+
+/// What PyMySQL takes from the option file in place of each URL option.
+const FILE_OPTIONS: [(&str, &str); 9] = [
+    ("unix_socket", "socket"),
+    ("bind_address", "bind-address"),
+    ("charset", "default-character-set"),
+    ("ssl_ca", "ssl-ca"),
+    ("ssl_capath", "ssl-capath"),
+    ("ssl_cert", "ssl-cert"),
+    ("ssl_key", "ssl-key"),
+    // PyMySQL's ssl dict key `password`: the client key's password, as ssl_key_password.
+    ("ssl_key_password", "ssl-password"),
+    ("ssl_cipher", "ssl-cipher"),
+];
+
+/// Options whose values are secrets, never shown.
+const SECRET_OPTIONS: [&str; 1] = ["ssl_key_password"];
 
 impl DbUrl {
     /// Reads a `[database] connection` as SQLAlchemy does and checks that heat-converge can
@@ -315,7 +388,7 @@ impl DbUrl {
                 "an '@' is left after the USER:PASSWORD@ part, so SQLAlchemy would read part \
                  of the password (or user name) as the host, port, database or options: \
                  percent-encode '@' as %40 (and '/' as %2F, ':' as %3A) in the user name and \
-                 password"
+                 password, and '@' as %40 in options (init_command=SET %40x...)"
             );
         }
         let url = SqlAlchemyUrl::from_pieces(p)?;
@@ -367,22 +440,168 @@ impl DbUrl {
                 port: None,
                 database: path,
                 options,
+                option_file: None,
             });
         }
-        let database = match url.database {
-            Some(d) if !d.is_empty() => d,
-            _ => bail!("the URL names no database (/DATABASE after the host)"),
-        };
-        Ok(DbUrl {
+        let mut db = DbUrl {
             backend,
             scheme: url.drivername,
             user: url.username,
             password: url.password,
             host: url.host,
             port,
-            database,
+            database: url.database.unwrap_or_default(),
             options,
-        })
+            option_file: None,
+        };
+        if db.backend == Backend::MySql {
+            db.read_option_file()?;
+        }
+        if db.database.is_empty() {
+            bail!("the URL names no database (/DATABASE after the host)");
+        }
+        Ok(db)
+    }
+
+    /// PyMySQL's `read_default_file` / `read_default_group` (`Connection.__init__`): each
+    /// value the URL leaves empty is taken from the file's group, if it has one there.
+    fn read_option_file(&mut self) -> Result<()> {
+        use super::option_file::{self, Lookup};
+        for key in ["read_default_file", "read_default_group", "init_command"] {
+            if self.options_all(key).len() > 1 {
+                bail!(
+                    "{key} is given more than once in the URL: SQLAlchemy would hand \
+                     PyMySQL a list, which it cannot use"
+                );
+            }
+        }
+        let (file, group) = (
+            self.option("read_default_file"),
+            self.option("read_default_group"),
+        );
+        if file.is_none() && group.is_none() {
+            return Ok(());
+        }
+        let group = group.unwrap_or(option_file::DEFAULT_GROUP).to_string();
+        let (path, parsed) = option_file::read(file.unwrap_or(option_file::DEFAULT_FILE))?;
+        let mut used = OptionFileUse {
+            path,
+            group,
+            has_group: false,
+            filled: Vec::new(),
+            values: Vec::new(),
+            asks: Vec::new(),
+        };
+        used.has_group = parsed.has_group(&used.group);
+        if !used.has_group {
+            // PyMySQL: every `cfg.get` raises NoSectionError, so nothing is taken.
+            tracing::info!(
+                "the MySQL option file {} has no group [{}]: nothing is taken from it, \
+                 as PyMySQL takes nothing",
+                used.path,
+                used.group
+            );
+            self.option_file = Some(used);
+            return Ok(());
+        }
+        let named = used.named();
+        let text = |key: &str| match parsed.get(&used.group, key) {
+            Lookup::Value(v) if !v.is_empty() => Some(v),
+            _ => None,
+        };
+        // `_config(key, arg)`: the URL's value when it is not empty, else the file's.
+        let empty = |s: &Option<String>| s.as_deref().is_none_or(str::is_empty);
+        let mut filled = Vec::new();
+        for (part, slot) in [
+            ("user", &mut self.user),
+            ("password", &mut self.password),
+            ("host", &mut self.host),
+        ] {
+            if empty(slot) {
+                if let Some(v) = text(part) {
+                    *slot = Some(v);
+                    filled.push(part);
+                }
+            }
+        }
+        if self.database.is_empty() {
+            if let Some(v) = text("database") {
+                self.database = v;
+                filled.push("database");
+            }
+        }
+        // `port = int(_config("port", port))`: a port of 0 in the URL counts as none, and
+        // the file's value must be a number (an empty one too).
+        if self.port.unwrap_or(0) == 0 {
+            if let Lookup::Value(v) = parsed.get(&used.group, "port") {
+                let port = python_int(&v)
+                    .ok()
+                    .and_then(|p| p.parse::<u16>().ok())
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "port in the MySQL option file {named} is not a port number \
+                             (0 to 65535)"
+                        )
+                    })?;
+                self.port = Some(port);
+                filled.push("port");
+            }
+        }
+        used.filled = filled;
+        for (url_key, file_key) in FILE_OPTIONS {
+            if self.options.iter().any(|(k, _)| k == url_key) {
+                continue;
+            }
+            if let Some(value) = text(file_key) {
+                used.values.push(FileValue {
+                    url_key,
+                    file_key,
+                    value,
+                });
+            }
+        }
+        for (key, value) in parsed.keys(&used.group) {
+            let ask = option_file::unread_key(key, value)
+                .map_err(|e| anyhow::anyhow!("the MySQL option file {named}: {e}"))?;
+            if let Some(ask) = ask {
+                used.asks.push((key.to_string(), ask));
+            }
+        }
+        self.option_file = Some(used);
+        Ok(())
+    }
+
+    /// The option file the URL names, once read (MySQL only).
+    pub fn option_file(&self) -> Option<&OptionFileUse> {
+        self.option_file.as_ref()
+    }
+
+    /// `KEY=VALUE` of an option for a message, saying where it came from when it came
+    /// from the option file; a secret's value is never shown.
+    pub(crate) fn shown(&self, key: &str) -> String {
+        let value = |v: &str| {
+            if SECRET_OPTIONS.contains(&key) {
+                "***".to_string()
+            } else {
+                v.to_string()
+            }
+        };
+        if let Some(v) = self.options.iter().rev().find(|(k, _)| k == key) {
+            return format!("{key}={}", value(&v.1));
+        }
+        match self
+            .option_file
+            .as_ref()
+            .and_then(|f| Some((f, f.value(key)?)))
+        {
+            Some((f, v)) => format!(
+                "{}={} (in the MySQL option file {})",
+                v.file_key,
+                value(&v.value),
+                f.named()
+            ),
+            None => key.to_string(),
+        }
     }
 
     /// The password, for the drivers only.
@@ -390,13 +609,15 @@ impl DbUrl {
         self.password.as_deref()
     }
 
-    /// The last value of a query option.
+    /// The last value of a query option; for MySQL, else what the option file gives in
+    /// its place (`ssl_ca` from `ssl-ca`, `unix_socket` from `socket`, ...).
     pub fn option(&self, key: &str) -> Option<&str> {
         self.options
             .iter()
             .rev()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
+            .or_else(|| Some(self.option_file.as_ref()?.value(key)?.value.as_str()))
     }
 
     /// Every value of a query option, in order (SQLAlchemy passes a repeated key as a list).
@@ -521,6 +742,35 @@ mod tests {
                 assert!(!e.contains(part), "{bad}: {e}");
             }
         }
+    }
+
+    /// What the option file gives is used, and neither its password nor its key password
+    /// is shown by the URL, its Debug or the option file's.
+    #[test]
+    fn option_file_secrets_are_never_shown() {
+        let dir = std::env::temp_dir().join(format!("heat-converge-url-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("my.cnf");
+        std::fs::write(
+            &file,
+            "[client]\npassword = Wrong-Secret\n[heat]\npassword = File-Secret\n\
+             port = 3307\nssl-password = Key-Secret\n",
+        )
+        .unwrap();
+        let u = DbUrl::parse(&format!(
+            "mysql+pymysql://heat@db/heat?read_default_file={}&read_default_group=heat",
+            file.display()
+        ))
+        .unwrap();
+        assert_eq!(u.password(), Some("File-Secret"));
+        assert_eq!(u.port, Some(3307));
+        assert_eq!(u.option("ssl_key_password"), Some("Key-Secret"));
+        let f = u.option_file().unwrap();
+        assert_eq!(f.filled, ["password", "port"]);
+        let shown = format!("{u} {u:?} {f:?} {}", u.shown("ssl_key_password"));
+        assert!(!shown.contains("Secret"), "{shown}");
+        assert!(shown.contains("heat:***@db:3307/heat"), "{shown}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
