@@ -145,6 +145,10 @@ struct DbArgs {
     /// [default: the interpreter of `heat-manage` when it is on PATH].
     #[arg(long, value_name = "PATH")]
     heat_python: Option<PathBuf>,
+    /// How long any statement may wait for a lock another session holds (a row, a table,
+    /// the SQLite file) before that tree is left alone, or the command fails.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    lock_wait: u64,
     /// The config files as read, once, the first time a value of them is needed.
     #[arg(skip)]
     conf: std::cell::OnceCell<config::HeatConf>,
@@ -158,6 +162,14 @@ impl DbArgs {
         }
         let conf = config::HeatConf::load(&self.config_files, &self.config_dirs)?;
         Ok(self.conf.get_or_init(|| conf))
+    }
+
+    /// Connects, every lock wait of the session bounded by `--lock-wait`.
+    fn connect(&self, url: &DbUrl) -> Result<Box<dyn db::Database>> {
+        let mut db = db::connect(url)?;
+        db.bound_lock_waits(std::time::Duration::from_secs(self.lock_wait))
+            .context("cannot bound the session's lock waits (--lock-wait)")?;
+        Ok(db)
     }
 
     fn url(&self) -> Result<DbUrl> {
@@ -433,7 +445,7 @@ fn hostname() -> String {
 fn migrate(args: MigrateArgs, verbose: bool, quiet: bool) -> Result<u8> {
     heat_converge::stop::install().context("cannot listen for SIGTERM, SIGINT and SIGHUP")?;
     let url = args.db.url()?;
-    let mut db = db::connect(&url)?;
+    let mut db = args.db.connect(&url)?;
     let described = serde_json::json!({
         "dry_run": args.dry_run,
         "stacks": args.only.stacks,
@@ -543,7 +555,7 @@ fn print_result(
 
 fn plan(args: PlanArgs) -> Result<u8> {
     let url = args.db.url()?;
-    let mut db = db::connect(&url)?;
+    let mut db = args.db.connect(&url)?;
     let opts = convert::Options {
         dry_run: true,
         stacks: args.only.stacks.clone(),
@@ -576,7 +588,7 @@ fn plan(args: PlanArgs) -> Result<u8> {
 
 fn verify(args: VerifyArgs) -> Result<u8> {
     let url = args.db.url()?;
-    let mut db = db::connect(&url)?;
+    let mut db = args.db.connect(&url)?;
     db::heat_schema::check(db.conn())?;
     let opts = heat_converge::verify::Options {
         stacks: args.only.stacks.clone(),
@@ -595,7 +607,7 @@ fn verify(args: VerifyArgs) -> Result<u8> {
 
 fn status(args: StatusArgs) -> Result<u8> {
     let url = args.db.url()?;
-    let mut db = db::connect(&url)?;
+    let mut db = args.db.connect(&url)?;
     let opts = convert::Options {
         dry_run: true,
         site: args.db.site()?,
@@ -623,7 +635,7 @@ fn graph(args: GraphArgs) -> Result<()> {
     let graph = match (&args.stack_id, &args.template) {
         (Some(id), _) => {
             let url = args.db.url()?;
-            let mut conn = db::connect(&url)?;
+            let mut conn = args.db.connect(&url)?;
             // A hidden parameter that cannot be read: say which stack.
             let name_stack = |e: anyhow::Error| match e.downcast_ref::<Unopened>() {
                 Some(_) => e.context(format!("stack {id}")),

@@ -214,6 +214,14 @@ pub fn summary(report: &Report) -> String {
             report.indexes.join(", ")
         );
     }
+    if !report.indexes_left.is_empty() {
+        let _ = writeln!(
+            s,
+            "  temporary indexes left        {:>6}   ({})",
+            report.indexes_left.len(),
+            report.indexes_left.join(", ")
+        );
+    }
     if report.retries.transient > 0 {
         let _ = writeln!(
             s,
@@ -489,6 +497,7 @@ pub fn to_json(report: &Report) -> serde_json::Value {
         })).collect::<Vec<_>>(),
         "convergence_roots": report.convergence_roots,
         "temporary_indexes": report.indexes,
+        "temporary_indexes_left": report.indexes_left,
         "retried_transactions": report.retries.transient,
         "exit_code": exit_code(report),
         "trees": trees,

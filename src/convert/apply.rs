@@ -15,6 +15,13 @@
 //! that can convert do, and each one that cannot is left alone with its reason. A
 //! transient failure (a deadlock, a Galera certification conflict) is tried again, a
 //! bounded number of times.
+//!
+//! Another session's row lock never makes a run wait: before anything else the batch's
+//! stack, resource and template rows are locked with `FOR UPDATE SKIP LOCKED` (where the
+//! server has it), and the trees whose rows come back missing are left alone at once,
+//! naming the holder where the server can tell, while the rest are written. Any other
+//! wait is bounded by `--lock-wait` and not tried again (the holder decides how long it
+//! holds, not us).
 
 use super::eligibility::{is_stale_lock, Blocker};
 use super::plan::{
@@ -24,9 +31,24 @@ use super::plan::{
 use crate::db::history::{record_deleted, record_stacks, DeletedRow, StackOutcome};
 use crate::db::read::StackState;
 use crate::db::read::{stack_states, template_files_ids, unused_template_files, Inventory};
-use crate::db::{for_rows, in_transaction, is_transient, Connection, Param, ROWS_PER_STATEMENT};
+use crate::db::{
+    for_rows, in_transaction, is_lock_wait_timeout, is_transient, Connection, Param,
+    ROWS_PER_STATEMENT,
+};
 use anyhow::{anyhow, bail, Result};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Trees of a batch whose rows another session holds: root id -> what and who.
+#[derive(Debug)]
+pub struct RowsHeld(pub BTreeMap<String, String>);
+
+impl std::fmt::Display for RowsHeld {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} trees' rows are held by other sessions", self.0.len())
+    }
+}
+
+impl std::error::Error for RowsHeld {}
 
 /// The identity of a real run: its record's id and the engine id its stack locks carry.
 #[derive(Clone, Debug)]
@@ -62,21 +84,76 @@ pub fn apply(
     rec: &Recording,
     retries: &mut Retries,
 ) -> Result<Vec<Result<Changes, Blocker>>> {
-    let all: Vec<&TreePlan> = plans.iter().collect();
-    let failed = match attempt(conn, &all, also, inv, rec, retries) {
-        Ok(changes) => return Ok(changes.into_iter().map(Ok).collect()),
-        Err(e) => e,
+    let mut all: Vec<&TreePlan> = plans.iter().collect();
+    let mut out: HashMap<String, Result<Changes, Blocker>> = HashMap::new();
+    let failed = loop {
+        match attempt(conn, &all, also, inv, rec, retries) {
+            Ok(changes) => {
+                for (p, c) in all.iter().zip(changes) {
+                    out.insert(p.root_id.clone(), Ok(c));
+                }
+                return Ok(in_order(plans, out));
+            }
+            // Trees whose rows others hold: left alone, the rest tried again at once.
+            Err(e) if e.is::<RowsHeld>() && !all.is_empty() => {
+                take_held(&e, &mut all, &mut out);
+            }
+            Err(e) => break e,
+        }
     };
     tracing::debug!(
-        trees = plans.len(),
+        trees = all.len(),
         "a batch is written in halves: {failed:#}"
     );
     if !also.is_empty() {
         attempt(conn, &[], also, inv, rec, retries)?;
     }
-    let mut out = Vec::with_capacity(plans.len());
-    split(conn, &all, failed, inv, rec, retries, &mut out);
-    Ok(out)
+    let mut written = Vec::with_capacity(all.len());
+    split(conn, &all, failed, inv, rec, retries, &mut written);
+    for (p, r) in all.iter().zip(written) {
+        out.insert(p.root_id.clone(), r);
+    }
+    Ok(in_order(plans, out))
+}
+
+/// The outcomes in the order of `plans`.
+fn in_order(
+    plans: &[TreePlan],
+    mut out: HashMap<String, Result<Changes, Blocker>>,
+) -> Vec<Result<Changes, Blocker>> {
+    plans
+        .iter()
+        .map(|p| {
+            out.remove(&p.root_id).unwrap_or_else(|| {
+                Err(Blocker::Refused {
+                    detail: "not written (no outcome was recorded for it)".into(),
+                })
+            })
+        })
+        .collect()
+}
+
+/// Moves the trees a [`RowsHeld`] names out of `plans`, each left alone with its reason.
+fn take_held(
+    e: &anyhow::Error,
+    plans: &mut Vec<&TreePlan>,
+    out: &mut HashMap<String, Result<Changes, Blocker>>,
+) {
+    let Some(held) = e.downcast_ref::<RowsHeld>() else {
+        return;
+    };
+    plans.retain(|p| match held.0.get(&p.root_id) {
+        Some(detail) => {
+            out.insert(
+                p.root_id.clone(),
+                Err(Blocker::RowLocked {
+                    detail: detail.clone(),
+                }),
+            );
+            false
+        }
+        None => true,
+    });
 }
 
 /// Writes `plans` in one transaction or, when that fails, [`split`]s them.
@@ -90,6 +167,27 @@ fn halves(
 ) {
     match attempt(conn, plans, &[], inv, rec, retries) {
         Ok(changes) => out.extend(changes.into_iter().map(Ok)),
+        Err(e) if e.is::<RowsHeld>() => {
+            // Held since the batch was claimed: those left alone, the others written.
+            let mut rest: Vec<&TreePlan> = plans.to_vec();
+            let mut held = HashMap::new();
+            take_held(&e, &mut rest, &mut held);
+            let mut written = Vec::new();
+            if !rest.is_empty() {
+                halves(conn, &rest, inv, rec, retries, &mut written);
+            }
+            let mut written = written.into_iter();
+            for p in plans {
+                match held.remove(&p.root_id) {
+                    Some(r) => out.push(r),
+                    None => out.push(written.next().unwrap_or_else(|| {
+                        Err(Blocker::Refused {
+                            detail: "not written".into(),
+                        })
+                    })),
+                }
+            }
+        }
         Err(e) => split(conn, plans, e, inv, rec, retries, out),
     }
 }
@@ -108,8 +206,16 @@ fn split(
     out: &mut Vec<Result<Changes, Blocker>>,
 ) {
     if plans.len() == 1 {
-        out.push(Err(Blocker::Refused {
-            detail: format!("{failed:#}"),
+        out.push(Err(if is_lock_wait_timeout(&failed) {
+            Blocker::RowLocked {
+                detail: format!(
+                    "another session held a lock it needs for longer than --lock-wait: {failed:#}"
+                ),
+            }
+        } else {
+            Blocker::Refused {
+                detail: format!("{failed:#}"),
+            }
         }));
         return;
     }
@@ -200,6 +306,7 @@ fn write(
         .iter()
         .flat_map(|p| p.stacks.iter().map(move |sp| (*p, sp)))
         .collect();
+    claim(conn, &stacks)?;
     lock(conn, &stacks, inv, rec)?;
     check_unchanged(conn, plans, &stacks)?;
 
@@ -290,6 +397,114 @@ fn write(
             c
         })
         .collect())
+}
+
+/// Locks the batch's stack, resource and previous template rows without waiting (where
+/// the server can): a [`RowsHeld`] names the trees whose rows another session holds.
+fn claim(conn: &mut dyn Connection, stacks: &[(&TreePlan, &StackPlan)]) -> Result<()> {
+    let Some(skip_locked) = conn.skip_locked() else {
+        return Ok(());
+    };
+    // table, SQL, and each row: (its id, its tree's root, what it is in words)
+    type Wanted = Vec<(Param, String, String)>;
+    let mut wanted: Vec<(&str, &str, Wanted)> = vec![
+        (
+            "stack",
+            include_str!("../../sql/claim_stacks.sql"),
+            Vec::new(),
+        ),
+        (
+            "resource",
+            include_str!("../../sql/claim_resources.sql"),
+            Vec::new(),
+        ),
+        (
+            "raw_template",
+            include_str!("../../sql/claim_raw_templates.sql"),
+            Vec::new(),
+        ),
+    ];
+    for (p, sp) in stacks {
+        let root = p.root_id.clone();
+        let stack = format!("stack {} ({})", sp.stack.name, sp.stack.id);
+        wanted[0]
+            .2
+            .push((text(&sp.stack.id), root.clone(), stack.clone()));
+        for (id, name) in sp
+            .converts
+            .iter()
+            .map(|c| (c.id, &c.name))
+            .chain(sp.deletes.iter().map(|d| (d.id, &d.name)))
+        {
+            wanted[1].2.push((
+                Param::Int(id),
+                root.clone(),
+                format!("resource {name} ({id}) of {stack}"),
+            ));
+        }
+        if let Some(t) = sp.stack.prev_raw_template_id {
+            wanted[2].2.push((
+                Param::Int(t),
+                root.clone(),
+                format!("previous template {t} of {stack}"),
+            ));
+        }
+    }
+    let mut held: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (table, sql, rows) in &wanted {
+        let mut got: BTreeSet<String> = BTreeSet::new();
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let params: Vec<Param> = chunk.iter().map(|(id, _, _)| id.clone()).collect();
+            let sql = format!("{}{skip_locked}", for_rows(sql, chunk.len()));
+            for r in conn.query(&sql, &params)? {
+                got.insert(r.string("id")?);
+            }
+        }
+        let missing: Vec<&(Param, String, String)> = rows
+            .iter()
+            .filter(|(id, _, _)| !got.contains(&param_text(id)))
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        let ids: Vec<Param> = missing.iter().map(|(id, _, _)| id.clone()).collect();
+        // Who holds them, where the server can tell; never a reason to fail the batch.
+        let holders = conn.lock_holders(table, &ids).unwrap_or_default();
+        let who = if holders.is_empty() {
+            "another session (the server does not say which)".to_string()
+        } else {
+            holders.join("; ")
+        };
+        for (_, root, what) in missing {
+            held.entry(root.clone())
+                .or_default()
+                .push(format!("{what} is locked by {who}"));
+        }
+    }
+    if held.is_empty() {
+        return Ok(());
+    }
+    let trees = held
+        .into_iter()
+        .map(|(root, what)| {
+            (
+                root,
+                format!(
+                    "{}; left alone without waiting: run again once that transaction has ended",
+                    what.join(", ")
+                ),
+            )
+        })
+        .collect();
+    Err(RowsHeld(trees).into())
+}
+
+fn param_text(p: &Param) -> String {
+    match p {
+        Param::Text(s) => s.clone(),
+        Param::Int(i) => i.to_string(),
+        Param::Null => String::new(),
+    }
 }
 
 /// Takes Heat's lock on every stack (taking over stale ones), one statement per chunk.

@@ -61,6 +61,11 @@ pub enum Blocker {
         stack: String,
         detail: String,
     },
+    /// Another session holds one of the tree's rows (found without waiting, or after
+    /// waiting `--lock-wait`): the detail names the row and, where the server says, who.
+    RowLocked {
+        detail: String,
+    },
     /// `migrate --plan`: the tree's rows are not the ones the plan was made from.
     ChangedSincePlan {
         detail: String,
@@ -83,6 +88,7 @@ impl Blocker {
             Blocker::LiveBackup { .. } => "live_backup",
             Blocker::Unreadable { .. } => "unreadable",
             Blocker::NeedsHeat { .. } => "needs_heat",
+            Blocker::RowLocked { .. } => "row_locked",
             Blocker::ChangedSincePlan { .. } => "changed_since_plan",
             Blocker::Refused { .. } => "refused",
         }
@@ -99,6 +105,7 @@ impl Blocker {
             Blocker::LiveBackup { .. } => "live backup stack",
             Blocker::Unreadable { .. } => "unreadable",
             Blocker::NeedsHeat { .. } => "plugin needs Heat's Python",
+            Blocker::RowLocked { .. } => "locked by another session",
             Blocker::ChangedSincePlan { .. } => "changed since the plan was made",
             Blocker::Refused { .. } => "refused by the database",
         }
@@ -124,6 +131,7 @@ impl fmt::Display for Blocker {
             ),
             Blocker::Unreadable { stack, detail } => write!(f, "{stack}: {detail}"),
             Blocker::NeedsHeat { stack, detail } => write!(f, "{stack}: {detail}"),
+            Blocker::RowLocked { detail } => write!(f, "{detail}"),
             Blocker::ChangedSincePlan { detail } => write!(f, "{detail}"),
             Blocker::Refused { detail } => write!(f, "{detail}"),
         }

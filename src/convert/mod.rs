@@ -208,6 +208,8 @@ pub struct Report {
     pub retries: apply::Retries,
     /// The temporary indexes the run created on Heat's tables (and dropped at its end).
     pub indexes: Vec<String>,
+    /// Those another session's lock kept it from dropping, with why.
+    pub indexes_left: Vec<String>,
     /// Where the time went (logged at `-v`).
     pub phases: Phases,
     /// The filter, in the operator's words; None: the whole database.
@@ -406,7 +408,7 @@ pub fn run(
     // Dropped whatever happened; one left by a failure is dropped by the next run.
     let dropped = crate::db::indexes::drop_ours(db, &report.indexes);
     ended?;
-    dropped?;
+    report.indexes_left = dropped?;
     Ok(report)
 }
 

@@ -38,35 +38,63 @@ pub fn name(table: &str, column: &str) -> String {
     format!("heat_converge_ix_{table}_{column}")
 }
 
-/// Creates the indexes of [`LOOKUP_COLUMNS`] that are missing; returns their names
-/// (including ours left by a run that was killed).
+/// Creates each missing lookup index, dropping first one a killed run left behind.
+/// Returns the names created. An index another session's lock keeps us from creating
+/// (or a leftover from dropping) is done without, said in the log: the run is slower, not
+/// wrong.
 pub fn create_missing(db: &mut dyn super::Database) -> Result<Vec<String>> {
     let mut ours = Vec::new();
     for (table, column) in LOOKUP_COLUMNS {
         let name = name(table, column);
-        // Ours from a killed run counts as ours: dropped at this run's end.
-        db.drop_index(table, &name)
-            .with_context(|| format!("dropping the index {name} a killed run left"))?;
+        match db.drop_index(table, &name) {
+            Err(e) if super::is_lock_wait_timeout(&e) => {
+                tracing::warn!("the index {name} a killed run left stays: {e:#}");
+                continue;
+            }
+            other => {
+                other.with_context(|| format!("dropping the index {name} a killed run left"))?
+            }
+        }
         if db.indexed(table, column)? {
             continue;
         }
-        db.execute(&format!("CREATE INDEX {name} ON {table} ({column})"), &[])
-            .with_context(|| format!("creating the temporary index {name}"))?;
-        tracing::info!("created the temporary index {name} on {table} ({column})");
-        ours.push(name);
+        match db.execute(&format!("CREATE INDEX {name} ON {table} ({column})"), &[]) {
+            Err(e) if super::is_lock_wait_timeout(&e) => {
+                tracing::warn!(
+                    "no temporary index on {table} ({column}): another session holds a lock on {table} ({e:#}); the run reads without it"
+                );
+            }
+            other => {
+                other.with_context(|| format!("creating the temporary index {name}"))?;
+                tracing::info!("created the temporary index {name} on {table} ({column})");
+                ours.push(name);
+            }
+        }
     }
     Ok(ours)
 }
 
-/// Drops the indexes [`create_missing`] created.
-pub fn drop_ours(db: &mut dyn super::Database, names: &[String]) -> Result<()> {
+/// Drops the indexes [`create_missing`] created. One another session's lock keeps us from
+/// dropping stays, and is returned with why: the next run drops it (see
+/// [`create_missing`]), or `DROP INDEX` by hand; it only costs Heat's writes a little.
+pub fn drop_ours(db: &mut dyn super::Database, names: &[String]) -> Result<Vec<String>> {
+    let mut left = Vec::new();
     for (table, column) in LOOKUP_COLUMNS {
         let name = name(table, column);
         if names.contains(&name) {
-            db.drop_index(table, &name)
-                .with_context(|| format!("dropping the temporary index {name}"))?;
-            tracing::info!("dropped the temporary index {name}");
+            match db.drop_index(table, &name) {
+                Err(e) if super::is_lock_wait_timeout(&e) => {
+                    tracing::warn!("the temporary index {name} stays on {table}: {e:#}");
+                    left.push(format!(
+                        "{name} (another session held a lock on {table}: the next run drops it)"
+                    ));
+                }
+                other => {
+                    other.with_context(|| format!("dropping the temporary index {name}"))?;
+                    tracing::info!("dropped the temporary index {name}");
+                }
+            }
         }
     }
-    Ok(())
+    Ok(left)
 }

@@ -200,6 +200,30 @@ impl std::fmt::Display for Transient {
 
 impl std::error::Error for Transient {}
 
+/// Another session held a lock the statement needed for longer than the run's bound
+/// (`--lock-wait`): the server stopped waiting. Not tried again: the holder is another
+/// session's transaction, which may stay open for as long as it likes.
+#[derive(Debug)]
+pub struct LockWaitTimeout(pub String);
+
+impl std::fmt::Display for LockWaitTimeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LockWaitTimeout {}
+
+/// Whether `e` (or anything it wraps) is a [`LockWaitTimeout`].
+pub fn is_lock_wait_timeout(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.is::<LockWaitTimeout>())
+}
+
+/// How long a statement of a run may wait for a lock another session holds (a row, a
+/// table, a table's metadata), unless `--lock-wait` says otherwise: Heat's own
+/// transactions last milliseconds, so seconds mean another session is holding on.
+pub const DEFAULT_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Whether `e` (or anything it wraps) is [`Transient`].
 pub fn is_transient(e: &anyhow::Error) -> bool {
     e.chain().any(|c| c.is::<Transient>())
@@ -233,6 +257,20 @@ pub trait Connection {
     fn begin_snapshot(&mut self) -> Result<()>;
     fn commit(&mut self) -> Result<()>;
     fn rollback(&mut self) -> Result<()>;
+    /// Bounds every wait of this session for another session's lock (rows, tables, table
+    /// metadata, the database file) to `wait`; past it the statement fails with a
+    /// [`LockWaitTimeout`].
+    fn bound_lock_waits(&mut self, wait: std::time::Duration) -> Result<()>;
+    /// What makes a `SELECT` of rows lock those nobody else holds and leave out the
+    /// others, without waiting (`FOR UPDATE SKIP LOCKED`), where the server has it.
+    fn skip_locked(&self) -> Option<&'static str> {
+        None
+    }
+    /// Who holds locks on rows `ids` of `table`, in words, where the server can tell
+    /// (nothing when it cannot, or will not tell this user).
+    fn lock_holders(&mut self, _table: &str, _ids: &[Param]) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
 }
 
 /// A connection to Heat's database with every capability the tool uses.
@@ -332,6 +370,15 @@ pub(crate) fn seconds_option(url: &DbUrl, key: &str) -> Result<Option<i64>> {
 }
 
 /// Logs a statement at `-vv`: its SQL on one line, never its parameter values.
+/// One second of a wait for the run lock, or the error that ends it: a stop signal.
+pub(crate) fn waiting_for_run_lock() -> Result<()> {
+    if let Some(signal) = crate::stop::requested() {
+        anyhow::bail!("stopped by {signal} while waiting for the run lock; nothing was written");
+    }
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    Ok(())
+}
+
 pub(crate) fn log_statement(sql: &str) {
     if tracing::enabled!(tracing::Level::DEBUG) {
         let code: Vec<&str> = sql

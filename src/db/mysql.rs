@@ -31,7 +31,9 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A connection, and the options it was made with (the cluster-wide run lock opens a
 /// second one with them).
-pub struct MySql(mysql::Conn, mysql::Opts);
+/// The connection, what it was made with (for the run lock's second connection), and
+/// whether the server has `SKIP LOCKED` (MariaDB 10.6, MySQL 8.0).
+pub struct MySql(mysql::Conn, mysql::Opts, bool);
 
 /// Whether a session is encrypted, in PyMySQL's terms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -483,7 +485,7 @@ impl MySql {
             })
         };
         let tls = s.tls.clone();
-        let (conn, opts) = super::within(Some(limit), &server, move || match tls.mode {
+        let (mut conn, opts) = super::within(Some(limit), &server, move || match tls.mode {
             TlsMode::Off => named(open(opts)),
             TlsMode::Required => named(open(opts.ssl_opts(tls.ssl_opts()))),
             TlsMode::Preferred => {
@@ -500,7 +502,11 @@ impl MySql {
                 }
             }
         })?;
-        Ok(MySql(conn, opts))
+        let version: Option<String> = conn
+            .query_first("SELECT VERSION()")
+            .map_err(|e| plain(&e, ""))?;
+        let skip_locked = version.as_deref().is_some_and(has_skip_locked);
+        Ok(MySql(conn, opts, skip_locked))
     }
 }
 
@@ -516,6 +522,10 @@ fn advice(code: u16) -> Option<&'static str> {
         1045 => "check the user and password in [database] connection",
         1044 => "the user may not use this database: check the user in [database] connection and its grants",
         1049 => "check the database name in [database] connection",
+        1205 => {
+            "another session held a lock heat-converge needed for longer than --lock-wait \
+             (see information_schema.INNODB_TRX and SHOW PROCESSLIST): run again once it is released"
+        }
         1142 | 1143 | 1227 | 1370 => {
             "permission denied: the database user lacks a privilege heat-converge needs"
         }
@@ -523,6 +533,24 @@ fn advice(code: u16) -> Option<&'static str> {
         1130 => "the server refuses connections from this host for this user: check its grants",
         _ => return None,
     })
+}
+
+/// Whether a server of this `VERSION()` has `FOR UPDATE SKIP LOCKED`: MariaDB from 10.6
+/// (`10.11.19-MariaDB...`), MySQL from 8.0.1.
+fn has_skip_locked(version: &str) -> bool {
+    let mut parts = version
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor, patch) = (
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+    );
+    if version.contains("MariaDB") {
+        major > 10 || (major == 10 && minor >= 6)
+    } else {
+        major > 8 || (major == 8 && (minor > 0 || patch >= 1))
+    }
 }
 
 /// A mysql crate error in plain words: the server's message, its error number and
@@ -545,10 +573,15 @@ fn plain(e: &mysql::Error, server: &str) -> anyhow::Error {
             if let Some(a) = advice(m.code) {
                 text.push_str(&format!(": {a}"));
             }
-            // 1213: a deadlock, or a Galera certification conflict; 1205: a lock wait
-            // that timed out. Either way the server rolled the transaction back.
-            if matches!(m.code, 1213 | 1205) {
+            // 1213: a deadlock, or a Galera certification conflict: the server rolled the
+            // transaction back, and the same work may well succeed now.
+            if m.code == 1213 {
                 return anyhow::Error::new(super::Transient(text));
+            }
+            // 1205 (a row lock) and 1205's metadata twin: another session held a lock
+            // longer than --lock-wait (innodb_lock_wait_timeout, lock_wait_timeout).
+            if m.code == 1205 {
+                return anyhow::Error::new(super::LockWaitTimeout(text));
             }
             anyhow!(text)
         }
@@ -680,6 +713,37 @@ impl Connection for MySql {
     fn rollback(&mut self) -> Result<()> {
         self.0.query_drop("ROLLBACK").map_err(|e| plain(&e, ""))
     }
+
+    fn bound_lock_waits(&mut self, wait: Duration) -> Result<()> {
+        // Row locks (InnoDB) and metadata locks (a DDL such as our temporary indexes,
+        // waiting for another session's open transaction on the table).
+        let s = wait.as_secs().max(1);
+        self.0
+            .query_drop(format!(
+                "SET SESSION innodb_lock_wait_timeout = {s}, SESSION lock_wait_timeout = {s}"
+            ))
+            .map_err(|e| plain(&e, ""))
+    }
+
+    fn skip_locked(&self) -> Option<&'static str> {
+        self.2.then_some(" FOR UPDATE SKIP LOCKED")
+    }
+
+    fn lock_holders(&mut self, _table: &str, _ids: &[Param]) -> Result<Vec<String>> {
+        let rows = self.query(include_str!("../../sql/row_lock_holders_mysql.sql"), &[])?;
+        rows.iter()
+            .map(|r| {
+                Ok(format!(
+                    "thread {} ({}@{}, its transaction open since {}, {} rows locked)",
+                    r.string("thread")?,
+                    r.string("user")?,
+                    r.string("host")?,
+                    r.text("since")?.unwrap_or_default(),
+                    r.string("rows_locked")?
+                ))
+            })
+            .collect()
+    }
 }
 
 impl super::history::Migrations for MySql {
@@ -809,7 +873,11 @@ impl super::RunLock for MySql {
     }
 
     fn lock_run(&mut self) -> Result<super::RunLockHeld> {
-        while !self.get_run_lock(600)? {}
+        // A second at a time: a stop signal ends the wait, and a process that dies leaves
+        // no session waiting in GET_LOCK for long.
+        while !self.get_run_lock(1)? {
+            super::waiting_for_run_lock()?;
+        }
         let mut lock_conn = None;
         loop {
             match self.take_cluster_lock(&mut lock_conn)? {
@@ -858,6 +926,19 @@ impl super::RunLock for MySql {
 
 #[cfg(test)]
 mod tests {
+    use super::has_skip_locked;
+
+    #[test]
+    fn skip_locked_by_version() {
+        assert!(has_skip_locked("10.11.19-MariaDB-0+deb12u1"));
+        assert!(has_skip_locked("11.4.2-MariaDB"));
+        assert!(!has_skip_locked("10.5.25-MariaDB-log"));
+        assert!(!has_skip_locked("10.3.39-MariaDB"));
+        assert!(has_skip_locked("8.0.36"));
+        assert!(!has_skip_locked("8.0.0"));
+        assert!(!has_skip_locked("5.7.44-log"));
+    }
+
     use super::*;
     use std::path::Path;
     use std::process::Command;

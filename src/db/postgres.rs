@@ -237,6 +237,11 @@ fn advice(code: &str) -> Option<&'static str> {
         "42501" => "permission denied: the database user lacks a privilege heat-converge needs",
         "53300" => "the server has no free connection slot: retry later",
         "57P03" => "the server is starting up or shutting down: retry later",
+        "55P03" => {
+            "another session held a lock heat-converge needed for longer than --lock-wait \
+             (see pg_locks and pg_stat_activity): run again once it is released"
+        }
+        "57014" => "the statement ran longer than heat-converge allows (statement_timeout)",
         _ => return None,
     })
 }
@@ -258,6 +263,10 @@ pub(crate) fn plain(e: &postgres::Error, server: &str) -> anyhow::Error {
         // A serialization failure or a deadlock: the transaction was rolled back.
         if matches!(code, "40001" | "40P01") {
             return anyhow::Error::new(super::Transient(text));
+        }
+        // lock_timeout: another session held a lock longer than --lock-wait.
+        if code == "55P03" {
+            return anyhow::Error::new(super::LockWaitTimeout(text));
         }
         return anyhow!(text);
     }
@@ -411,6 +420,43 @@ impl Connection for Postgres {
             .batch_execute("ROLLBACK")
             .map_err(|e| plain(&e, ""))
     }
+
+    fn bound_lock_waits(&mut self, wait: Duration) -> Result<()> {
+        // lock_timeout bounds every lock wait; statement_timeout is a backstop for a
+        // statement stuck some other way (no statement of a run takes minutes).
+        let ms = wait.as_millis().max(1);
+        let backstop = (wait.as_millis() * 60).max(600_000);
+        self.client
+            .batch_execute(&format!(
+                "SET lock_timeout = {ms}; SET statement_timeout = {backstop}"
+            ))
+            .map_err(|e| plain(&e, ""))
+    }
+
+    fn skip_locked(&self) -> Option<&'static str> {
+        Some(" FOR UPDATE SKIP LOCKED")
+    }
+
+    fn lock_holders(&mut self, table: &str, ids: &[Param]) -> Result<Vec<String>> {
+        let sql = super::for_rows(
+            include_str!("../../sql/row_lock_holders_postgresql.sql"),
+            ids.len(),
+        )
+        .replace("{table}", table);
+        let rows = self.query(&sql, ids)?;
+        rows.iter()
+            .map(|r| {
+                Ok(format!(
+                    "backend pid {} (user {}, application '{}', from {}, its transaction open since {})",
+                    r.string("pid")?,
+                    r.text("usename")?.unwrap_or_default(),
+                    r.text("application")?.unwrap_or_default(),
+                    r.string("client")?,
+                    r.text("since")?.unwrap_or_default()
+                ))
+            })
+            .collect()
+    }
 }
 
 impl super::history::Migrations for Postgres {
@@ -464,9 +510,14 @@ impl super::RunLock for Postgres {
     }
 
     fn lock_run(&mut self) -> Result<super::RunLockHeld> {
-        self.client
-            .execute("SELECT pg_advisory_lock($1)", &[&RUN_LOCK_KEY])?;
-        Ok(super::RunLockHeld::session())
+        // Polled, not pg_advisory_lock: no server backend is left waiting for the lock if
+        // this process dies, lock_timeout does not end the wait, a stop signal does.
+        loop {
+            if let Some(held) = self.try_lock_run()? {
+                return Ok(held);
+            }
+            super::waiting_for_run_lock()?;
+        }
     }
 
     fn run_lock_name(&mut self) -> Result<String> {

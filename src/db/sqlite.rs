@@ -20,7 +20,7 @@ impl Sqlite {
         )?;
         // Heat's own schema declares ON DELETE CASCADE; SQLite applies it only when asked.
         conn.execute_batch("PRAGMA foreign_keys = ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        conn.busy_timeout(super::DEFAULT_LOCK_WAIT)?;
         Ok(Sqlite(conn))
     }
 }
@@ -68,6 +68,13 @@ impl Connection for Sqlite {
         super::log_statement(sql);
         let mut stmt = self.0.prepare_cached(sql)?;
         Ok(stmt.execute(rusqlite::params_from_iter(params.iter()))? as u64)
+    }
+
+    fn bound_lock_waits(&mut self, wait: std::time::Duration) -> Result<()> {
+        // SQLite locks the whole file: another writer makes every statement wait at most
+        // this long, then fail with SQLITE_BUSY ("database is locked").
+        self.0.busy_timeout(wait)?;
+        Ok(())
     }
 
     fn begin(&mut self) -> Result<()> {
@@ -154,10 +161,13 @@ impl super::RunLock for Sqlite {
     }
 
     fn lock_run(&mut self) -> Result<super::RunLockHeld> {
-        let (path, file) = self.run_lock_file()?;
-        file.lock()
-            .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", path.display()))?;
-        Ok(super::RunLockHeld::file(file))
+        // Polled, not a blocking flock: a stop signal ends the wait.
+        loop {
+            if let Some(held) = self.try_lock_run()? {
+                return Ok(held);
+            }
+            super::waiting_for_run_lock()?;
+        }
     }
 
     fn run_lock_name(&mut self) -> Result<String> {
