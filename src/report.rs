@@ -11,6 +11,8 @@
 //! 0 and 3 always describe the whole database, whatever was filtered: legacy trees outside
 //! `--stack`/`--project` and stray legacy stacks (in no convertible tree) keep it at 3.
 
+pub mod escape;
+
 use crate::convert::plan::{Changes, ResourceDeletion, NOT_IN_TEMPLATE};
 use crate::convert::tree::Stray;
 use crate::convert::{skipped_by_kind, Outcome, Report, TreeReport};
