@@ -387,8 +387,13 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            // stderr may be closed too: never panic on it.
-            let _ = writeln!(std::io::stderr(), "heat-converge: error: {e:#}");
+            // stderr may be closed too: never panic on it. An error can quote the database
+            // (a stack's name, a server's message): escaped as the report is.
+            let _ = writeln!(
+                std::io::stderr(),
+                "heat-converge: error: {}",
+                report::escape::text(&format!("{e:#}"))
+            );
             let (code, kind) = if e.downcast_ref::<convert::FilterError>().is_some() {
                 (report::EXIT_USAGE, "usage")
             } else {

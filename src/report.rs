@@ -10,11 +10,18 @@
 //!
 //! 0 and 3 always describe the whole database, whatever was filtered: legacy trees outside
 //! `--stack`/`--project` and stray legacy stacks (in no convertible tree) keep it at 3.
+//!
+//! Every value from the database (names, ids, physical ids, hosts, reasons and warnings
+//! built from them) goes into the text through [`escape::text`], so that no name can
+//! forge a line or reach the terminal as a control sequence; JSON holds the exact values.
+
+pub mod escape;
 
 use crate::convert::plan::{Changes, ResourceDeletion, NOT_IN_TEMPLATE};
 use crate::convert::tree::Stray;
 use crate::convert::{skipped_by_kind, Outcome, Report, TreeReport};
 use crate::verify::{Finding, Verification};
+use escape::text as esc;
 use serde_json::json;
 use std::fmt::Write as _;
 
@@ -55,7 +62,7 @@ fn counts(stacks: usize, converted: usize, deleted: usize, templates: usize) -> 
 
 /// One line per tree, as the run goes.
 pub fn tree_line(t: &TreeReport) -> String {
-    let who = format!("{} ({})", t.root_name, t.root_id);
+    let who = format!("{} ({})", esc(&t.root_name), esc(&t.root_id));
     let mut line = match &t.outcome {
         Outcome::Converted(c) => {
             changes_line(&format!("converted      {who}"), "deleted", c, false)
@@ -63,11 +70,15 @@ pub fn tree_line(t: &TreeReport) -> String {
         Outcome::WouldConvert(c) => {
             changes_line(&format!("would convert  {who}"), "delete", c, true)
         }
-        Outcome::Skipped(b) => format!("left alone     {who}: {}: {b}", b.label()),
+        Outcome::Skipped(b) => format!(
+            "left alone     {who}: {}: {}",
+            b.label(),
+            esc(&b.to_string())
+        ),
     };
     for w in &t.warnings {
         line.push_str("\n  warning: ");
-        line.push_str(w);
+        line.push_str(&esc(w));
     }
     line
 }
@@ -95,7 +106,8 @@ fn changes_line(head: &str, verb: &str, c: &Changes, templates: bool) -> String 
         for (stack, t) in &c.templates {
             let _ = write!(
                 s,
-                "\n                 {verb} previous template {t} of stack {stack}"
+                "\n                 {verb} previous template {t} of stack {}",
+                esc(stack)
             );
         }
     }
@@ -105,13 +117,14 @@ fn changes_line(head: &str, verb: &str, c: &Changes, templates: bool) -> String 
 /// A deleted resource row as an operator checks it: name, type, physical id, stack.
 fn deletion(stack: &str, d: &ResourceDeletion) -> String {
     format!(
-        "{} (row {}, type {}, physical id {}, {}_{}) of stack {stack}: {}",
-        d.name,
+        "{} (row {}, type {}, physical id {}, {}_{}) of stack {}: {}",
+        esc(&d.name),
         d.id,
-        d.type_name.as_deref().unwrap_or("unknown"),
-        d.physical_id.as_deref().unwrap_or("none"),
-        d.action,
-        d.status,
+        esc(d.type_name.as_deref().unwrap_or("unknown")),
+        esc(d.physical_id.as_deref().unwrap_or("none")),
+        esc(&d.action),
+        esc(&d.status),
+        esc(stack),
         NOT_IN_TEMPLATE
     )
 }
@@ -126,10 +139,10 @@ fn deletion_json(stack: &str, d: &ResourceDeletion) -> serde_json::Value {
 pub fn stray_line(s: &Stray) -> String {
     format!(
         "stray legacy   {} ({}): {}: {}",
-        s.stack.name,
-        s.stack.id,
+        esc(&s.stack.name),
+        esc(&s.stack.id),
         s.reason.label(),
-        s.reason
+        esc(&s.reason.to_string())
     )
 }
 
@@ -146,7 +159,7 @@ pub fn summary(report: &Report) -> String {
         }
     );
     if let Some(f) = &report.filter {
-        let _ = writeln!(s, "  filter                        {f}");
+        let _ = writeln!(s, "  filter                        {}", esc(f));
     }
     let _ = writeln!(
         s,
@@ -179,7 +192,13 @@ pub fn summary(report: &Report) -> String {
             _ => None,
         });
         for (t, b) in of_kind.take(FIRST_TREES) {
-            let _ = writeln!(s, "      {} ({}): {b}", t.root_name, t.root_id);
+            let _ = writeln!(
+                s,
+                "      {} ({}): {}",
+                esc(&t.root_name),
+                esc(&t.root_id),
+                esc(&b.to_string())
+            );
         }
         if n > FIRST_TREES {
             let _ = writeln!(
@@ -192,7 +211,9 @@ pub fn summary(report: &Report) -> String {
     for (id, name) in &report.plan_gone {
         let _ = writeln!(
             s,
-            "  in the plan, no longer a live legacy root: {name} ({id}) (changed since the plan was made)"
+            "  in the plan, no longer a live legacy root: {} ({}) (changed since the plan was made)",
+            esc(name),
+            esc(id)
         );
     }
     let (resources, templates) = (
@@ -257,7 +278,7 @@ pub fn summary(report: &Report) -> String {
     if !warnings.is_empty() {
         let _ = writeln!(s, "  warnings                      {:>6}", warnings.len());
         for w in warnings {
-            let _ = writeln!(s, "    warning: {w}");
+            let _ = writeln!(s, "    warning: {}", esc(w));
         }
     }
     let _ = writeln!(
@@ -290,7 +311,10 @@ pub fn summary(report: &Report) -> String {
 /// The one next step, for the whole database.
 fn next_step(report: &Report) -> String {
     if let Some(why) = &report.stopped {
-        return format!("Next: the run stopped early: {why}. Run heat-converge migrate again; it converts what remains.");
+        return format!(
+            "Next: the run stopped early: {}. Run heat-converge migrate again; it converts what remains.",
+            esc(why)
+        );
     }
     let left = report.legacy_left_in_database();
     if left == 0 {
@@ -327,7 +351,7 @@ fn next_step(report: &Report) -> String {
         why.push(format!(
             "{} outside {}: run without the filter to convert them",
             report.outside_filter,
-            report.filter.as_deref().unwrap_or("the filter")
+            esc(report.filter.as_deref().unwrap_or("the filter"))
         ));
     }
     if !report.strays.is_empty() {
@@ -380,10 +404,11 @@ pub fn status_text(report: &Report, database: &str) -> String {
         if let Outcome::Skipped(b) = &t.outcome {
             let _ = writeln!(
                 s,
-                "      {} ({}): {}: {b}",
-                t.root_name,
-                t.root_id,
-                b.label()
+                "      {} ({}): {}: {}",
+                esc(&t.root_name),
+                esc(&t.root_id),
+                b.label(),
+                esc(&b.to_string())
             );
         }
     }
@@ -396,10 +421,10 @@ pub fn status_text(report: &Report, database: &str) -> String {
         let _ = writeln!(
             s,
             "      {} ({}): {}: {}",
-            st.stack.name,
-            st.stack.id,
+            esc(&st.stack.name),
+            esc(&st.stack.id),
             st.reason.label(),
-            st.reason
+            esc(&st.reason.to_string())
         );
     }
     if !report.plugin_types.is_empty() {
@@ -412,15 +437,15 @@ pub fn status_text(report: &Report, database: &str) -> String {
             let _ = writeln!(
                 s,
                 "      {} ({}): graph {}",
-                t.plugin.named(),
+                esc(&t.plugin.named()),
                 plural(t.resources, "resource", "resources"),
-                t.plugin.how.describe()
+                esc(&t.plugin.how.describe())
             );
         }
     }
     for t in &report.trees {
         for w in &t.warnings {
-            let _ = writeln!(s, "  warning: {w}");
+            let _ = writeln!(s, "  warning: {}", esc(w));
         }
     }
     s
@@ -563,13 +588,13 @@ pub fn verify_text(v: &Verification, database: &str) -> String {
             s,
             "{} {} ({}), root {}, converted by run {}:",
             c.finding.kind(),
-            c.name,
-            c.stack_id,
-            c.root_stack_id,
-            c.run_id
+            esc(&c.name),
+            esc(&c.stack_id),
+            esc(&c.root_stack_id),
+            esc(&c.run_id)
         );
         for d in finding_detail(&c.finding) {
-            let _ = writeln!(s, "    {d}");
+            let _ = writeln!(s, "    {}", esc(&d));
         }
     }
     let next = match verify_exit_code(v) {

@@ -103,7 +103,8 @@ pub fn apply(
     };
     tracing::debug!(
         trees = all.len(),
-        "a batch is written in halves: {failed:#}"
+        "a batch is written in halves: {}",
+        crate::report::escape::text(&format!("{failed:#}"))
     );
     if !also.is_empty() {
         attempt(conn, &[], also, inv, rec, retries)?;
@@ -244,7 +245,8 @@ fn attempt(
             Err(e) if is_transient(&e) && tried < ATTEMPTS => {
                 tracing::warn!(
                     attempt = tried,
-                    "tried again after a transient failure: {e:#}"
+                    "tried again after a transient failure: {}",
+                    crate::report::escape::text(&format!("{e:#}"))
                 );
                 retries.transient += 1;
                 // A short pause that grows, so two writers in conflict do not collide again.

@@ -15,6 +15,7 @@ pub mod tree;
 
 use crate::db::read::{self as load, Inventory};
 use crate::db::Database;
+use crate::report::escape::text as esc;
 use crate::site::HeatSite;
 use anyhow::Result;
 use eligibility::Blocker;
@@ -360,7 +361,8 @@ pub fn run(
         None
     } else {
         Some(crate::db::take_run_lock(db, !opts.no_wait, &mut |m| {
-            let _ = writeln!(std::io::stderr(), "heat-converge: {m}");
+            // It can name the other run's host, read from the database.
+            let _ = writeln!(std::io::stderr(), "heat-converge: {}", esc(m));
         })?)
     };
     let mut report = Report {
@@ -426,7 +428,7 @@ fn convert_trees(
     tracing::info!(
         run_id = report.run_id.as_deref().unwrap_or("dry run"),
         trees = trees.len(),
-        filter = report.filter.as_deref().unwrap_or("none"),
+        filter = %esc(report.filter.as_deref().unwrap_or("none")),
         "run started"
     );
     if let Err(e) = progress(Progress::Start { trees: trees.len() }) {
@@ -617,26 +619,28 @@ fn prepare(
     Ok((p, review))
 }
 
-/// `-v`: one line per tree with its outcome and time.
+/// `-v`: one line per tree with its outcome and time (names, ids and reasons escaped as
+/// in the text report: a log line is one line, and a log read on a terminal is safe).
 fn log_tree(tr: &TreeReport, took: std::time::Duration) {
     let ms = took.as_millis() as u64;
+    let (root, name) = (esc(&tr.root_id), esc(&tr.root_name));
     match &tr.outcome {
         Outcome::Skipped(b) => tracing::info!(
-            root = %tr.root_id, name = %tr.root_name, outcome = "left_alone",
-            reason_kind = b.kind(), reason = %b, ms, "tree"
+            root = %root, name = %name, outcome = "left_alone",
+            reason_kind = b.kind(), reason = %esc(&b.to_string()), ms, "tree"
         ),
         Outcome::Converted(c) => tracing::info!(
-            root = %tr.root_id, name = %tr.root_name, outcome = "converted",
+            root = %root, name = %name, outcome = "converted",
             stacks = c.stacks, resources = c.resources_converted,
             deleted = c.resources_deleted, ms, "tree"
         ),
         Outcome::WouldConvert(c) => tracing::info!(
-            root = %tr.root_id, name = %tr.root_name, outcome = "would_convert",
+            root = %root, name = %name, outcome = "would_convert",
             stacks = c.stacks, ms, "tree"
         ),
     }
     for w in &tr.warnings {
-        tracing::warn!(root = %tr.root_id, "{w}");
+        tracing::warn!(root = %root, "{}", esc(w));
     }
 }
 

@@ -883,7 +883,10 @@ impl super::RunLock for MySql {
             match self.take_cluster_lock(&mut lock_conn)? {
                 Ok(held) => return Ok(held),
                 Err(other) => {
-                    tracing::debug!("run lock: waiting for {other}");
+                    tracing::debug!(
+                        "run lock: waiting for {}",
+                        crate::report::escape::text(&other.to_string())
+                    );
                     std::thread::sleep(std::time::Duration::from_secs(1));
                 }
             }

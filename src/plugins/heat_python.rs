@@ -124,7 +124,8 @@ impl HeatPython {
         // Heat's log: to ours, at -vv, line by line, for the child's whole life.
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                tracing::debug!("heat-python: {line}");
+                // Heat's own log lines name stacks and resources from the database.
+                tracing::debug!("heat-python: {}", crate::report::escape::text(&line));
             }
         });
         let paths =
