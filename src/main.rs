@@ -401,10 +401,17 @@ fn main() -> ExitCode {
             };
             // A pipeline parsing stdout as JSON gets a JSON error, never an empty string.
             if let Some(command) = JSON_COMMAND.get() {
-                let body = serde_json::json!({
+                let mut body = serde_json::json!({
                     "exit_code": code,
                     "error": {"kind": kind, "message": format!("{e:#}")},
                 });
+                // A run that failed midway: what it had converted by then.
+                if let Some(f) = e.downcast_ref::<convert::RunFailed>() {
+                    body["run_id"] = serde_json::json!(f.run_id);
+                    body["legacy_trees"] = serde_json::json!(f.trees);
+                    body["converted"] = serde_json::json!(f.converted);
+                    body["left_alone"] = serde_json::json!(f.left_alone);
+                }
                 let _ = writeln!(
                     std::io::stdout(),
                     "{}",

@@ -337,6 +337,29 @@ fn select<'f>(
         .collect())
 }
 
+/// A run that failed after it started converting: what it had done by then (each tree
+/// converted whole, or untouched), carried by the error for the summary and the JSON.
+#[derive(Clone, Debug)]
+pub struct RunFailed {
+    pub run_id: Option<String>,
+    pub trees: usize,
+    pub converted: usize,
+    pub left_alone: usize,
+}
+
+impl std::fmt::Display for RunFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the run stopped after {} of {} trees: {} converted (each whole), {} left alone, the rest untouched; run again once the cause is fixed",
+            self.converted + self.left_alone,
+            self.trees,
+            self.converted,
+            self.left_alone
+        )
+    }
+}
+
 /// What a run tells its caller as it goes.
 pub enum Progress<'a> {
     /// The run starts on this many trees.
@@ -386,6 +409,19 @@ pub fn run(
     }
     let converted = convert_trees(db.conn(), &trees, &inv, &mode, opts, &mut report, progress);
     report.not_reached = trees.len() - report.tally.trees;
+    if let Err(e) = converted {
+        // What was written before stands (each tree whole): the record says where the run
+        // stopped (if the database still answers), and the error carries the counts.
+        report.stopped = Some(format!("failed: {e:#}"));
+        let _ = mode.end(db.conn(), &report);
+        let _ = crate::db::indexes::drop_ours(db, &report.indexes);
+        return Err(e.context(RunFailed {
+            run_id: report.run_id.clone(),
+            trees: trees.len(),
+            converted: report.converted(),
+            left_alone: report.skipped(),
+        }));
+    }
     report.plugin_types = opts.site.types_in_use();
     report.duration = run_started.elapsed();
     if let Some(pl) = &opts.plan {

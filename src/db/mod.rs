@@ -370,6 +370,26 @@ pub(crate) fn seconds_option(url: &DbUrl, key: &str) -> Result<Option<i64>> {
 }
 
 /// Logs a statement at `-vv`: its SQL on one line, never its parameter values.
+/// An I/O failure that means the connection is gone (the server restarted, closed or
+/// killed the session, or the network failed), whatever the statement was.
+pub(crate) fn is_connection_lost(kind: std::io::ErrorKind) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(
+        kind,
+        K::BrokenPipe | K::ConnectionReset | K::ConnectionAborted | K::UnexpectedEof | K::NotConnected
+    )
+}
+
+/// The message for a lost connection: the cause in the operator's terms, then the
+/// driver's words.
+pub(crate) fn lost(at: &str, detail: &str) -> String {
+    format!(
+        "the connection to the server{at} was lost ({detail}): the server restarted, ended \
+         this session (KILL, pg_terminate_backend, wait_timeout, idle timeouts of a proxy) or \
+         the network failed; a transaction it was in was not committed"
+    )
+}
+
 /// One second of a wait for the run lock, or the error that ends it: a stop signal.
 pub(crate) fn waiting_for_run_lock() -> Result<()> {
     if let Some(signal) = crate::stop::requested() {

@@ -588,6 +588,9 @@ fn plain(e: &mysql::Error, server: &str) -> anyhow::Error {
         mysql::Error::IoError(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
             refused()
         }
+        mysql::Error::IoError(io) if super::is_connection_lost(io.kind()) => {
+            anyhow!(super::lost(&at, &io.to_string()))
+        }
         mysql::Error::IoError(io)
             if matches!(
                 io.kind(),

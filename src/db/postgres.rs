@@ -296,6 +296,10 @@ pub(crate) fn plain(e: &postgres::Error, server: &str) -> anyhow::Error {
                  enable ssl on the server or change sslmode"
             )
         }
+        Some(k) if super::is_connection_lost(k) => anyhow!(super::lost(&at, &cause)),
+        _ if e.is_closed() || what.contains("connection closed") => {
+            anyhow!(super::lost(&at, &what))
+        }
         _ if cause.is_empty() => anyhow!("{what}{at}"),
         _ => anyhow!("{what}{at}: {cause}"),
     }
