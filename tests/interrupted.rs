@@ -1,9 +1,13 @@
-//! SIGTERM, SIGINT and SIGHUP stop a run the way a closed output does (issue 18): the
+//! Runs interrupted midway (issue 18). SIGTERM, SIGINT and SIGHUP stop a run the way a
+//! closed output does: the
 //! batch at hand finished or rolled back, the run record closed with the signal's name,
 //! the temporary indexes dropped, the summary or the JSON document printed, exit 1; a
 //! second signal ends the process at once; and the next run finishes the job. On a
 //! 20,000-root SQLite database (the benchmark's generator) and a 3,000-root PostgreSQL and
-//! MariaDB one, signalled at several moments of a run.
+//! MariaDB one, signalled at several moments of a run. A connection the server ends
+//! midway (pg_terminate_backend, KILL) fails the run with exit 1, saying the connection
+//! was lost and what was converted before it (text and JSON), no tree half converted,
+//! and the next run finishes.
 
 mod common;
 
@@ -251,4 +255,50 @@ fn a_second_signal_ends_it_at_once() {
     assert!(ended.stdout.is_empty(), "{}", ended.stdout);
     no_half_trees(&db);
     last_run(&db, 20_000);
+}
+
+/// The server ends the run's sessions after its first batch: exit 1, the cause named, the
+/// trees converted before it counted, no half tree; the next run finishes.
+fn connection_lost(backend: Backend, tag: &str, kill: &str) {
+    let bed = Bed::new(tag);
+    let db = bed.replicated_on(backend, backend.local_server(), 5_000);
+    let mut child = start(&db, "json");
+    let readers = after_first_batch(&mut child);
+    db.exec(kill);
+    let ended = end(child, Some(readers));
+    assert_eq!(ended.code, Some(1), "{}\n{}", ended.stdout, ended.stderr);
+    let json: Value = serde_json::from_str(&ended.stdout)
+        .unwrap_or_else(|e| panic!("no JSON ({e}): {}", ended.stderr));
+    let message = json["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("connection to the server"), "{json}");
+    assert!(message.contains("was lost"), "{json}");
+    assert!(json["converted"].as_u64().unwrap_or(0) > 0, "{json}");
+    assert!(ended.stderr.contains("converted (each whole)"), "{}", ended.stderr);
+    no_half_trees(&db);
+    last_run(&db, 5_000);
+}
+
+#[test]
+fn a_connection_ended_by_postgresql() {
+    connection_lost(
+        Backend::Postgres,
+        "lostp",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    );
+}
+
+#[test]
+fn a_connection_ended_by_mariadb() {
+    // KILL every other session on the database (the run's, and its lock connection).
+    connection_lost(
+        Backend::MariaDb,
+        "lostm",
+        "BEGIN NOT ATOMIC \
+           FOR s IN (SELECT ID FROM information_schema.PROCESSLIST \
+                     WHERE DB = DATABASE() AND ID <> CONNECTION_ID()) DO \
+             EXECUTE IMMEDIATE CONCAT('KILL ', s.ID); \
+           END FOR; \
+         END",
+    );
 }
