@@ -220,13 +220,9 @@ pub fn is_template_name(name: &str) -> bool {
         || name.contains("://")
 }
 
-/// The resource types Heat 27.0.1's plugins register.
-pub fn known_types() -> impl Iterator<Item = &'static str> {
-    include_str!("resource_types.txt")
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-}
+/// The resource types Heat 27.0.1's own plugins register (kept with the plugins, which
+/// may replace them).
+pub use crate::plugins::heat_types as known_types;
 
 /// The user's environment over the global one, and the plugin a resource's type maps to.
 #[derive(Clone, Debug, Default)]

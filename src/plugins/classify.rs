@@ -220,7 +220,7 @@ fn classify(
                         "{named} defines {hook}, which Heat's graph building calls: it adds its own dependencies"
                     ));
                 }
-                if crate::environment::known_types().any(|k| k == type_name) {
+                if super::heat_types().any(|k| k == type_name) {
                     return How::NeedsHeat(format!(
                         "{named} replaces Heat's own {type_name}, whose properties other resources' rules read"
                     ));

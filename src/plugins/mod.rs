@@ -36,6 +36,14 @@ pub const DEFAULT_PLUGIN_DIRS: &[&str] = &[
     "/usr/local/lib64/heat",
 ];
 
+/// The resource types Heat 27.0.1's own plugins register (`src/resource_types.txt`).
+pub fn heat_types() -> impl Iterator<Item = &'static str> {
+    include_str!("../resource_types.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+}
+
 /// The package Heat loads plugin modules into.
 pub const PACKAGE: &str = "heat.engine.plugins";
 
