@@ -468,6 +468,22 @@ class Engine(object):
         return (row['action'], row['status'], row['current_traversal'],
                 row['updated_at'])
 
+    def settled(self, stack_id, action):
+        """The engine has finished with the stack, not only written its state: its lock
+        is released (the operation's thread is over) and, after a delete, deleted_at is
+        set. Heat writes DELETE_COMPLETE before deleted_at; a bed that stopped waiting at
+        the state alone and killed the engine left a DELETE_COMPLETE stack that was never
+        marked deleted (the flaky `deleted` case under load)."""
+        with self._db.connect() as c:
+            locked = c.execute(sa.text('SELECT COUNT(*) FROM stack_lock '
+                                       'WHERE stack_id = :id'),
+                               {'id': stack_id}).scalar()
+        if locked:
+            return False
+        if action == 'DELETE':
+            return self.stack_row(stack_id)['deleted_at'] is not None
+        return True
+
     def wait(self, stack_id, action, statuses=('COMPLETE', 'FAILED'),
              since=None):
         deadline = time.time() + WAIT_SECS
@@ -476,7 +492,9 @@ class Engine(object):
             fresh = since is None or since != (
                 row['action'], row['status'], row['current_traversal'],
                 row['updated_at'])
-            if fresh and row['action'] == action and row['status'] in statuses:
+            if (fresh and row['action'] == action and row['status'] in statuses
+                    and (statuses == ('IN_PROGRESS',)
+                         or self.settled(stack_id, action))):
                 return '%s_%s' % (row['action'], row['status'])
             time.sleep(0.5)
         row = self.stack_row(stack_id)
