@@ -353,6 +353,12 @@ pub fn run(
     let run_started = std::time::Instant::now();
     // Before anything else: refuse a database that is not Heat's, and write nothing.
     crate::db::heat_schema::check(db.conn())?;
+    // A real run: can this user do all it does? Asked before anything is written (the
+    // run lock's file, our tables, an index), so that a missing privilege is one error
+    // that names it rather than every tree refused.
+    if !opts.dry_run {
+        crate::db::preflight::check(db)?;
+    }
     // One writing run at a time, for the whole run (a dry run writes nothing: no lock).
     let _run_lock = if opts.dry_run {
         None

@@ -58,7 +58,7 @@ impl Mode {
         if opts.dry_run {
             return Ok((Mode::DryRun, Vec::new()));
         }
-        let applied = db.migrate()?;
+        let applied = history::set_up(db)?;
         let rec = Recording {
             run_id: uuid::Uuid::new_v4().to_string(),
             engine_id: uuid::Uuid::new_v4().to_string(),
