@@ -14,7 +14,10 @@
 //! half is written again, by the same code, down to single trees where needed: the trees
 //! that can convert do, and each one that cannot is left alone with its reason. A
 //! transient failure (a deadlock, a Galera certification conflict) is tried again, a
-//! bounded number of times.
+//! bounded number of times. A failure that every tree would meet (a privilege revoked
+//! during the run, a database switched to read-only, a full disk: see
+//! [`crate::db::preflight::refusal`]) is not split: the trees written before it stand,
+//! the rest are not written, and the run stops ([`Applied::halted`]).
 
 use super::eligibility::{is_stale_lock, Blocker};
 use super::plan::{
@@ -51,6 +54,22 @@ pub struct Retries {
     pub split: usize,
 }
 
+/// What writing a batch came to.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// One outcome per plan written or left alone, in the order of the plans: all of
+    /// them, unless the batch was halted.
+    pub outcomes: Vec<Result<Changes, Blocker>>,
+    /// A failure every tree would meet (see [`crate::db::preflight::refusal`]): the plans
+    /// after `outcomes` were not written, and the run must stop.
+    pub halted: Option<anyhow::Error>,
+}
+
+/// Whether `e` would refuse every tree alike, so that splitting the batch is pointless.
+fn halts(e: &anyhow::Error) -> bool {
+    crate::db::preflight::refusal(e).is_some()
+}
+
 /// Converts the planned trees, and writes `also` (the history rows of the trees left
 /// alone) in the same transaction: each tree's outcome, in the order of `plans`. Only a
 /// failure to record `also` on its own is an error of the run.
@@ -61,10 +80,21 @@ pub fn apply(
     inv: &Inventory,
     rec: &Recording,
     retries: &mut Retries,
-) -> Result<Vec<Result<Changes, Blocker>>> {
+) -> Result<Applied> {
     let all: Vec<&TreePlan> = plans.iter().collect();
     let failed = match attempt(conn, &all, also, inv, rec, retries) {
-        Ok(changes) => return Ok(changes.into_iter().map(Ok).collect()),
+        Ok(changes) => {
+            return Ok(Applied {
+                outcomes: changes.into_iter().map(Ok).collect(),
+                halted: None,
+            })
+        }
+        Err(e) if halts(&e) => {
+            return Ok(Applied {
+                outcomes: Vec::new(),
+                halted: Some(e),
+            })
+        }
         Err(e) => e,
     };
     tracing::debug!(
@@ -72,24 +102,40 @@ pub fn apply(
         "a batch is written in halves: {failed:#}"
     );
     if !also.is_empty() {
-        attempt(conn, &[], also, inv, rec, retries)?;
+        if let Err(e) = attempt(conn, &[], also, inv, rec, retries) {
+            if halts(&e) {
+                return Ok(Applied {
+                    outcomes: Vec::new(),
+                    halted: Some(e),
+                });
+            }
+            return Err(e);
+        }
     }
-    let mut out = Vec::with_capacity(plans.len());
-    split(conn, &all, failed, inv, rec, retries, &mut out);
-    Ok(out)
+    let mut applied = Applied {
+        outcomes: Vec::with_capacity(plans.len()),
+        halted: None,
+    };
+    split(conn, &all, failed, inv, rec, retries, &mut applied);
+    Ok(applied)
 }
 
-/// Writes `plans` in one transaction or, when that fails, [`split`]s them.
+/// Writes `plans` in one transaction or, when that fails, [`split`]s them; after a
+/// failure that halts, nothing more.
 fn halves(
     conn: &mut dyn Connection,
     plans: &[&TreePlan],
     inv: &Inventory,
     rec: &Recording,
     retries: &mut Retries,
-    out: &mut Vec<Result<Changes, Blocker>>,
+    out: &mut Applied,
 ) {
+    if out.halted.is_some() {
+        return;
+    }
     match attempt(conn, plans, &[], inv, rec, retries) {
-        Ok(changes) => out.extend(changes.into_iter().map(Ok)),
+        Ok(changes) => out.outcomes.extend(changes.into_iter().map(Ok)),
+        Err(e) if halts(&e) => out.halted = Some(e),
         Err(e) => split(conn, plans, e, inv, rec, retries, out),
     }
 }
@@ -105,10 +151,10 @@ fn split(
     inv: &Inventory,
     rec: &Recording,
     retries: &mut Retries,
-    out: &mut Vec<Result<Changes, Blocker>>,
+    out: &mut Applied,
 ) {
     if plans.len() == 1 {
-        out.push(Err(Blocker::Refused {
+        out.outcomes.push(Err(Blocker::Refused {
             detail: format!("{failed:#}"),
         }));
         return;
