@@ -520,8 +520,8 @@ fn migrate(args: MigrateArgs, verbose: bool, quiet: bool) -> Result<u8> {
     display.finish();
     let report = report?;
     // Stopped because the output is gone: nothing more can be printed. Stopped by a
-    // signal: the report is printed, and the exit code is 1.
-    if let (Some(why), None) = (&report.stopped, report.signal) {
+    // signal or by the database: the report is printed, and the exit code is 1.
+    if let (Some(why), None, false) = (&report.stopped, report.signal, report.stopped_by_database) {
         anyhow::bail!("{why}");
     }
     let mut out = stdout.lock();

@@ -273,7 +273,11 @@ fn connection_lost(backend: Backend, tag: &str, kill: &str) {
     assert!(message.contains("connection to the server"), "{json}");
     assert!(message.contains("was lost"), "{json}");
     assert!(json["converted"].as_u64().unwrap_or(0) > 0, "{json}");
-    assert!(ended.stderr.contains("converted (each whole)"), "{}", ended.stderr);
+    assert!(
+        ended.stderr.contains("converted (each whole)"),
+        "{}",
+        ended.stderr
+    );
     no_half_trees(&db);
     last_run(&db, 5_000);
 }

@@ -14,7 +14,10 @@
 //! half is written again, by the same code, down to single trees where needed: the trees
 //! that can convert do, and each one that cannot is left alone with its reason. A
 //! transient failure (a deadlock, a Galera certification conflict) is tried again, a
-//! bounded number of times.
+//! bounded number of times. A failure that every tree would meet (a privilege revoked
+//! during the run, a database switched to read-only, a full disk: see
+//! [`crate::db::preflight::refusal`]) is not split: the trees written before it stand,
+//! the rest are not written, and the run stops ([`Applied::halted`]).
 //!
 //! Another session's row lock never makes a run wait: before anything else the batch's
 //! stack, resource and template rows are locked with `FOR UPDATE SKIP LOCKED` (where the
@@ -73,6 +76,22 @@ pub struct Retries {
     pub split: usize,
 }
 
+/// What writing a batch came to.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// One outcome per plan written or left alone, in the order of the plans: all of
+    /// them, unless the batch was halted.
+    pub outcomes: Vec<Result<Changes, Blocker>>,
+    /// A failure every tree would meet (see [`crate::db::preflight::refusal`]): the plans
+    /// after `outcomes` were not written, and the run must stop.
+    pub halted: Option<anyhow::Error>,
+}
+
+/// Whether `e` would refuse every tree alike, so that splitting the batch is pointless.
+fn halts(e: &anyhow::Error) -> bool {
+    crate::db::preflight::refusal(e).is_some()
+}
+
 /// Converts the planned trees, and writes `also` (the history rows of the trees left
 /// alone) in the same transaction: each tree's outcome, in the order of `plans`. Only a
 /// failure to record `also` on its own is an error of the run.
@@ -83,20 +102,26 @@ pub fn apply(
     inv: &Inventory,
     rec: &Recording,
     retries: &mut Retries,
-) -> Result<Vec<Result<Changes, Blocker>>> {
+) -> Result<Applied> {
     let mut all: Vec<&TreePlan> = plans.iter().collect();
-    let mut out: HashMap<String, Result<Changes, Blocker>> = HashMap::new();
+    let mut held: HashMap<String, Result<Changes, Blocker>> = HashMap::new();
     let failed = loop {
         match attempt(conn, &all, also, inv, rec, retries) {
             Ok(changes) => {
-                for (p, c) in all.iter().zip(changes) {
-                    out.insert(p.root_id.clone(), Ok(c));
-                }
-                return Ok(in_order(plans, out));
+                return Ok(Applied {
+                    outcomes: merge(plans, held, changes.into_iter().map(Ok).collect()),
+                    halted: None,
+                })
+            }
+            Err(e) if halts(&e) => {
+                return Ok(Applied {
+                    outcomes: Vec::new(),
+                    halted: Some(e),
+                })
             }
             // Trees whose rows others hold: left alone, the rest tried again at once.
             Err(e) if e.is::<RowsHeld>() && !all.is_empty() => {
-                take_held(&e, &mut all, &mut out);
+                take_held(&e, &mut all, &mut held);
             }
             Err(e) => break e,
         }
@@ -107,31 +132,46 @@ pub fn apply(
         crate::report::escape::text(&format!("{failed:#}"))
     );
     if !also.is_empty() {
-        attempt(conn, &[], also, inv, rec, retries)?;
+        if let Err(e) = attempt(conn, &[], also, inv, rec, retries) {
+            if halts(&e) {
+                return Ok(Applied {
+                    outcomes: Vec::new(),
+                    halted: Some(e),
+                });
+            }
+            return Err(e);
+        }
     }
-    let mut written = Vec::with_capacity(all.len());
+    let mut written = Applied {
+        outcomes: Vec::with_capacity(all.len()),
+        halted: None,
+    };
     split(conn, &all, failed, inv, rec, retries, &mut written);
-    for (p, r) in all.iter().zip(written) {
-        out.insert(p.root_id.clone(), r);
-    }
-    Ok(in_order(plans, out))
+    Ok(Applied {
+        outcomes: merge(plans, held, written.outcomes),
+        halted: written.halted,
+    })
 }
 
-/// The outcomes in the order of `plans`.
-fn in_order(
-    plans: &[TreePlan],
-    mut out: HashMap<String, Result<Changes, Blocker>>,
+/// The outcomes in the order of `plans`: the trees left alone beforehand (`held`) and
+/// those `written` (in order); it ends where `written` ends early (a halted batch).
+fn merge<P: std::borrow::Borrow<TreePlan>>(
+    plans: &[P],
+    mut held: HashMap<String, Result<Changes, Blocker>>,
+    written: Vec<Result<Changes, Blocker>>,
 ) -> Vec<Result<Changes, Blocker>> {
-    plans
-        .iter()
-        .map(|p| {
-            out.remove(&p.root_id).unwrap_or_else(|| {
-                Err(Blocker::Refused {
-                    detail: "not written (no outcome was recorded for it)".into(),
-                })
-            })
-        })
-        .collect()
+    let mut written = written.into_iter();
+    let mut out = Vec::with_capacity(plans.len());
+    for p in plans {
+        match held.remove(&p.borrow().root_id) {
+            Some(r) => out.push(r),
+            None => match written.next() {
+                Some(r) => out.push(r),
+                None => break,
+            },
+        }
+    }
+    out
 }
 
 /// Moves the trees a [`RowsHeld`] names out of `plans`, each left alone with its reason.
@@ -157,37 +197,33 @@ fn take_held(
     });
 }
 
-/// Writes `plans` in one transaction or, when that fails, [`split`]s them.
+/// Writes `plans` in one transaction or, when that fails, [`split`]s them; after a
+/// failure that halts, nothing more.
 fn halves(
     conn: &mut dyn Connection,
     plans: &[&TreePlan],
     inv: &Inventory,
     rec: &Recording,
     retries: &mut Retries,
-    out: &mut Vec<Result<Changes, Blocker>>,
+    out: &mut Applied,
 ) {
+    if out.halted.is_some() {
+        return;
+    }
     match attempt(conn, plans, &[], inv, rec, retries) {
-        Ok(changes) => out.extend(changes.into_iter().map(Ok)),
+        Ok(changes) => out.outcomes.extend(changes.into_iter().map(Ok)),
+        Err(e) if halts(&e) => out.halted = Some(e),
         Err(e) if e.is::<RowsHeld>() => {
             // Held since the batch was claimed: those left alone, the others written.
             let mut rest: Vec<&TreePlan> = plans.to_vec();
             let mut held = HashMap::new();
             take_held(&e, &mut rest, &mut held);
-            let mut written = Vec::new();
+            let mut written = Applied::default();
             if !rest.is_empty() {
                 halves(conn, &rest, inv, rec, retries, &mut written);
             }
-            let mut written = written.into_iter();
-            for p in plans {
-                match held.remove(&p.root_id) {
-                    Some(r) => out.push(r),
-                    None => out.push(written.next().unwrap_or_else(|| {
-                        Err(Blocker::Refused {
-                            detail: "not written".into(),
-                        })
-                    })),
-                }
-            }
+            out.outcomes.extend(merge(plans, held, written.outcomes));
+            out.halted = written.halted;
         }
         Err(e) => split(conn, plans, e, inv, rec, retries, out),
     }
@@ -204,10 +240,10 @@ fn split(
     inv: &Inventory,
     rec: &Recording,
     retries: &mut Retries,
-    out: &mut Vec<Result<Changes, Blocker>>,
+    out: &mut Applied,
 ) {
     if plans.len() == 1 {
-        out.push(Err(if is_lock_wait_timeout(&failed) {
+        out.outcomes.push(Err(if is_lock_wait_timeout(&failed) {
             Blocker::RowLocked {
                 detail: format!(
                     "another session held a lock it needs for longer than --lock-wait: {failed:#}"

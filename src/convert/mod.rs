@@ -223,6 +223,9 @@ pub struct Report {
     pub stopped: Option<String>,
     /// The signal that stopped it (SIGTERM, SIGINT, SIGHUP), when one did.
     pub signal: Option<&'static str>,
+    /// Whether a refusal of the database's that every tree would meet stopped it (see
+    /// [`crate::db::preflight::refusal`]): the report is printed, the exit code is 1.
+    pub stopped_by_database: bool,
     /// Selected trees the run never reached because it stopped.
     pub not_reached: usize,
     /// How long the run took.
@@ -379,6 +382,12 @@ pub fn run(
     let run_started = std::time::Instant::now();
     // Before anything else: refuse a database that is not Heat's, and write nothing.
     crate::db::heat_schema::check(db.conn())?;
+    // A real run: can this user do all it does? Asked before anything is written (the
+    // run lock's file, our tables, an index), so that a missing privilege is one error
+    // that names it rather than every tree refused.
+    if !opts.dry_run {
+        crate::db::preflight::check(db)?;
+    }
     // One writing run at a time, for the whole run (a dry run writes nothing: no lock).
     let _run_lock = if opts.dry_run {
         None
@@ -408,6 +417,27 @@ pub fn run(
         report.indexes = crate::db::indexes::create_missing(db)?;
     }
     let converted = convert_trees(db.conn(), &trees, &inv, &mode, opts, &mut report, progress);
+    // A refusal every tree would meet (a privilege revoked meanwhile, a database switched
+    // to read-only, a full disk) stops the run, with what it did before counted and
+    // reported, instead of ending it without a report or refusing tree after tree.
+    let converted = match converted {
+        Err(e) => match crate::db::preflight::refusal(&e) {
+            Some(kind) => {
+                report.stopped = Some(format!(
+                    "stopped after {} of {} trees (each converted or untouched): {} during \
+                     the run ({}); fix that first",
+                    report.tally.trees,
+                    trees.len(),
+                    kind.words(),
+                    crate::db::preflight::said(&e.root_cause().to_string())
+                ));
+                report.stopped_by_database = true;
+                Ok(())
+            }
+            None => Err(e),
+        },
+        ok => ok,
+    };
     report.not_reached = trees.len() - report.tally.trees;
     if let Err(e) = converted {
         // What was written before stands (each tree whole): the record says where the run
@@ -445,6 +475,23 @@ pub fn run(
     let ended = converted.and_then(|()| mode.end(db.conn(), &report));
     // Dropped whatever happened; one left by a failure is dropped by the next run.
     let dropped = crate::db::indexes::drop_ours(db, &report.indexes);
+    if report.stopped_by_database {
+        // The refusal that stopped the run may refuse these too: said, not fatal, so
+        // that the report of what was done is printed.
+        let mut also = Vec::new();
+        if let Err(e) = ended {
+            also.push(format!("the run's record could not be closed ({e:#})"));
+        }
+        if let Err(e) = dropped {
+            also.push(format!(
+                "the temporary indexes stay until the next run drops them ({e:#})"
+            ));
+        }
+        if let (Some(stopped), false) = (report.stopped.as_mut(), also.is_empty()) {
+            stopped.push_str(&format!("; {}", also.join("; ")));
+        }
+        return Ok(report);
+    }
     ended?;
     report.indexes_left = dropped?;
     Ok(report)
@@ -559,7 +606,7 @@ fn convert_trees(
             })
             .collect();
         let writing = std::time::Instant::now();
-        let settled = mode.settle(conn, &plans, &left_alone, inv, &mut report.retries)?;
+        let (settled, halted) = mode.settle(conn, &plans, &left_alone, inv, &mut report.retries)?;
         report.phases.writing += writing.elapsed();
         drop(left_alone);
         drop(plans);
@@ -579,7 +626,14 @@ fn convert_trees(
                 _ => None,
             })
             .collect();
-        mode.record_refused(conn, &refused)?;
+        if let Err(e) = mode.record_refused(conn, &refused) {
+            // After a halt the same refusal may well refuse this record too: the halt
+            // is what the run reports.
+            if halted.is_none() {
+                return Err(e);
+            }
+            tracing::warn!("the trees refused before the run stopped are not recorded: {e:#}");
+        }
         drop(refused);
         for (i, (tree, outcome)) in chunk.iter().zip(outcomes).enumerate() {
             let Some(outcome) = outcome else {
@@ -616,6 +670,10 @@ fn convert_trees(
                 trees.len()
             ));
             }
+        }
+        // The trees written before it are counted; the rest of the run would be refused.
+        if let Some(e) = halted {
+            return Err(e);
         }
     }
     Ok(())

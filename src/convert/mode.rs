@@ -58,7 +58,7 @@ impl Mode {
         if opts.dry_run {
             return Ok((Mode::DryRun, Vec::new()));
         }
-        let applied = db.migrate()?;
+        let applied = history::set_up(db)?;
         let rec = Recording {
             run_id: uuid::Uuid::new_v4().to_string(),
             engine_id: uuid::Uuid::new_v4().to_string(),
@@ -84,7 +84,9 @@ impl Mode {
 
     /// What becomes of the trees whose plans are made: reported, or written (a batch at a
     /// time; see [`apply`]) together with the record of the trees left alone. One outcome
-    /// per plan, in their order; a tree the database refused is recorded too.
+    /// per plan, in their order; a tree the database refused is recorded too. When a
+    /// failure every tree would meet halted the writing, the outcomes of the plans before
+    /// it come with that failure (the others were not written; the run must stop).
     pub fn settle(
         &self,
         conn: &mut dyn Connection,
@@ -92,23 +94,26 @@ impl Mode {
         left_alone: &[(&Tree, &Blocker)],
         inv: &Inventory,
         retries: &mut apply::Retries,
-    ) -> Result<Vec<Outcome>> {
+    ) -> Result<(Vec<Outcome>, Option<anyhow::Error>)> {
         let Mode::Write(rec) = self else {
-            return Ok(plans
+            let would = plans
                 .iter()
                 .map(|p| Outcome::WouldConvert(p.changes()))
-                .collect());
+                .collect();
+            return Ok((would, None));
         };
         let reasons = reasons(left_alone);
         let rows = skip_rows(rec, left_alone, &reasons);
-        let outcomes: Vec<Outcome> = apply::apply(conn, plans, &rows, inv, rec, retries)?
+        let applied = apply::apply(conn, plans, &rows, inv, rec, retries)?;
+        let outcomes = applied
+            .outcomes
             .into_iter()
             .map(|r| match r {
                 Ok(c) => Outcome::Converted(c),
                 Err(b) => Outcome::Skipped(b),
             })
             .collect();
-        Ok(outcomes)
+        Ok((outcomes, applied.halted))
     }
 
     /// Records trees the database refused while they were written (each is left alone).

@@ -14,12 +14,14 @@
 //!    not in [`KNOWN_SCHEMAS`] is refused, by name.
 //! 2. Are the tables and columns heat-converge's SQL (`sql/`) reads and writes there? Each
 //!    backend is asked the same neutral question: `SELECT cols FROM t WHERE 1=0`, which
-//!    reads no row and fails when the table or a column is missing.
+//!    reads no row and fails when the table or a column is missing (or the user may not
+//!    read it: then the message says that, naming the user, not "not a Heat database").
 //!
 //! [`KNOWN_SCHEMAS`] holds what the releases of the release matrix (tests/releases.rs)
 //! leave after `heat-manage db_sync`, and nothing else: a version is known because a
 //! release that makes it was converted by Heat and by heat-converge with equal rows.
 
+use super::preflight::{refusal, unreadable, Refusal};
 use super::{Connection, Param};
 use anyhow::{anyhow, Result};
 use std::fmt;
@@ -173,7 +175,18 @@ pub enum Recorded {
 /// database upgraded from sqlalchemy-migrate keeps the old table too), else
 /// sqlalchemy-migrate's. Reads nothing else; writes nothing.
 pub fn schema_version(conn: &mut dyn Connection) -> Result<Recorded> {
-    if let Ok(rows) = conn.query(include_str!("../../sql/heat_alembic_version.sql"), &[]) {
+    // A table the user may not read is not a table that is missing: said if nothing else
+    // tells the version (MySQL answers "denied" for a table that is not there, too).
+    let mut denied = None;
+    let alembic = conn.query(include_str!("../../sql/heat_alembic_version.sql"), &[]);
+    let alembic = match alembic {
+        Err(e) if refusal(&e) == Some(Refusal::Privilege) => {
+            denied = Some(("alembic_version", e));
+            None
+        }
+        other => other.ok(),
+    };
+    if let Some(rows) = alembic {
         let mut revisions = rows
             .iter()
             .map(|r| r.string("version_num"))
@@ -191,14 +204,23 @@ pub fn schema_version(conn: &mut dyn Connection) -> Result<Recorded> {
         include_str!("../../sql/heat_migrate_version.sql"),
         &[Param::Text(MIGRATE_REPOSITORY.into())],
     );
-    if let Ok(rows) = migrate {
-        if let Some(row) = rows.first() {
-            if let Some(v) = row.int("version")? {
-                return Ok(Recorded::Migrate(v));
+    match migrate {
+        Ok(rows) => {
+            if let Some(row) = rows.first() {
+                if let Some(v) = row.int("version")? {
+                    return Ok(Recorded::Migrate(v));
+                }
             }
         }
+        Err(e) if denied.is_none() && refusal(&e) == Some(Refusal::Privilege) => {
+            denied = Some(("migrate_version", e));
+        }
+        Err(_) => {}
     }
-    Ok(Recorded::Nothing)
+    match denied {
+        Some((table, e)) => Err(unreadable(conn, table, None, e)),
+        None => Ok(Recorded::Nothing),
+    }
 }
 
 /// The list of known versions, for messages.
@@ -217,6 +239,9 @@ pub fn check(conn: &mut dyn Connection) -> Result<()> {
     // Not Heat's at all (another program's database may have an alembic_version too)
     // says more than any version: asked first.
     if let Err(e) = conn.query("SELECT 1 FROM stack WHERE 1=0", &[]) {
+        if refusal(&e) == Some(Refusal::Privilege) {
+            return Err(unreadable(conn, "stack", None, e));
+        }
         return Err(e.context("no table stack: this is not a Heat database"));
     }
     let recorded = schema_version(conn)?;
@@ -260,10 +285,16 @@ fn check_columns(conn: &mut dyn Connection) -> Result<()> {
         }
         // Something is missing: find out what, for the message.
         if let Err(e) = conn.query(&format!("SELECT 1 FROM {table} WHERE 1=0"), &[]) {
+            if refusal(&e) == Some(Refusal::Privilege) {
+                return Err(unreadable(conn, table, None, e));
+            }
             return Err(e.context(format!("no table {table}: this is not a Heat database")));
         }
         for column in *columns {
             if let Err(e) = conn.query(&format!("SELECT {column} FROM {table} WHERE 1=0"), &[]) {
+                if refusal(&e) == Some(Refusal::Privilege) {
+                    return Err(unreadable(conn, table, Some(column), e));
+                }
                 return Err(e.context(format!(
                     "table {table} has no column {column}: Heat's schema is older than \
                      heat-converge needs; run heat-manage db_sync first"

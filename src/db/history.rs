@@ -52,7 +52,7 @@ pub trait Migrations {
 }
 
 /// Our tables made by V1, in the order they are dropped.
-const V1_TABLES: &[&str] = &["heat_converge_stack", "heat_converge_run"];
+pub(crate) const V1_TABLES: &[&str] = &["heat_converge_stack", "heat_converge_run"];
 
 fn table_exists(conn: &mut dyn Connection, table: &str) -> bool {
     conn.query(&format!("SELECT 1 FROM {table} WHERE 1=0"), &[])
@@ -94,7 +94,7 @@ fn recorded(conn: &mut dyn Connection, version: i64) -> Result<bool> {
 }
 
 /// The columns later migrations add: (version, table, column).
-const ADDED_COLUMNS: &[(i64, &str, &str)] = &[
+pub(crate) const ADDED_COLUMNS: &[(i64, &str, &str)] = &[
     (3, "heat_converge_run", "stopped"),
     (4, "heat_converge_stack", "traversal"),
 ];
@@ -115,6 +115,36 @@ fn recover_added_columns(conn: &mut dyn Connection) -> Result<Vec<String>> {
         dropped.push(format!("{table}.{column}"));
     }
     Ok(dropped)
+}
+
+/// The migrations refinery recorded as applied: version -> checksum. Empty when its
+/// history table is not there (or cannot be read: preflight names that).
+pub fn recorded_versions(conn: &mut dyn Connection) -> std::collections::BTreeMap<i64, String> {
+    let Ok(rows) = conn.query(include_str!("../../sql/schema_history.sql"), &[]) else {
+        return Default::default();
+    };
+    rows.iter()
+        .filter_map(|r| Some((r.int("version").ok()??, r.text("checksum").ok()??)))
+        .collect()
+}
+
+/// Sets up our tables: applies the migrations not applied yet ([`Migrations`]), unless
+/// every one is recorded with its checksum. Then refinery, which would have nothing to
+/// do, is not run: its first statement, `CREATE TABLE IF NOT EXISTS` on its history
+/// table, needs the CREATE privilege even when the table is there (MariaDB and PostgreSQL
+/// check the privilege first), and a run that finds its tables in place must not need
+/// CREATE (see [`super::preflight`]). Our tables are checked either way.
+pub fn set_up(db: &mut dyn super::Database) -> Result<Vec<String>> {
+    let recorded = recorded_versions(db.conn());
+    let current = db
+        .embedded_migrations()
+        .iter()
+        .all(|m| recorded.get(&i64::from(m.version())) == Some(&m.checksum().to_string()));
+    if !current {
+        return db.migrate();
+    }
+    super::own_schema::check(db.conn())?;
+    Ok(Vec::new())
 }
 
 /// Names of the migrations a refinery report says were applied.

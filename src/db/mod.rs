@@ -5,8 +5,9 @@
 //! implements it; everything above ([`read`]) is written once and never knows which
 //! database it talks to. The SQL lives in `sql/`, written once with `?` placeholders.
 //! What needs more than plain statements has one small trait per capability, one
-//! implementation per driver: [`history::Migrations`] (refinery) and [`RunLock`] (one
-//! heat-converge run at a time on a database).
+//! implementation per driver: [`history::Migrations`] (refinery), [`RunLock`] (one
+//! heat-converge run at a time on a database) and [`preflight::Privileges`] (what the
+//! database user may do, asked before a run writes).
 
 pub mod heat_schema;
 pub mod history;
@@ -15,6 +16,7 @@ mod mysql;
 pub mod option_file;
 pub mod own_schema;
 mod postgres;
+pub mod preflight;
 pub mod read;
 mod sqlite;
 pub mod statements;
@@ -274,12 +276,16 @@ pub trait Connection {
 }
 
 /// A connection to Heat's database with every capability the tool uses.
-pub trait Database: Connection + history::Migrations + RunLock + indexes::Indexes {
+pub trait Database:
+    Connection + history::Migrations + RunLock + indexes::Indexes + preflight::Privileges
+{
     /// The plain statement capability (for code that needs nothing else).
     fn conn(&mut self) -> &mut dyn Connection;
 }
 
-impl<T: Connection + history::Migrations + RunLock + indexes::Indexes> Database for T {
+impl<T: Connection + history::Migrations + RunLock + indexes::Indexes + preflight::Privileges>
+    Database for T
+{
     fn conn(&mut self) -> &mut dyn Connection {
         self
     }
@@ -376,7 +382,11 @@ pub(crate) fn is_connection_lost(kind: std::io::ErrorKind) -> bool {
     use std::io::ErrorKind as K;
     matches!(
         kind,
-        K::BrokenPipe | K::ConnectionReset | K::ConnectionAborted | K::UnexpectedEof | K::NotConnected
+        K::BrokenPipe
+            | K::ConnectionReset
+            | K::ConnectionAborted
+            | K::UnexpectedEof
+            | K::NotConnected
     )
 }
 

@@ -583,6 +583,10 @@ fn plain(e: &mysql::Error, server: &str) -> anyhow::Error {
             if m.code == 1205 {
                 return anyhow::Error::new(super::LockWaitTimeout(text));
             }
+            // A missing privilege, a read-only server, a full disk: every tree alike.
+            if let Some(kind) = super::preflight::mysql_refusal(m.code) {
+                return anyhow::Error::new(super::preflight::EveryTree { kind, text });
+            }
             anyhow!(text)
         }
         mysql::Error::IoError(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {

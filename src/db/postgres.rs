@@ -268,6 +268,10 @@ pub(crate) fn plain(e: &postgres::Error, server: &str) -> anyhow::Error {
         if code == "55P03" {
             return anyhow::Error::new(super::LockWaitTimeout(text));
         }
+        // A missing privilege, a read-only transaction, a full disk: every tree alike.
+        if let Some(kind) = super::preflight::postgres_refusal(code) {
+            return anyhow::Error::new(super::preflight::EveryTree { kind, text });
+        }
         return anyhow!(text);
     }
     let mut cause = String::new();
