@@ -205,7 +205,7 @@ fn make_hostile(db: &HeatDb, v: &Values) -> Ids {
         busy: db.root_id("busy"),
         stray: one("SELECT id FROM stack WHERE name LIKE 'deep-boxes-%-1-%'"),
     };
-    // `depends`: a cycle (as tests/contract.rs makes it), so that a warning names it.
+    // `depends`: a cycle (as tests/exit_codes.rs makes it), so that a warning names it.
     db.exec(&format!(
         "UPDATE raw_template SET template = REPLACE(template,
             '\"base\": {{\"type\": \"OS::Heat::TestResource\"}}',
@@ -219,7 +219,7 @@ fn make_hostile(db: &HeatDb, v: &Values) -> Ids {
         &[&v.depends, &ids.depends],
     );
     // `dropped`: a resource row its template no longer defines (the previous template
-    // declares it, with its type), as tests/review.rs plants it; the conversion deletes it.
+    // declares it, with its type), as tests/plan_apply_verify.rs plants it; the conversion deletes it.
     let declared = format!(
         "\"resources\": {{{}: {{\"type\": {}}}, ",
         serde_json::to_string(&v.port).unwrap(),

@@ -15,7 +15,7 @@
 //!
 //! - `with_heat_python_every_tree_converts`: with `--plugin-dir` and `--heat-python` (the
 //!   bed's virtualenv), `heat-converge migrate` converts every tree on MariaDB, PostgreSQL
-//!   and SQLite with Heat's rows (`needed_by` aside, as in tests/bed.rs), a second run
+//!   and SQLite with Heat's rows (`needed_by` aside, as in tests/heat_conversion.rs), a second run
 //!   converts nothing, and a convergence engine with the plugins updates and deletes every
 //!   converted root (MariaDB, PostgreSQL).
 //! - `without_heat_python_own_code_trees_are_left_alone`: `--plugin-dir` only, and no

@@ -204,7 +204,7 @@ pub fn id_list(ids: &[i64]) -> String {
 /// st.convergence`). Such a tree is what a legacy engine leaves behind when it loaded
 /// the root before a conversion committed and took its lock after: its `Stack.store()`
 /// writes `convergence = 0` back on the root, while the nested stacks it then updates
-/// are loaded afresh, as converted, and stay so (tests/online.rs).
+/// are loaded afresh, as converted, and stay so (tests/running_engines.rs).
 pub fn plan_tree(
     tree: &Tree,
     resources: &HashMap<String, Vec<ResourceRow>>,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""online: a real heat-engine at work while heat-converge runs (issue 12, tests/online.rs).
+"""online: a real heat-engine at work while heat-converge runs (issue 12, tests/running_engines.rs).
 
 Operators will not stop Heat to convert its stacks, so heat-converge must be right with
 engines running. This driver, run in the bed's virtualenv, offers:

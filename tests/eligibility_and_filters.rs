@@ -1,7 +1,7 @@
 //! `heat-converge migrate` on copies of the shipped demo database (made by the real Heat,
 //! see tests/bed/make-demo.sh), each test with its own copy: bad input, locks, backup
 //! stacks, the filters and the config files. The comparison with Heat's own conversion
-//! is in tests/bed.rs.
+//! is in tests/heat_conversion.rs.
 
 use rusqlite::Connection;
 use serde_json::Value;

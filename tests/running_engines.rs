@@ -6,7 +6,7 @@
 //! `tests/bed/online.py` (updates, suspends, resumes, deletes from four threads).
 //!
 //! - [`engine_runs_throughout_a_long_run`] (ignored: about 3 minutes; run it with
-//!   `cargo test --release --test online -- --ignored --nocapture`; `HC_ONLINE_ROOTS`
+//!   `cargo test --release --test running_engines -- --ignored --nocapture`; `HC_ONLINE_ROOTS`
 //!   sets the number of roots, default 10000): every stack afterwards is either
 //!   converted and consistent or still legacy, a second run converts the legacy ones it
 //!   can and names why it leaves the rest, and a real convergence engine updates and
@@ -160,7 +160,7 @@ fn migrate(db: &HeatDb) -> (i32, Value, String, f64, f64) {
 }
 
 #[test]
-#[ignore = "about 3 minutes: cargo test --release --test online -- --ignored --nocapture"]
+#[ignore = "about 3 minutes: cargo test --release --test running_engines -- --ignored --nocapture"]
 fn engine_runs_throughout_a_long_run() {
     let roots: usize = std::env::var("HC_ONLINE_ROOTS")
         .ok()
