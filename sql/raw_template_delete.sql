@@ -1,1 +1,2 @@
-DELETE FROM raw_template WHERE id IN ({ids})
+
+DELETE FROM raw_template WHERE id IN ({each: :id})

@@ -2,6 +2,6 @@
 -- to hold the planned one) and its own requires and needed_by.
 UPDATE resource
 SET current_template_id = (SELECT stack.raw_template_id FROM stack WHERE stack.id = resource.stack_id),
-    requires = CASE id {case} END,
-    needed_by = CASE id {case} END
-WHERE id IN ({ids})
+    requires = CASE id {cases: WHEN :id THEN :requires} END,
+    needed_by = CASE id {cases: WHEN :id THEN :needed_by} END
+WHERE id IN ({each: :id})

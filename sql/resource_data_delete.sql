@@ -1,1 +1,2 @@
-DELETE FROM resource_data WHERE resource_id IN ({ids})
+
+DELETE FROM resource_data WHERE resource_id IN ({each: :id})

@@ -1,1 +1,2 @@
-DELETE FROM resource WHERE id IN ({ids})
+
+DELETE FROM resource WHERE id IN ({each: :id})

@@ -1,1 +1,2 @@
-DELETE FROM resource_properties_data WHERE id IN ({ids})
+
+DELETE FROM resource_properties_data WHERE id IN ({each: :id})

@@ -32,6 +32,7 @@ use super::plan::{
     PREVIOUS_TEMPLATE,
 };
 use crate::db::history::{record_deleted, record_stacks, DeletedRow, StackOutcome};
+use crate::db::named::{self, Values};
 use crate::db::read::StackState;
 use crate::db::read::{stack_states, template_files_ids, unused_template_files, Inventory};
 use crate::db::{
@@ -301,25 +302,39 @@ fn text(p: &str) -> Param {
     Param::Text(p.to_string())
 }
 
-/// Runs a one-row statement of `sql/` over `rows` items, many per statement; `params`
-/// gives the parameters of one chunk in the statement's order.
+/// Runs a multi-row statement of `sql/` over `rows` (each row's values by the names the
+/// SQL gives them), many rows per statement, `shared` bound outside its blocks.
 fn for_chunks<T>(
     conn: &mut dyn Connection,
     sql: &str,
+    shared: &Values,
     rows: &[T],
-    params: impl Fn(&[T]) -> Vec<Param>,
+    values: impl Fn(&T) -> Vec<(&'static str, Param)>,
 ) -> Result<()> {
     // A `CASE id WHEN ...` is searched row by row for each row updated: its cost grows
     // with the square of its length, so those statements are kept short.
-    let per = if sql.contains("{case}") {
+    let per = if sql.contains("{cases:") {
         ROWS_PER_CASE
     } else {
         ROWS_PER_STATEMENT
     };
     for chunk in rows.chunks(per) {
-        conn.execute(&for_rows(sql, chunk.len()), &params(chunk))?;
+        let owned: Vec<Vec<(&str, Param)>> = chunk.iter().map(&values).collect();
+        let refs: Vec<&Values> = owned.iter().map(Vec::as_slice).collect();
+        let b = named::bind(sql, shared, &refs)?;
+        conn.execute(&b.sql, &b.params)?;
     }
     Ok(())
+}
+
+/// A one-row statement of `sql/`, bound by name.
+fn execute(conn: &mut dyn Connection, sql: &str, values: &Values) -> Result<u64> {
+    let b = named::bind(sql, values, &[])?;
+    conn.execute(&b.sql, &b.params)
+}
+
+fn by_id(id: &i64) -> Vec<(&'static str, Param)> {
+    vec![("id", Param::Int(*id))]
 }
 
 /// `name (id)` of each stack, for a message.
@@ -361,17 +376,14 @@ fn write(
     for_chunks(
         conn,
         include_str!("../../sql/resource_convert.sql"),
+        &[],
         &converts,
-        |chunk| {
-            let mut p = Vec::with_capacity(chunk.len() * 5);
-            for c in chunk {
-                p.extend([Param::Int(c.id), Param::Text(id_list(&c.requires))]);
-            }
-            for c in chunk {
-                p.extend([Param::Int(c.id), Param::Text(id_list(&c.needed_by))]);
-            }
-            p.extend(chunk.iter().map(|c| Param::Int(c.id)));
-            p
+        |c| {
+            vec![
+                ("id", Param::Int(c.id)),
+                ("requires", Param::Text(id_list(&c.requires))),
+                ("needed_by", Param::Text(id_list(&c.needed_by))),
+            ]
         },
     )?;
 
@@ -382,22 +394,17 @@ fn write(
     for_chunks(
         conn,
         include_str!("../../sql/stack_convert.sql"),
+        &[("convergence", Param::Int(1))],
         &traversals,
-        |chunk| {
-            let mut p = vec![Param::Int(1)];
-            for (id, traversal) in chunk {
-                p.extend([text(id), text(traversal)]);
-            }
-            p.extend(chunk.iter().map(|(id, _)| text(id)));
-            p
-        },
+        |(id, traversal)| vec![("id", text(id)), ("traversal", text(traversal))],
     )?;
 
     let templates_deleted = delete_previous_templates(conn, &stacks, rec)?;
 
-    conn.execute(
+    execute(
+        conn,
         include_str!("../../sql/unlock_engine.sql"),
-        &[text(&rec.engine_id)],
+        &[("engine_id", text(&rec.engine_id))],
     )?;
 
     let outcomes: Vec<StackOutcome> = stacks
@@ -556,22 +563,27 @@ fn lock(
         let id = &sp.stack.id;
         if let Some(holder) = inv.locks.get(id) {
             if is_stale_lock(inv, holder) {
-                conn.execute(
+                execute(
+                    conn,
                     include_str!("../../sql/unlock_stack.sql"),
-                    &[text(id), text(holder)],
+                    &[("stack_id", text(id)), ("engine_id", text(holder))],
                 )?;
             }
         }
     }
     let plain: Vec<&StackPlan> = stacks.iter().map(|(_, sp)| *sp).collect();
     for chunk in plain.chunks(ROWS_PER_STATEMENT) {
-        let params: Vec<Param> = chunk
-            .iter()
-            .flat_map(|sp| [text(&sp.stack.id), text(&rec.engine_id)])
-            .collect();
-        conn.execute(
-            &for_rows(include_str!("../../sql/lock_stack.sql"), chunk.len()),
-            &params,
+        for_chunks(
+            conn,
+            include_str!("../../sql/lock_stack.sql"),
+            &[],
+            chunk,
+            |sp| {
+                vec![
+                    ("stack_id", text(&sp.stack.id)),
+                    ("engine_id", text(&rec.engine_id)),
+                ]
+            },
         )
         .map_err(|e| {
             // Kept as the cause, so a deadlock stays recognisable as transient.
@@ -650,16 +662,17 @@ fn delete_resources(
         .collect();
     record_deleted(conn, &audit)?;
     let ids: Vec<i64> = deletes.iter().map(|(_, _, d)| d.id).collect();
-    let by_id = |chunk: &[i64]| chunk.iter().map(|&i| Param::Int(i)).collect();
     for_chunks(
         conn,
         include_str!("../../sql/resource_data_delete.sql"),
+        &[],
         &ids,
         by_id,
     )?;
     for_chunks(
         conn,
         include_str!("../../sql/resource_delete.sql"),
+        &[],
         &ids,
         by_id,
     )?;
@@ -670,6 +683,7 @@ fn delete_resources(
     for_chunks(
         conn,
         include_str!("../../sql/resource_properties_data_delete.sql"),
+        &[],
         &attr,
         by_id,
     )?;
@@ -698,10 +712,10 @@ fn delete_previous_templates<'a>(
         .copied()
         .filter(|t| files_of.contains_key(t))
         .collect();
-    let by_id = |chunk: &[i64]| chunk.iter().map(|&i| Param::Int(i)).collect();
     for_chunks(
         conn,
         include_str!("../../sql/raw_template_delete.sql"),
+        &[],
         &existing,
         by_id,
     )?;
@@ -737,6 +751,7 @@ fn delete_previous_templates<'a>(
     for_chunks(
         conn,
         include_str!("../../sql/raw_template_files_delete.sql"),
+        &[],
         &unused,
         by_id,
     )?;

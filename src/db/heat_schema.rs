@@ -362,6 +362,7 @@ mod tests {
                 .filter(|l| !l.trim_start().starts_with("--"))
                 .collect::<Vec<_>>()
                 .join(" ");
+            let code = crate::db::named::without_placeholders(&code);
             let words: Vec<&str> = code
                 .split(|c: char| !(c.is_alphanumeric() || c == '_'))
                 .filter(|w| !w.is_empty())
@@ -375,19 +376,21 @@ mod tests {
                 .filter(|p| p[0] == "AS")
                 .map(|p| p[1])
                 .collect();
-            if !code.contains("heat_converge_") {
+            // A server's own catalogs (who holds a lock) name no Heat column.
+            let catalog = code.contains("pg_stat_activity") || code.contains("information_schema");
+            if !code.contains("heat_converge_") && !catalog {
                 for w in words.iter().filter(|w| {
                     w.chars().all(|c| c.is_lowercase() || c == '_') && !aliases.contains(w)
                 }) {
                     assert!(
-                        ["ids", "case", "rows"].contains(w)
+                        ["ids", "case", "rows", "each", "cases"].contains(w)
                             || heat_tables().any(|(t, cols)| t == w || cols.contains(w)),
                         "{}: {w} is neither a table nor a column of HEAT_COLUMNS",
                         path.display()
                     );
                 }
             }
-            for pair in words.windows(2) {
+            for pair in words.windows(2).filter(|_| !catalog) {
                 if !["FROM", "INTO", "UPDATE", "JOIN"].contains(&pair[0]) {
                     continue;
                 }

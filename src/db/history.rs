@@ -197,16 +197,27 @@ pub fn bounded(value: &str, max_chars: usize, max_bytes: usize) -> Cow<'_, str> 
 }
 
 pub fn start_run(conn: &mut dyn Connection, run: &RunStart) -> Result<()> {
-    conn.execute(
+    let b = super::named::bind(
         include_str!("../../sql/run_start.sql"),
         &[
-            Param::Text(run.id.into()),
-            Param::Text(run.started_at.into()),
-            Param::Text(env!("CARGO_PKG_VERSION").into()),
-            Param::Text(bounded(run.host, HOST_MAX_CHARS, usize::MAX).into_owned()),
-            Param::Text(bounded(run.options, usize::MAX, TEXT_MAX_BYTES).into_owned()),
+            ("id", Param::Text(run.id.into())),
+            ("started_at", Param::Text(run.started_at.into())),
+            (
+                "tool_version",
+                Param::Text(env!("CARGO_PKG_VERSION").into()),
+            ),
+            (
+                "host",
+                Param::Text(bounded(run.host, HOST_MAX_CHARS, usize::MAX).into_owned()),
+            ),
+            (
+                "options",
+                Param::Text(bounded(run.options, usize::MAX, TEXT_MAX_BYTES).into_owned()),
+            ),
         ],
+        &[],
     )?;
+    conn.execute(&b.sql, &b.params)?;
     Ok(())
 }
 
@@ -226,20 +237,25 @@ pub fn end_run(
     ended_at: &str,
     end: &RunEnd<'_>,
 ) -> Result<()> {
-    conn.execute(
+    let b = super::named::bind(
         include_str!("../../sql/run_end.sql"),
         &[
-            Param::Text(ended_at.into()),
-            Param::Int(end.stacks_converted),
-            Param::Int(end.trees_converted),
-            Param::Int(end.trees_skipped),
-            Param::Int(end.trees_remaining),
-            end.stopped
-                .map(|r| Param::Text(r.into()))
-                .unwrap_or(Param::Null),
-            Param::Text(id.into()),
+            ("ended_at", Param::Text(ended_at.into())),
+            ("stacks_converted", Param::Int(end.stacks_converted)),
+            ("trees_converted", Param::Int(end.trees_converted)),
+            ("trees_skipped", Param::Int(end.trees_skipped)),
+            ("trees_remaining", Param::Int(end.trees_remaining)),
+            (
+                "stopped",
+                end.stopped
+                    .map(|r| Param::Text(r.into()))
+                    .unwrap_or(Param::Null),
+            ),
+            ("id", Param::Text(id.into())),
         ],
+        &[],
     )?;
+    conn.execute(&b.sql, &b.params)?;
     Ok(())
 }
 
@@ -264,34 +280,42 @@ pub fn record_stacks(conn: &mut dyn Connection, outcomes: &[StackOutcome]) -> Re
         include_str!("../../sql/stack_outcome.sql"),
         outcomes.iter().map(|o| {
             vec![
-                Param::Text(o.run_id.into()),
-                Param::Text(o.stack_id.into()),
-                Param::Text(o.root_stack_id.into()),
-                Param::Text(o.outcome.into()),
-                o.reason
-                    .map(|r| Param::Text(bounded(r, usize::MAX, TEXT_MAX_BYTES).into_owned()))
-                    .unwrap_or(Param::Null),
-                Param::Int(o.resources_converted),
-                Param::Int(o.resources_deleted),
-                Param::Int(o.templates_deleted),
-                o.traversal
-                    .map(|t| Param::Text(t.into()))
-                    .unwrap_or(Param::Null),
+                ("run_id", Param::Text(o.run_id.into())),
+                ("stack_id", Param::Text(o.stack_id.into())),
+                ("root_stack_id", Param::Text(o.root_stack_id.into())),
+                ("outcome", Param::Text(o.outcome.into())),
+                (
+                    "reason",
+                    o.reason
+                        .map(|r| Param::Text(bounded(r, usize::MAX, TEXT_MAX_BYTES).into_owned()))
+                        .unwrap_or(Param::Null),
+                ),
+                ("resources_converted", Param::Int(o.resources_converted)),
+                ("resources_deleted", Param::Int(o.resources_deleted)),
+                ("templates_deleted", Param::Int(o.templates_deleted)),
+                (
+                    "traversal",
+                    o.traversal
+                        .map(|t| Param::Text(t.into()))
+                        .unwrap_or(Param::Null),
+                ),
             ]
         }),
     )
 }
 
-/// Runs a one-row `INSERT ... VALUES {rows}(...)` for every row, many rows per statement.
+/// Runs an `INSERT ... VALUES {each: (...)}` for every row (its values by name), many
+/// rows per statement.
 fn insert_rows(
     conn: &mut dyn Connection,
     sql: &str,
-    rows: impl Iterator<Item = Vec<Param>>,
+    rows: impl Iterator<Item = Vec<(&'static str, Param)>>,
 ) -> Result<()> {
-    let rows: Vec<Vec<Param>> = rows.collect();
+    let rows: Vec<Vec<(&str, Param)>> = rows.collect();
     for chunk in rows.chunks(super::ROWS_PER_STATEMENT) {
-        let params: Vec<Param> = chunk.iter().flatten().cloned().collect();
-        conn.execute(&super::for_rows(sql, chunk.len()), &params)?;
+        let refs: Vec<&super::named::Values> = chunk.iter().map(Vec::as_slice).collect();
+        let b = super::named::bind(sql, &[], &refs)?;
+        conn.execute(&b.sql, &b.params)?;
     }
     Ok(())
 }
@@ -324,18 +348,21 @@ pub fn record_deleted(conn: &mut dyn Connection, rows: &[DeletedRow]) -> Result<
         include_str!("../../sql/deleted_row.sql"),
         rows.iter().map(|d| {
             vec![
-                Param::Text(d.run_id.into()),
-                Param::Text(d.root_stack_id.into()),
-                Param::Text(d.stack_id.into()),
-                Param::Text(d.kind.into()),
-                Param::Int(d.row_id),
-                opt(d.uuid, 36),
-                opt(d.name, 255),
-                opt(d.type_name, 255),
-                opt(d.physical_id, 255),
-                opt(d.action, 255),
-                opt(d.status, 255),
-                Param::Text(bounded(d.reason, TEXT_MAX_BYTES, TEXT_MAX_BYTES).into_owned()),
+                ("run_id", Param::Text(d.run_id.into())),
+                ("root_stack_id", Param::Text(d.root_stack_id.into())),
+                ("stack_id", Param::Text(d.stack_id.into())),
+                ("kind", Param::Text(d.kind.into())),
+                ("row_id", Param::Int(d.row_id)),
+                ("uuid", opt(d.uuid, 36)),
+                ("name", opt(d.name, 255)),
+                ("type", opt(d.type_name, 255)),
+                ("physical_id", opt(d.physical_id, 255)),
+                ("action", opt(d.action, 255)),
+                ("status", opt(d.status, 255)),
+                (
+                    "reason",
+                    Param::Text(bounded(d.reason, TEXT_MAX_BYTES, TEXT_MAX_BYTES).into_owned()),
+                ),
             ]
         }),
     )

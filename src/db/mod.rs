@@ -13,6 +13,7 @@ pub mod heat_schema;
 pub mod history;
 pub mod indexes;
 mod mysql;
+pub mod named;
 pub mod option_file;
 pub mod own_schema;
 mod postgres;
