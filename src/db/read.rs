@@ -324,6 +324,21 @@ impl ResourceIds {
         )
     }
 
+    /// The resources of the given stacks with what a conversion writes (for `verify`), by
+    /// stack id.
+    pub fn resources_written(
+        &self,
+        conn: &mut dyn Connection,
+        stack_ids: &[String],
+    ) -> Result<HashMap<String, Vec<ResourceWritten>>> {
+        self.rows(
+            conn,
+            include_str!("../../sql/resources_written.sql"),
+            stack_ids,
+            |r: &ResourceWritten| (r.row.stack_id.as_str(), r.row.id),
+        )
+    }
+
     /// The rows of `sql` (by `{ids}`) of the given stacks, by stack, each stack's by id;
     /// `key` gives a row's stack and id.
     fn rows<T: FromRow>(
@@ -652,7 +667,7 @@ pub fn converted_stacks(conn: &mut dyn Connection) -> Result<Vec<ConvertedStack>
     query_as(conn, sql, &[])
 }
 
-/// A stack as it is now (`sql/stack_now.sql`).
+/// A stack as it is now (`sql/stacks_now.sql`).
 #[derive(Clone, Debug)]
 pub struct StackNow {
     pub row: StackRow,
@@ -670,14 +685,16 @@ impl FromRow for StackNow {
     }
 }
 
-pub fn stack_now(conn: &mut dyn Connection, id: &str) -> Result<Option<StackNow>> {
-    Ok(query_as(
-        conn,
-        include_str!("../../sql/stack_now.sql"),
-        &[Param::Text(id.into())],
-    )?
-    .into_iter()
-    .next())
+/// These stacks as they are now, by id (`sql/stacks_now.sql`); a stack with no row (purged)
+/// is absent.
+pub fn stacks_now(conn: &mut dyn Connection, ids: &[String]) -> Result<HashMap<String, StackNow>> {
+    let ids: Vec<Param> = ids.iter().map(|id| Param::Text(id.clone())).collect();
+    let mut out = HashMap::new();
+    for row in in_batches(conn, include_str!("../../sql/stacks_now.sql"), &ids)? {
+        let now = StackNow::from_row(&row)?;
+        out.insert(now.row.id.clone(), now);
+    }
+    Ok(out)
 }
 
 /// A resource with the columns a conversion writes (`sql/resources_written.sql`).
@@ -701,17 +718,4 @@ impl FromRow for ResourceWritten {
             current_template_id: r.int("current_template_id")?,
         })
     }
-}
-
-pub fn resources_written(
-    conn: &mut dyn Connection,
-    stack_id: &str,
-) -> Result<Vec<ResourceWritten>> {
-    let mut rows: Vec<ResourceWritten> = query_as(
-        conn,
-        include_str!("../../sql/resources_written.sql"),
-        &[Param::Text(stack_id.into())],
-    )?;
-    rows.sort_by_key(|r| r.row.id);
-    Ok(rows)
 }
