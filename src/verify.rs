@@ -26,7 +26,7 @@
 
 use crate::convert::plan::{id_list, plan_stack};
 use crate::convert::tree;
-use crate::db::read::{self, ConvertedStack, ResourceWritten, StackNow};
+use crate::db::read::{self, ConvertedStack, ResourceWritten, StackNow, Word};
 use crate::db::Connection;
 use crate::site::HeatSite;
 use anyhow::Result;
@@ -91,16 +91,30 @@ pub struct StackCheck {
     pub finding: Finding,
 }
 
+/// What a verification found. Every check is handed to the caller as it is made (see
+/// [`verify`]); only counts and the checks that are not sound are kept, so memory does not
+/// grow with the number of stacks that hold.
 #[derive(Clone, Debug, Default)]
 pub struct Verification {
-    pub checks: Vec<StackCheck>,
+    /// Converted stacks checked, by [`Finding::kind`].
+    pub counts: BTreeMap<&'static str, usize>,
+    /// The checks whose stacks are not as a sound conversion leaves them.
+    pub not_holding: Vec<StackCheck>,
     /// Legacy trees and stray legacy stacks left in the whole database.
     pub legacy_left: usize,
 }
 
 impl Verification {
+    /// Converted stacks checked.
+    pub fn checked(&self) -> usize {
+        self.counts.values().sum()
+    }
+    /// Converted stacks checked whose finding is of this kind.
+    pub fn count(&self, kind: &str) -> usize {
+        self.counts.get(kind).copied().unwrap_or_default()
+    }
     pub fn failing(&self) -> usize {
-        self.checks.iter().filter(|c| !c.finding.sound()).count()
+        self.not_holding.len()
     }
 }
 
@@ -109,8 +123,13 @@ pub const STACKS_PER_READ: usize = 1000;
 /// Converted stacks whose templates are read and checked together.
 pub const STACKS_PER_PLAN: usize = 250;
 
-/// Verifies every converted stack the options select.
-pub fn verify(conn: &mut dyn Connection, opts: &Options) -> Result<Verification> {
+/// Verifies every converted stack the options select, in the order of their ids, and hands
+/// each check to `each` as it is made.
+pub fn verify(
+    conn: &mut dyn Connection,
+    opts: &Options,
+    each: &mut dyn FnMut(&StackCheck) -> Result<()>,
+) -> Result<Verification> {
     let mut inv = read::inventory_with_resource_ids(conn)?;
     let forest = tree::forest(&inv);
     let mut out = Verification {
@@ -118,6 +137,19 @@ pub fn verify(conn: &mut dyn Connection, opts: &Options) -> Result<Verification>
         ..Verification::default()
     };
     drop(forest);
+    let ids = inv.resource_ids.take().unwrap_or_default();
+    // For --project, the project of each live root (a deleted one is read by id below);
+    // the rest of the inventory is not kept while the converted stacks are checked.
+    let live_roots: HashMap<String, Word> = match opts.project {
+        None => HashMap::new(),
+        Some(_) => inv
+            .stacks
+            .values()
+            .filter(|s| s.owner_id.is_none())
+            .map(|s| (s.id.clone(), s.tenant.clone()))
+            .collect(),
+    };
+    drop(inv);
     // The latest record of each stack (a stack is converted once; a later record wins).
     let mut latest: BTreeMap<String, ConvertedStack> = BTreeMap::new();
     for c in read::converted_stacks(conn)? {
@@ -134,8 +166,8 @@ pub fn verify(conn: &mut dyn Connection, opts: &Options) -> Result<Verification>
         if let Some(p) = &opts.project {
             let root = &c.root_stack_id;
             if !projects.contains_key(root) {
-                let tenant = match inv.stacks.get(root) {
-                    Some(s) => Some(s.tenant.to_string()),
+                let tenant = match live_roots.get(root) {
+                    Some(tenant) => Some(tenant.to_string()),
                     None => read::stack(conn, root)?.map(|s| s.tenant.to_string()),
                 };
                 projects.insert(root.clone(), tenant);
@@ -152,8 +184,6 @@ pub fn verify(conn: &mut dyn Connection, opts: &Options) -> Result<Verification>
         )
         .into());
     }
-    let ids = inv.resource_ids.take().unwrap_or_default();
-    drop(inv);
     for batch in selected.chunks(STACKS_PER_READ) {
         let stack_ids: Vec<String> = batch.iter().map(|c| c.stack_id.clone()).collect();
         // Resource rows first, then stack rows (see the module's doc).
@@ -175,13 +205,18 @@ pub fn verify(conn: &mut dyn Connection, opts: &Options) -> Result<Verification>
                         (n.row.name, finding)
                     }
                 };
-                out.checks.push(StackCheck {
+                let check = StackCheck {
                     stack_id: c.stack_id.clone(),
                     name,
                     root_stack_id: c.root_stack_id.clone(),
                     run_id: c.run_id.clone(),
                     finding,
-                });
+                };
+                each(&check)?;
+                *out.counts.entry(check.finding.kind()).or_default() += 1;
+                if !check.finding.sound() {
+                    out.not_holding.push(check);
+                }
             }
         }
     }
