@@ -544,27 +544,6 @@ fn migrate(args: MigrateArgs, verbose: bool, quiet: bool) -> Result<u8> {
     Ok(report::exit_code(&report))
 }
 
-/// Prints a command's result: JSON (with the envelope) or the text for people.
-fn print_result(
-    command: &str,
-    format: OutputFormat,
-    json: impl FnOnce() -> serde_json::Value,
-    text: impl FnOnce() -> String,
-) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    if format == OutputFormat::Json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&envelope(command, json()))?
-        )?;
-    } else {
-        write!(out, "{}", text())?;
-    }
-    out.flush()?;
-    Ok(())
-}
-
 fn plan(args: PlanArgs) -> Result<u8> {
     let url = args.db.url()?;
     let mut db = args.db.connect(&url)?;
@@ -607,13 +586,21 @@ fn verify(args: VerifyArgs) -> Result<u8> {
         project: args.only.project.clone(),
         site: args.db.site()?,
     };
-    let v = heat_converge::verify::verify(db.conn(), &opts)?;
-    print_result(
-        "verify",
-        args.format,
-        || report::verify_json(&v),
-        || report::verify_text(&v, &url.to_string()),
-    )?;
+    // JSON's stacks go to a spool as the run goes, not into the verification.
+    let json = args.format == OutputFormat::Json;
+    let mut spool = json.then(|| report::TreeSpool::of("stacks")).transpose()?;
+    let v = heat_converge::verify::verify(db.conn(), &opts, &mut |check| {
+        if let Some(spool) = spool.as_mut() {
+            spool.push_json(&report::verify_stack_json(check))?;
+        }
+        Ok(())
+    })?;
+    let mut out = std::io::stdout().lock();
+    match spool {
+        Some(spool) => spool.print(&mut out, envelope("verify", report::verify_json(&v)))?,
+        None => write!(out, "{}", report::verify_text(&v, &url.to_string()))?,
+    }
+    out.flush()?;
     Ok(report::verify_exit_code(&v))
 }
 

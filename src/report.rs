@@ -20,7 +20,7 @@ pub mod escape;
 use crate::convert::plan::{Changes, ResourceDeletion, NOT_IN_TEMPLATE};
 use crate::convert::tree::Stray;
 use crate::convert::{skipped_by_kind, Outcome, Report, TreeReport};
-use crate::verify::{Finding, Verification};
+use crate::verify::{Finding, StackCheck, Verification};
 use escape::text as esc;
 use serde_json::json;
 use std::fmt::Write as _;
@@ -559,12 +559,12 @@ fn finding_detail(f: &Finding) -> Vec<String> {
 /// `heat-converge verify` for people.
 pub fn verify_text(v: &Verification, database: &str) -> String {
     let mut s = String::new();
-    let count = |k: &str| v.checks.iter().filter(|c| c.finding.kind() == k).count();
+    let count = |k: &str| v.count(k);
     let _ = writeln!(s, "heat-converge verify of {database}");
     let _ = writeln!(
         s,
         "  converted stacks checked            {:>6}",
-        v.checks.len()
+        v.checked()
     );
     // (label, finding, width of the count): the counts end in the same column as the
     // lines around them.
@@ -583,7 +583,7 @@ pub fn verify_text(v: &Verification, database: &str) -> String {
         "  legacy trees and stray stacks left  {:>6}",
         v.legacy_left
     );
-    for c in v.checks.iter().filter(|c| !c.finding.sound()) {
+    for c in &v.not_holding {
         let _ = writeln!(
             s,
             "{} {} ({}), root {}, converted by run {}:",
@@ -607,40 +607,54 @@ pub fn verify_text(v: &Verification, database: &str) -> String {
 }
 
 /// `heat-converge verify` for pipelines.
+/// `heat-converge verify --format json` without its `stacks`, which a [`TreeSpool`] for
+/// `stacks` adds at its end, one [`verify_stack_json`] each.
 pub fn verify_json(v: &Verification) -> serde_json::Value {
     json!({
-        "checked": v.checks.len(),
+        "checked": v.checked(),
         "not_holding": v.failing(),
         "legacy_left_in_database": v.legacy_left,
         "exit_code": verify_exit_code(v),
-        "stacks": v.checks.iter().map(|c| json!({
-            "stack_id": c.stack_id,
-            "name": c.name,
-            "root_stack_id": c.root_stack_id,
-            "run_id": c.run_id,
-            "finding": c.finding.kind(),
-            "details": finding_detail(&c.finding),
-        })).collect::<Vec<_>>(),
     })
 }
 
-/// The `trees` of `--format json`, written to a temporary file as the run goes and read
-/// back one at a time when the document is printed: a run's memory does not grow with the
-/// number of trees it reports (100,000 trees are tens of megabytes of JSON).
+/// One entry of verify's `stacks`.
+pub fn verify_stack_json(c: &StackCheck) -> serde_json::Value {
+    json!({
+        "stack_id": c.stack_id,
+        "name": c.name,
+        "root_stack_id": c.root_stack_id,
+        "run_id": c.run_id,
+        "finding": c.finding.kind(),
+        "details": finding_detail(&c.finding),
+    })
+}
+
+/// The `trees` of `--format json` (or verify's `stacks`), written to a temporary file as
+/// the run goes and read back one at a time when the document is printed: a run's memory
+/// does not grow with the number of trees it reports (100,000 trees are tens of megabytes
+/// of JSON).
 pub struct TreeSpool {
     path: std::path::PathBuf,
     file: std::io::BufWriter<std::fs::File>,
+    /// The document's key for the list.
+    key: &'static str,
 }
 
 impl TreeSpool {
     pub fn new() -> anyhow::Result<TreeSpool> {
+        TreeSpool::of("trees")
+    }
+
+    /// A spool for the list `key` of a document.
+    pub fn of(key: &'static str) -> anyhow::Result<TreeSpool> {
         use anyhow::Context;
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or_default();
         let path = std::env::temp_dir().join(format!(
-            "heat-converge-trees-{}-{nanos}.jsonl",
+            "heat-converge-{key}-{}-{nanos}.jsonl",
             std::process::id()
         ));
         let file = std::fs::OpenOptions::new()
@@ -651,16 +665,22 @@ impl TreeSpool {
         Ok(TreeSpool {
             path,
             file: std::io::BufWriter::new(file),
+            key,
         })
     }
 
     pub fn push(&mut self, t: &TreeReport) -> std::io::Result<()> {
+        self.push_json(&tree_json(t))
+    }
+
+    pub fn push_json(&mut self, item: &serde_json::Value) -> std::io::Result<()> {
         use std::io::Write;
-        serde_json::to_writer(&mut self.file, &tree_json(t))?;
+        serde_json::to_writer(&mut self.file, item)?;
         self.file.write_all(b"\n")
     }
 
-    /// Prints `document` (pretty) with the spooled trees as its `trees`, its last key.
+    /// Prints `document` (pretty) with the spooled items as its list (`trees`), its last
+    /// key.
     pub fn print(
         mut self,
         out: &mut dyn std::io::Write,
@@ -668,15 +688,17 @@ impl TreeSpool {
     ) -> anyhow::Result<()> {
         use std::io::{BufRead, Write};
         self.file.flush()?;
-        document["trees"] = json!([]);
+        document[self.key] = json!([]);
         let text = serde_json::to_string_pretty(&document)?;
-        let marker = "\"trees\": []";
+        let marker = format!("\"{}\": []", self.key);
         let at = text
-            .rfind(marker)
+            .rfind(&marker)
             .filter(|&at| text[at + marker.len()..].trim() == "}")
-            .ok_or_else(|| anyhow::anyhow!("the JSON document does not end with its trees"))?;
+            .ok_or_else(|| {
+                anyhow::anyhow!("the JSON document does not end with its {}", self.key)
+            })?;
         out.write_all(&text.as_bytes()[..at])?;
-        out.write_all(b"\"trees\": [")?;
+        out.write_all(format!("\"{}\": [", self.key).as_bytes())?;
         let spooled = std::io::BufReader::new(std::fs::File::open(&self.path)?);
         for (i, line) in spooled.lines().enumerate() {
             let item: serde_json::Value = serde_json::from_str(&line?)?;

@@ -403,7 +403,14 @@ pub fn run(
         ..Report::default()
     };
     let reading = std::time::Instant::now();
-    let inv = load::inventory(db.conn())?;
+    // A writing run reads each batch's resources by stack, through the index it creates
+    // where Heat's schema has none (below). A dry run creates no index: it learns where
+    // every resource row is in one pass, with the inventory, and reads them by id.
+    let inv = if opts.dry_run {
+        load::inventory_with_resource_ids(db.conn())?
+    } else {
+        load::inventory(db.conn())?
+    };
     report.phases.inventory = reading.elapsed();
     let forest = tree::forest(&inv);
     let trees = select(&forest, &inv, db.conn(), opts)?;
@@ -544,7 +551,7 @@ fn convert_trees(
             .flat_map(|(t, _)| t.stacks.iter().map(|s| s.id.clone()))
             .collect();
         let reading = std::time::Instant::now();
-        let resources = load::resources(conn, &stack_ids)?;
+        let resources = load::batch_resources(conn, inv, &stack_ids)?;
         report.phases.reading += reading.elapsed();
         let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(chunk.len());
         let mut warnings: Vec<Vec<String>> = vec![Vec::new(); chunk.len()];

@@ -12,7 +12,18 @@
 //! A real run creates each index that is missing, named `heat_converge_ix_<table>_<column>`
 //! so that an operator sees whose it is, and drops it at the end of the run. A run killed
 //! before its end leaves them; the next run takes them as its own and drops them at its
-//! end. A dry run, `status` and `plan` write nothing, so they create none.
+//! end.
+//!
+//! **Read-only runs create none.** `status`, `plan`, `migrate --dry-run` and `verify`
+//! write nothing to Heat's database, and that includes DDL, for four reasons: an operator
+//! runs `status` or `verify` on production expecting a read; `CREATE INDEX` blocks every
+//! write to the table while it builds (Heat's engines wait), needs a privilege a read-only
+//! account lacks and fails on a read replica; and such runs take no run lock, so an index
+//! of theirs would race with a `migrate`'s (which takes ours left by a killed run as its
+//! own, and drops them at its end). They need none: they delete nothing, so no foreign key
+//! is checked, and they find each stack's resources without `resource.stack_id` (one pass
+//! over `resource` for where every row is, then reads by primary key: see
+//! [`super::read::ResourceIds`]).
 
 use anyhow::{Context, Result};
 

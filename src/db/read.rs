@@ -25,6 +25,9 @@ pub struct Inventory {
     pub locks: HashMap<String, String>,
     /// engine id -> its service record.
     pub engines: HashMap<String, Engine>,
+    /// Where each live stack's resource rows are, for a run that reads them by id (one
+    /// that creates no index: see [`ResourceIds`]); None: it reads them by stack.
+    pub resource_ids: Option<ResourceIds>,
 }
 
 /// A heat-engine's `service` row.
@@ -112,13 +115,34 @@ impl FromRow for EngineRow {
 
 /// The whole cloud's stacks, Heat's locks and its engines, read as of one moment.
 pub fn inventory(conn: &mut dyn Connection) -> Result<Inventory> {
+    in_snapshot(conn, inventory_now)
+}
+
+/// [`inventory`] with where the resource rows of its stacks are ([`ResourceIds`]), read as
+/// of the same moment: for a run that creates no index.
+pub fn inventory_with_resource_ids(conn: &mut dyn Connection) -> Result<Inventory> {
+    in_snapshot(conn, |conn| {
+        let mut inv = inventory_now(conn)?;
+        inv.resource_ids = Some(ResourceIds::read(
+            conn,
+            inv.stacks.keys().map(String::as_str),
+        )?);
+        Ok(inv)
+    })
+}
+
+/// Runs `read` in one read-only snapshot.
+fn in_snapshot<T>(
+    conn: &mut dyn Connection,
+    read: impl FnOnce(&mut dyn Connection) -> Result<T>,
+) -> Result<T> {
     conn.begin_snapshot()
         .context("cannot start a read-only transaction")?;
-    let read = inventory_now(conn);
+    let read = read(conn);
     let ended = conn.commit();
-    let inv = read?;
+    let value = read?;
     ended?;
-    Ok(inv)
+    Ok(value)
 }
 
 fn inventory_now(conn: &mut dyn Connection) -> Result<Inventory> {
@@ -161,6 +185,19 @@ fn in_batches(conn: &mut dyn Connection, sql: &str, ids: &[Param]) -> Result<Vec
     Ok(out)
 }
 
+/// The resources of the given stacks, by stack id: read by id where the inventory knows
+/// where they are ([`Inventory::resource_ids`]), else by stack.
+pub fn batch_resources(
+    conn: &mut dyn Connection,
+    inv: &Inventory,
+    stack_ids: &[String],
+) -> Result<HashMap<String, Vec<ResourceRow>>> {
+    match &inv.resource_ids {
+        Some(ids) => ids.resources(conn, stack_ids),
+        None => resources(conn, stack_ids),
+    }
+}
+
 /// The resources of the given stacks, by stack id.
 pub fn resources(
     conn: &mut dyn Connection,
@@ -185,6 +222,160 @@ pub fn resources(
         v.sort_by_key(|r| r.id);
     }
     Ok(out)
+}
+
+/// Where the resource rows of some stacks are, learned in one pass over `resource`, so
+/// that a run that creates no index reads each batch's resources by primary key.
+///
+/// Heat's PostgreSQL and SQLite schemas have no index on `resource.stack_id`. A writing
+/// run creates one for its length ([`super::indexes`]); a read-only run (`status`,
+/// `plan`, `migrate --dry-run`, `verify`) writes nothing to Heat's database, DDL included,
+/// so there every read of resources by stack is a scan of the whole table: one scan per
+/// stack made `verify` quadratic (18 minutes for 26,000 stacks on PostgreSQL), and even
+/// one per batch of 1,000 trees is (28 s of `status`'s 35 s at 100,000 roots on SQLite).
+/// Instead such a run reads `id, stack_id` of every row once (`sql/resource_ids.sql`: one
+/// sequential scan; on MySQL, whose stack_id index holds the primary key, that index
+/// alone), keeps the ids of the stacks it wants, and reads a batch's rows by id, which
+/// every backend indexes: linear in the size of the cloud, on every backend.
+///
+/// The pass is read with the inventory, as of one moment. Rows an engine adds to a stack
+/// later are not seen, rows deleted later are not found: the stack is then no longer as
+/// the inventory read it (a plan made from it is refused by `migrate --plan`; `verify`
+/// sees it moved on).
+#[derive(Clone, Debug, Default)]
+pub struct ResourceIds {
+    /// (key of the stack id, resource id), sorted: 16 bytes a resource. Two stacks whose
+    /// ids hash alike share a key; the rows read carry their stack id, so each row still
+    /// goes to its own stack only.
+    entries: Vec<(u64, i64)>,
+}
+
+/// A row of `sql/resource_ids.sql`.
+struct ResourceIdRow {
+    id: i64,
+    stack_id: String,
+}
+
+impl FromRow for ResourceIdRow {
+    fn from_row(r: &Row) -> Result<Self> {
+        Ok(ResourceIdRow {
+            id: r
+                .int("id")?
+                .ok_or_else(|| anyhow::anyhow!("a resource row without id"))?,
+            stack_id: r.string("stack_id")?,
+        })
+    }
+}
+
+impl ResourceIds {
+    /// Where the resource rows of `stacks` are (one pass over the table).
+    pub fn read<'a>(
+        conn: &mut dyn Connection,
+        stacks: impl Iterator<Item = &'a str>,
+    ) -> Result<ResourceIds> {
+        let wanted: std::collections::HashSet<u64> = stacks.map(stack_key).collect();
+        let mut entries = Vec::new();
+        conn.query_each(include_str!("../../sql/resource_ids.sql"), &[], &mut |r| {
+            let row = ResourceIdRow::from_row(&r)?;
+            let key = stack_key(&row.stack_id);
+            if wanted.contains(&key) {
+                entries.push((key, row.id));
+            }
+            Ok(())
+        })
+        .context("reading where the resource rows are")?;
+        entries.sort_unstable();
+        entries.shrink_to_fit();
+        Ok(ResourceIds { entries })
+    }
+
+    /// The resource ids filed under these stacks, ascending (with, rarely, those of a
+    /// stack whose id hashes alike: the caller keeps the rows of the stacks it asked for).
+    fn of(&self, stack_ids: &[String]) -> Vec<i64> {
+        let mut keys: Vec<u64> = stack_ids.iter().map(|s| stack_key(s)).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut ids = Vec::new();
+        for key in keys {
+            let from = self.entries.partition_point(|e| e.0 < key);
+            ids.extend(
+                self.entries[from..]
+                    .iter()
+                    .take_while(|e| e.0 == key)
+                    .map(|e| e.1),
+            );
+        }
+        ids.sort_unstable();
+        ids
+    }
+
+    /// The resources of the given stacks, by stack id: the rows [`resources`] reads by
+    /// stack, read by primary key.
+    pub fn resources(
+        &self,
+        conn: &mut dyn Connection,
+        stack_ids: &[String],
+    ) -> Result<HashMap<String, Vec<ResourceRow>>> {
+        self.rows(
+            conn,
+            include_str!("../../sql/resources_by_id.sql"),
+            stack_ids,
+            |r: &ResourceRow| (r.stack_id.as_str(), r.id),
+        )
+    }
+
+    /// The resources of the given stacks with what a conversion writes (for `verify`), by
+    /// stack id.
+    pub fn resources_written(
+        &self,
+        conn: &mut dyn Connection,
+        stack_ids: &[String],
+    ) -> Result<HashMap<String, Vec<ResourceWritten>>> {
+        self.rows(
+            conn,
+            include_str!("../../sql/resources_written.sql"),
+            stack_ids,
+            |r: &ResourceWritten| (r.row.stack_id.as_str(), r.row.id),
+        )
+    }
+
+    /// The rows of `sql` (by `{ids}`) of the given stacks, by stack, each stack's by id;
+    /// `key` gives a row's stack and id.
+    fn rows<T: FromRow>(
+        &self,
+        conn: &mut dyn Connection,
+        sql: &str,
+        stack_ids: &[String],
+        key: impl Fn(&T) -> (&str, i64),
+    ) -> Result<HashMap<String, Vec<T>>> {
+        let asked: std::collections::HashSet<&str> = stack_ids.iter().map(String::as_str).collect();
+        let ids: Vec<Param> = self.of(stack_ids).into_iter().map(Param::Int).collect();
+        let mut out: HashMap<String, Vec<T>> = HashMap::new();
+        for chunk in ids.chunks(BATCH) {
+            conn.query_each(&super::for_rows(sql, chunk.len()), chunk, &mut |r| {
+                let row = T::from_row(&r)?;
+                let stack = key(&row).0;
+                if asked.contains(stack) {
+                    out.entry(stack.to_string()).or_default().push(row);
+                }
+                Ok(())
+            })?;
+        }
+        for v in out.values_mut() {
+            v.sort_by_key(|r| key(r).1);
+        }
+        Ok(out)
+    }
+}
+
+/// The key [`ResourceIds`] files a stack's rows under.
+fn stack_key(stack_id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    // `DefaultHasher::new` gives the same keys every time in one process: the pass and
+    // the reads agree.
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    stack_id.hash(&mut h);
+    h.finish()
 }
 
 /// Raw templates by id, with their files; a template that cannot be read is an error
@@ -476,7 +667,7 @@ pub fn converted_stacks(conn: &mut dyn Connection) -> Result<Vec<ConvertedStack>
     query_as(conn, sql, &[])
 }
 
-/// A stack as it is now (`sql/stack_now.sql`).
+/// A stack as it is now (`sql/stacks_now.sql`).
 #[derive(Clone, Debug)]
 pub struct StackNow {
     pub row: StackRow,
@@ -494,14 +685,16 @@ impl FromRow for StackNow {
     }
 }
 
-pub fn stack_now(conn: &mut dyn Connection, id: &str) -> Result<Option<StackNow>> {
-    Ok(query_as(
-        conn,
-        include_str!("../../sql/stack_now.sql"),
-        &[Param::Text(id.into())],
-    )?
-    .into_iter()
-    .next())
+/// These stacks as they are now, by id (`sql/stacks_now.sql`); a stack with no row (purged)
+/// is absent.
+pub fn stacks_now(conn: &mut dyn Connection, ids: &[String]) -> Result<HashMap<String, StackNow>> {
+    let ids: Vec<Param> = ids.iter().map(|id| Param::Text(id.clone())).collect();
+    let mut out = HashMap::new();
+    for row in in_batches(conn, include_str!("../../sql/stacks_now.sql"), &ids)? {
+        let now = StackNow::from_row(&row)?;
+        out.insert(now.row.id.clone(), now);
+    }
+    Ok(out)
 }
 
 /// A resource with the columns a conversion writes (`sql/resources_written.sql`).
@@ -525,17 +718,4 @@ impl FromRow for ResourceWritten {
             current_template_id: r.int("current_template_id")?,
         })
     }
-}
-
-pub fn resources_written(
-    conn: &mut dyn Connection,
-    stack_id: &str,
-) -> Result<Vec<ResourceWritten>> {
-    let mut rows: Vec<ResourceWritten> = query_as(
-        conn,
-        include_str!("../../sql/resources_written.sql"),
-        &[Param::Text(stack_id.into())],
-    )?;
-    rows.sort_by_key(|r| r.row.id);
-    Ok(rows)
 }

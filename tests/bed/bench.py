@@ -1,5 +1,7 @@
 """The scale benchmark of issue 11: heat-converge, Heat's own logic and the database floor,
-side by side on identical N-root Heat databases, per backend.
+side by side on identical N-root Heat databases, per backend; and heat-converge's
+read-only commands on the same databases (issue 18): status, migrate --dry-run and plan
+before the conversion, verify after it.
 
   run [N...]                  the benchmark (tests/bed/bench.sh runs it; see README)
   floor URL PLAN CHANGES      the floor on URL (a child of run, so it is timed alone)
@@ -9,13 +11,14 @@ side by side on identical N-root Heat databases, per backend.
 For each backend and N, run builds an N-root database (heatbed.py replicate of
 examples/demo.sqlite), copies it for each contender, runs each as a child process
 (wall seconds; peak RSS from GNU time), checks that the rows agree, drops every database
-and prints a Markdown table (also written to target/bench/results.md, with the raw
+and prints two Markdown tables (also written to target/bench/results.md, with the raw
 figures in target/bench/results.json).
 
 Environment: BACKENDS (default "sqlite mariadb postgresql"), HEAT_MAX_N (default 1000:
 Heat's logic runs up to that N, larger N are extrapolated linearly from the largest N
 it ran on that backend and marked "*"), BENCH_SOURCE (default examples/demo.sqlite),
-HEATBED_KEEP=1 keeps the databases.
+BENCH_TAG (default hc_bench: the databases are named TAG_PID_...), HEATBED_KEEP=1 keeps
+the databases.
 """
 
 import argparse
@@ -195,7 +198,7 @@ class Run(object):
         self.backends = backends
         self.heat_max = heat_max
         self.keep = keep
-        self.tag = 'hc_bench_%d' % os.getpid()
+        self.tag = '%s_%d' % (os.environ.get('BENCH_TAG', 'hc_bench'), os.getpid())
         self.dir = os.path.join(WORK, 'run-%d' % os.getpid())
         self.source = os.environ.get('BENCH_SOURCE',
                                      os.path.join(TOP, 'examples', 'demo.sqlite'))
@@ -277,6 +280,8 @@ class Run(object):
             urls[what] = url_for(backend, self.name(backend, n, what))
             self.made.append(urls[what])
             copy_db(backend, self.name(backend, n, 'base'), self.name(backend, n, what))
+        # heat-converge's read-only commands, on its copy before it converts
+        self.read_only(r, urls['ours'], expected)
         # heat-converge
         log('%s N=%d: heat-converge' % (backend, n))
         rc, secs, mb = measured([BIN, 'migrate', '--db-url', urls['ours'], '--format',
@@ -296,6 +301,7 @@ class Run(object):
         if left:
             self.fail(r, 'heat-converge left its temporary indexes behind: %s'
                       % ', '.join(left))
+        self.verify(r, urls['ours'], report)
         # the floor
         log('%s N=%d: floor' % (backend, n))
         rc, secs, mb = measured(
@@ -347,9 +353,66 @@ class Run(object):
             for url in [base] + list(urls.values()):
                 drop_db(url)
                 self.made.remove(url)
-        log('%s N=%d: heat-converge %.1f s, floor %.1f s%s' % (
-            backend, n, r['ours_s'], r.get('floor_s', -1),
+        log('%s N=%d: heat-converge %.1f s, verify %.1f s, floor %.1f s%s' % (
+            backend, n, r['ours_s'], r.get('verify_s', -1), r.get('floor_s', -1),
             ', Heat %.1f s' % r['heat_s'] if 'heat_s' in r else ''))
+
+    def read_only(self, r, url, expected):
+        """status, migrate --dry-run and plan on the unconverted copy: timed, and what they
+        predict checked against the trees the floor converts."""
+        plan_file = self.file('plan-out.json')
+        for what, argv in (
+                ('status', ['status', '--format', 'json']),
+                ('dry_run', ['migrate', '--dry-run', '--format', 'json']),
+                ('plan', ['plan', '--out', plan_file])):
+            log('%s N=%d: heat-converge %s' % (r['backend'], r['n'], ' '.join(argv[:2])))
+            rc, secs, mb = measured([BIN] + argv + ['--db-url', url, '--quiet'],
+                                    self.file(what + '.out'), self.file(what + '.err'))
+            r.update({what + '_s': secs, what + '_mb': mb, what + '_rc': rc})
+            if rc != 3:
+                self.fail(r, 'heat-converge %s exited %d, 3 expected (see %s)'
+                          % (' '.join(argv[:2]), rc, self.file(what + '.err')))
+                continue
+            if what == 'dry_run':
+                with open(self.file(what + '.out')) as f:
+                    would = json.load(f).get('would_convert')
+                if would != expected:
+                    self.fail(r, 'migrate --dry-run would convert %s trees, %d expected'
+                              % (would, expected))
+            if what == 'plan':
+                with open(plan_file) as f:
+                    planned = len(json.load(f)['trees'])
+                os.unlink(plan_file)
+                if planned != expected:
+                    self.fail(r, 'plan planned %d trees, %d expected' % (planned, expected))
+        left = leftover_indexes(url)
+        if left:
+            self.fail(r, 'a read-only command left indexes behind: %s' % ', '.join(left))
+
+    def verify(self, r, url, report):
+        """verify on heat-converge's copy after its migrate: every converted stack holds,
+        and no index is left."""
+        log('%s N=%d: heat-converge verify' % (r['backend'], r['n']))
+        rc, secs, mb = measured([BIN, 'verify', '--db-url', url, '--format', 'json',
+                                 '--quiet'], self.file('verify.json'),
+                                self.file('verify.err'))
+        r.update(verify_s=secs, verify_mb=mb, verify_rc=rc)
+        converted = sum(t.get('stacks', 0) for t in report.get('trees', [])
+                        if t.get('outcome') == 'converted')
+        try:
+            with open(self.file('verify.json')) as f:
+                v = json.load(f)
+        except ValueError:
+            v = {}
+        holding = sum(1 for s in v.get('stacks', []) if s.get('finding') == 'holds')
+        r['verify_checked'] = v.get('checked')
+        if rc != 3 or v.get('checked') != converted or holding != converted:
+            self.fail(r, 'verify exited %d: %s stacks checked, %d holding, %d converted '
+                      '(see %s)' % (rc, v.get('checked'), holding, converted,
+                                    self.file('verify.err')))
+        left = leftover_indexes(url)
+        if left:
+            self.fail(r, 'verify left indexes behind: %s' % ', '.join(left))
 
     def fail(self, r, msg):
         r.setdefault('failures', []).append(msg)
@@ -371,8 +434,8 @@ class Run(object):
     def table(self):
         head = ('| N | backend | heat-converge s | roots/s | peak MB | floor s | '
                 'ratio to floor | Heat\'s logic s | heat-converge speed-up vs Heat | '
-                'rows agree |')
-        lines = [head, '|' + '---|' * 10]
+                'verify s | verify / migrate | rows agree |')
+        lines = [head, '|' + '---|' * 12]
         starred = False
         for r in self.results:
             ours = r.get('ours_s')
@@ -392,7 +455,8 @@ class Run(object):
                                           for k, v in agreed.items() if not v['agree'])
             if r.get('failures') and rows.startswith('yes'):
                 rows = 'FAILED'
-            lines.append('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
+            verify = r.get('verify_s')
+            lines.append('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
                 '{:,}'.format(r['n']), BACKENDS[r['backend']], _s(ours),
                 '{:,.0f}'.format(r['n'] / ours) if ours else '-',
                 '%.0f' % r['ours_mb'] if 'ours_mb' in r else '-',
@@ -401,13 +465,17 @@ class Run(object):
                 ('~' if mark else '') + _s(heat) + mark if heat else '-',
                 ('~' if mark else '') + '%.0fx' % (heat / ours) + mark
                 if heat and ours else '-',
+                _s(verify), '%.2f' % (verify / ours) if verify and ours else '-',
                 rows))
         notes = ['', 'Seconds: wall time of the process (heat-converge, Heat\'s logic); the '
                  'floor\'s from its connection to its last commit, its temporary indexes '
                  'included. Peak MB: heat-converge\'s peak resident memory (GNU time). Rows '
                  'agree: heat-converge against the floor (every column) and against '
                  'Heat\'s logic (needed_by aside, which Heat leaves empty), except '
-                 'timestamps and the value of current_traversal.']
+                 'timestamps and the value of current_traversal. Verify: `heat-converge '
+                 'verify --format json` on heat-converge\'s copy after its migrate (every '
+                 'converted stack must hold); verify / migrate is its time over '
+                 'heat-converge\'s.']
         if starred:
             notes.append('* extrapolated linearly in N from Heat\'s run at the largest N '
                          'it ran on that backend (HEAT_MAX_N).')
@@ -428,7 +496,29 @@ class Run(object):
                          'an index (EXPLAIN): ' + '; '.join(
                              '%s: %s' % (b, ', '.join(sorted(v)))
                              for b, v in sorted(idx.items())) + '.')
-        return '\n'.join(lines + notes)
+        return '\n'.join(lines + notes + [''] + self.read_only_table())
+
+    def read_only_table(self):
+        """The read-only commands: seconds (and per 1,000 roots, which stays flat where
+        time grows linearly) and peak MB."""
+        lines = ['| N | backend | status s | migrate --dry-run s | plan s | verify s | '
+                 'per 1,000 roots: status / dry run / plan / verify s | peak MB: status / '
+                 'dry run / plan / verify |', '|' + '---|' * 8]
+        kinds = ('status', 'dry_run', 'plan', 'verify')
+        for r in self.results:
+            if not any(k + '_s' in r for k in kinds):
+                continue
+            lines.append('| %s | %s | %s | %s | %s | %s | %s | %s |' % (
+                '{:,}'.format(r['n']), BACKENDS[r['backend']],
+                *[_s(r.get(k + '_s')) for k in kinds],
+                ' / '.join('%.2f' % (r[k + '_s'] * 1000 / r['n']) if k + '_s' in r else '-'
+                           for k in kinds),
+                ' / '.join('%.0f' % r[k + '_mb'] if k + '_mb' in r else '-'
+                           for k in kinds)))
+        return lines + ['', 'Read-only commands (`--format json --quiet`; plan with '
+                        '`--out`): status, migrate --dry-run and plan on heat-converge\'s '
+                        'copy before its migrate, verify after it. None creates an index; '
+                        'each must leave none.']
 
 
 def _s(v):

@@ -1,5 +1,5 @@
--- A stack as it is now, for verify: the columns of stack_by_id.sql, its traversal and
--- why it is in its state.
+-- Stacks as they are now, for verify: the columns of stack_by_id.sql, their traversal and
+-- why each is in its state (the id list is filled in by the loader).
 SELECT id, name, tenant, owner_id, raw_template_id, prev_raw_template_id, action, status,
        status_reason, current_traversal,
        CASE WHEN convergence THEN 1 ELSE 0 END AS convergence,
@@ -7,4 +7,4 @@ SELECT id, name, tenant, owner_id, raw_template_id, prev_raw_template_id, action
        nested_depth,
        CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END AS deleted
 FROM stack
-WHERE id = ?
+WHERE id IN ({ids})
