@@ -1,0 +1,189 @@
+//! The subcommands, one file each: each turns its arguments into one typed request for
+//! the library (a conversion's options, a verification's) and prints its result. What
+//! they share lives here: where Heat's database and configuration are (`DbArgs`, which
+//! also builds the cloud's Heat, `HeatSite`), which trees a command looks at, the output
+//! format and the envelope every JSON document is printed in.
+
+pub mod docs;
+pub mod graph;
+pub mod migrate;
+pub mod plan;
+pub mod status;
+pub mod verify;
+
+pub use anyhow::{anyhow, Context, Result};
+use clap::ValueEnum;
+use heat_converge::crypt::Key;
+pub use heat_converge::db::{self, url::DbUrl};
+use heat_converge::environment::Resolver;
+use heat_converge::plugins::heat_python::{self, HeatPython, HeatPythonSetup};
+use heat_converge::plugins::Catalog;
+use heat_converge::site::HeatSite;
+pub use heat_converge::{config, convert, report, source};
+pub use std::io::Write as _;
+pub use std::path::PathBuf;
+pub use std::sync::Arc;
+
+/// Where Heat's database and configuration are.
+#[derive(clap::Args)]
+pub struct DbArgs {
+    /// heat.conf files, read in order, later files win [default: heat-manage's, those that
+    /// exist: heat.conf and heat-engine.conf in ~/.heat, ~, /etc/heat or /etc].
+    #[arg(long = "config-file")]
+    pub config_files: Vec<PathBuf>,
+    /// Directories of *.conf files read after the config files (heat.conf.d style).
+    #[arg(long = "config-dir")]
+    pub config_dirs: Vec<PathBuf>,
+    /// Heat's database as a SQLAlchemy URL; overrides the config files.
+    #[arg(long, env = "HEAT_CONVERGE_DB_URL", hide_env_values = true)]
+    pub db_url: Option<String>,
+    /// Heat's global environment directory [default: `environment_dir` in heat.conf, else
+    /// /etc/heat/environment.d].
+    #[arg(long)]
+    pub environment_dir: Option<PathBuf>,
+    /// Another directory of Heat resource plugins, searched after heat.conf's
+    /// `plugin_dirs` (repeatable) [default: heat.conf's plugin_dirs, else /usr/lib64/heat,
+    /// /usr/lib/heat, /usr/local/lib/heat, /usr/local/lib64/heat].
+    #[arg(long = "plugin-dir", value_name = "DIR")]
+    pub plugin_dirs: Vec<PathBuf>,
+    /// The python of the cloud's Heat installation: computes, with Heat's own code, the
+    /// graphs of stacks whose third-party plugins add their own dependencies (read-only)
+    /// [default: the interpreter of `heat-manage` when it is on PATH].
+    #[arg(long, value_name = "PATH")]
+    pub heat_python: Option<PathBuf>,
+    /// How long any statement may wait for a lock another session holds (a row, a table,
+    /// the SQLite file) before that tree is left alone, or the command fails.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub lock_wait: u64,
+    /// The config files as read, once, the first time a value of them is needed.
+    #[arg(skip)]
+    pub conf: std::cell::OnceCell<config::HeatConf>,
+}
+
+impl DbArgs {
+    /// The config files, read on first use and kept.
+    pub fn conf(&self) -> Result<&config::HeatConf> {
+        if let Some(conf) = self.conf.get() {
+            return Ok(conf);
+        }
+        let conf = config::HeatConf::load(&self.config_files, &self.config_dirs)?;
+        Ok(self.conf.get_or_init(|| conf))
+    }
+
+    /// Connects, every lock wait of the session bounded by `--lock-wait`.
+    pub fn connect(&self, url: &DbUrl) -> Result<Box<dyn db::Database>> {
+        let mut db = db::connect(url)?;
+        db.bound_lock_waits(std::time::Duration::from_secs(self.lock_wait))
+            .context("cannot bound the session's lock waits (--lock-wait)")?;
+        Ok(db)
+    }
+
+    pub fn url(&self) -> Result<DbUrl> {
+        DbUrl::parse(&self.url_text()?).context("the database URL")
+    }
+
+    /// The URL as given (a secret: it may hold a password).
+    pub fn url_text(&self) -> Result<String> {
+        match &self.db_url {
+            Some(u) => Ok(u.clone()),
+            None => config::database_connection(self.conf()?),
+        }
+    }
+
+    /// What the cloud's Heat gives every command that reads stacks (see `site`).
+    pub fn site(&self) -> Result<Arc<HeatSite>> {
+        let conf = self.conf()?;
+        let mut dirs = config::plugin_dirs(conf)?;
+        dirs.extend(self.plugin_dirs.iter().cloned());
+        let catalog = Catalog::discover(&dirs);
+        let python = match &self.heat_python {
+            Some(p) => Some((p.clone(), "--heat-python")),
+            None => heat_python::from_heat_manage()
+                .map(|p| (p, "the interpreter of heat-manage on PATH")),
+        };
+        let heat = python.map(|(python, origin)| {
+            HeatPython::new(HeatPythonSetup {
+                python,
+                origin: origin.to_string(),
+                config_files: conf.files().map(PathBuf::from).collect(),
+                // `graph --template` reads no database: Heat's Python needs none either.
+                connection: self.url_text().unwrap_or_default(),
+                plugin_dirs: dirs.clone(),
+                environment_dir: self.environment_dir.clone(),
+            })
+        });
+        Ok(Arc::new(HeatSite::new(
+            Resolver::load_global(&self.environment_dir()?)?,
+            self.auth_encryption_key()?,
+            catalog,
+            heat,
+        )))
+    }
+
+    /// `auth_encryption_key` from the config files, for Heat's encrypted hidden parameters.
+    pub fn auth_encryption_key(&self) -> Result<Option<Key>> {
+        config::auth_encryption_key(self.conf()?)
+    }
+
+    /// `--environment-dir`, else `environment_dir` from the config files, else Heat's default.
+    pub fn environment_dir(&self) -> Result<PathBuf> {
+        match &self.environment_dir {
+            Some(dir) => Ok(dir.clone()),
+            None => config::environment_dir(self.conf()?),
+        }
+    }
+}
+
+/// Which trees a command looks at (all, if neither is given).
+#[derive(clap::Args)]
+pub struct Selection {
+    /// Only the tree of this root stack (repeatable).
+    #[arg(long = "stack")]
+    pub stacks: Vec<String>,
+    /// Only the stacks of this project.
+    #[arg(long)]
+    pub project: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+/// The version of the JSON documents the commands print (`schema_version`).
+pub const JSON_SCHEMA_VERSION: u32 = 1;
+
+/// A JSON document as every command prints it: what printed it first (tool and schema
+/// version, command, duration), then its own keys.
+pub fn envelope(command: &str, body: serde_json::Value) -> serde_json::Value {
+    let started = STARTED
+        .get()
+        .copied()
+        .unwrap_or_else(std::time::Instant::now);
+    let mut out = serde_json::Map::new();
+    out.insert("tool_version".into(), env!("CARGO_PKG_VERSION").into());
+    out.insert("schema_version".into(), JSON_SCHEMA_VERSION.into());
+    out.insert("command".into(), command.into());
+    out.insert(
+        "duration_seconds".into(),
+        serde_json::json!((started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0),
+    );
+    if let serde_json::Value::Object(m) = body {
+        out.extend(m);
+    }
+    serde_json::Value::Object(out)
+}
+
+/// When the command started, for `duration_seconds`.
+pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Set once the command is known to print JSON, so that an error is JSON too.
+pub static JSON_COMMAND: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}

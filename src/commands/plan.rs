@@ -1,0 +1,56 @@
+//! `heat-converge plan`: a dry run that keeps every tree's row changes and writes them,
+//! fingerprinted, to a plan file for review (`plan_file`).
+
+use super::*;
+
+pub const HELP: &str = "\
+Exit codes: 0 every legacy tree would convert; 3 some would not (or are outside the
+filter, or stray); 1 error; 2 usage error.
+
+Examples:
+  heat-converge plan --out PLAN.json --config-file /etc/heat/heat.conf
+  heat-converge plan --out PLAN.json --project 1f5a... --db-url sqlite:////var/lib/heat/heat.sqlite";
+
+#[derive(clap::Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Where to write the plan file.
+    #[arg(long, value_name = "PLAN.json")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub only: Selection,
+}
+
+pub fn run(args: PlanArgs) -> Result<u8> {
+    let url = args.db.url()?;
+    let mut db = args.db.connect(&url)?;
+    let opts = convert::Options {
+        dry_run: true,
+        stacks: args.only.stacks.clone(),
+        project: args.only.project.clone(),
+        site: args.db.site()?,
+        fingerprints: true,
+        keep_trees: true,
+        ..convert::Options::default()
+    };
+    let report = convert::run(db.as_mut(), &opts, |_| Ok(()))?;
+    let file = heat_converge::plan_file::to_json(&report, &url, &convert::now_utc());
+    std::fs::write(&args.out, serde_json::to_string_pretty(&file)? + "\n")
+        .with_context(|| format!("cannot write the plan file {}", args.out.display()))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "heat-converge plan of {url}")?;
+    for t in &report.trees {
+        writeln!(out, "{}", report::tree_line(t))?;
+    }
+    write!(out, "{}", report::summary(&report))?;
+    writeln!(
+        out,
+        "Plan written to {}: {} to convert. Review it, take a database backup, then: heat-converge migrate --plan {}",
+        args.out.display(),
+        report::plural(report.would_convert(), "tree", "trees"),
+        args.out.display()
+    )?;
+    out.flush()?;
+    Ok(report::exit_code(&report))
+}

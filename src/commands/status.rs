@@ -1,0 +1,44 @@
+//! `heat-converge status`: a dry run that reports counts and blockers, nothing per tree
+//! converted.
+
+use super::*;
+
+pub const HELP: &str = "\
+Exit codes: 0 no legacy stack remains; 3 legacy stacks remain; 1 error; 2 usage error.
+
+Examples:
+  heat-converge status --config-file /etc/heat/heat.conf
+  heat-converge status --db-url mysql+pymysql://heat:SECRET@db/heat --format json";
+
+#[derive(clap::Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+pub fn run(args: StatusArgs) -> Result<u8> {
+    let url = args.db.url()?;
+    let mut db = args.db.connect(&url)?;
+    let opts = convert::Options {
+        dry_run: true,
+        site: args.db.site()?,
+        ..convert::Options::default()
+    };
+    let json = args.format == OutputFormat::Json;
+    let mut spool = json.then(report::TreeSpool::new).transpose()?;
+    let report = convert::run(db.as_mut(), &opts, |event| {
+        if let (convert::Progress::Tree(t, _), Some(spool)) = (&event, spool.as_mut()) {
+            spool.push(t)?;
+        }
+        Ok(())
+    })?;
+    let mut out = std::io::stdout().lock();
+    match spool {
+        Some(spool) => spool.print(&mut out, envelope("status", report::to_json(&report)))?,
+        None => write!(out, "{}", report::status_text(&report, &url.to_string()))?,
+    }
+    out.flush()?;
+    Ok(report::exit_code(&report))
+}
