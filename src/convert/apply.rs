@@ -98,13 +98,13 @@ fn halts(e: &anyhow::Error) -> bool {
 /// failure to record `also` on its own is an error of the run.
 pub fn apply(
     conn: &mut dyn Connection,
-    plans: &[TreePlan],
+    plans: &[&TreePlan],
     also: &[StackOutcome],
     inv: &Inventory,
     rec: &Recording,
     retries: &mut Retries,
 ) -> Result<Applied> {
-    let mut all: Vec<&TreePlan> = plans.iter().collect();
+    let mut all: Vec<&TreePlan> = plans.to_vec();
     let mut held: HashMap<String, Result<Changes, Blocker>> = HashMap::new();
     let failed = loop {
         match attempt(conn, &all, also, inv, rec, retries) {

@@ -539,36 +539,39 @@ fn convert_trees(
             ));
             break;
         }
-        let chunk_blockers: Vec<Option<Blocker>> =
-            chunk.iter().map(|t| eligibility::blocker(t, inv)).collect();
+        // One value per tree carries it through the batch: read, planned, settled.
+        let mut works: Vec<TreeWork> = chunk
+            .iter()
+            .map(|t| TreeWork {
+                tree: t,
+                stage: match eligibility::blocker(t, inv) {
+                    Some(b) => Stage::Done(Outcome::Skipped(b)),
+                    None => Stage::Eligible,
+                },
+                warnings: Vec::new(),
+                reviewed: None,
+                took: std::time::Duration::ZERO,
+            })
+            .collect();
         // Only the trees that may convert need their resources and templates read; the
         // resources of the whole chunk at once (one query), the templates per batch of
         // planning (they are the large part, dropped once their trees are planned).
-        let stack_ids: Vec<String> = chunk
+        let stack_ids: Vec<String> = works
             .iter()
-            .zip(&chunk_blockers)
-            .filter(|(_, b)| b.is_none())
-            .flat_map(|(t, _)| t.stacks.iter().map(|s| s.id.clone()))
+            .filter(|w| matches!(w.stage, Stage::Eligible))
+            .flat_map(|w| w.tree.stacks.iter().map(|s| s.id.clone()))
             .collect();
         let reading = std::time::Instant::now();
         let resources = load::batch_resources(conn, inv, &stack_ids)?;
         report.phases.reading += reading.elapsed();
-        let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(chunk.len());
-        let mut warnings: Vec<Vec<String>> = vec![Vec::new(); chunk.len()];
-        let mut reviewed: Vec<Option<Box<Reviewed>>> = vec![None; chunk.len()];
-        let mut took: Vec<std::time::Duration> = Vec::with_capacity(chunk.len());
-        let (mut plans, mut planned_at) = (Vec::new(), Vec::new());
-        let mut chunk_blockers = chunk_blockers.into_iter();
-        for (b, batch) in chunk.chunks(TREES_PER_PLAN).enumerate() {
-            let blockers: Vec<Option<Blocker>> =
-                chunk_blockers.by_ref().take(batch.len()).collect();
+        for batch in works.chunks_mut(TREES_PER_PLAN) {
             // Current templates, and previous ones (the types of the resources deleted).
             let template_ids: Vec<i64> = batch
                 .iter()
-                .zip(&blockers)
-                .filter(|(_, b)| b.is_none())
-                .flat_map(|(t, _)| {
-                    t.stacks
+                .filter(|w| matches!(w.stage, Stage::Eligible))
+                .flat_map(|w| {
+                    w.tree
+                        .stacks
                         .iter()
                         .flat_map(|s| [s.raw_template_id, s.prev_raw_template_id])
                         .flatten()
@@ -578,60 +581,59 @@ fn convert_trees(
             let templates = load::raw_templates(conn, &template_ids)?;
             report.phases.reading += reading.elapsed();
             let planning = std::time::Instant::now();
-            for (j, (tree, blocker)) in batch.iter().zip(blockers).enumerate() {
-                let i = b * TREES_PER_PLAN + j;
+            for w in batch
+                .iter_mut()
+                .filter(|w| matches!(w.stage, Stage::Eligible))
+            {
                 let started = std::time::Instant::now();
-                let outcome = match blocker {
-                    Some(b) => Some(Outcome::Skipped(b)),
-                    None => match plan::plan_tree(tree, &resources, &templates, &opts.site) {
-                        Err(b) => Some(Outcome::Skipped(b)),
-                        Ok(p) => match prepare(p, tree, &resources, &templates, inv, opts) {
-                            Err(b) => Some(Outcome::Skipped(b)),
-                            Ok((p, review)) => {
-                                warnings[i] = p.warnings();
-                                reviewed[i] = review;
-                                plans.push(p);
-                                planned_at.push(i);
-                                None
-                            }
-                        },
-                    },
+                w.stage = match plan::plan_tree(w.tree, &resources, &templates, &opts.site)
+                    .and_then(|p| prepare(p, w.tree, &resources, &templates, inv, opts))
+                {
+                    Err(b) => Stage::Done(Outcome::Skipped(b)),
+                    Ok((p, review)) => {
+                        w.warnings = p.warnings();
+                        w.reviewed = review;
+                        Stage::Planned(p)
+                    }
                 };
-                outcomes.push(outcome);
-                took.push(started.elapsed());
+                w.took = started.elapsed();
             }
             report.phases.planning += planning.elapsed();
         }
         // Written together: the plans, and the record of each tree left alone so far, in
         // one transaction (see `apply`).
-        let left_alone: Vec<(&Tree, &Blocker)> = chunk
-            .iter()
-            .zip(&outcomes)
-            .filter_map(|(t, o)| match o {
-                Some(Outcome::Skipped(b)) => Some((*t, b)),
-                _ => None,
-            })
-            .collect();
         let writing = std::time::Instant::now();
-        let (settled, halted) = mode.settle(conn, &plans, &left_alone, inv, &mut report.retries)?;
+        let (settled, halted) = {
+            let plans: Vec<&TreePlan> = works.iter().filter_map(TreeWork::plan).collect();
+            let left_alone: Vec<(&Tree, &Blocker)> =
+                works.iter().filter_map(TreeWork::left_alone).collect();
+            mode.settle(conn, &plans, &left_alone, inv, &mut report.retries)?
+        };
         report.phases.writing += writing.elapsed();
-        drop(left_alone);
-        drop(plans);
-        let share = writing.elapsed() / planned_at.len().max(1) as u32;
-        let mut refused = Vec::new();
-        for (i, o) in planned_at.into_iter().zip(settled) {
-            if matches!(o, Outcome::Skipped(_)) {
-                refused.push(i);
+        let planned = works.iter().filter(|w| w.plan().is_some()).count();
+        let share = writing.elapsed() / planned.max(1) as u32;
+        let mut settled = settled.into_iter();
+        let mut refused_at = Vec::new();
+        for (i, w) in works.iter_mut().enumerate() {
+            if !matches!(w.stage, Stage::Planned(_)) {
+                continue;
             }
-            outcomes[i] = Some(o);
-            took[i] += share;
+            // A halted batch settles only the first of its plans; the others are not
+            // written, nor reported (the run stops).
+            w.stage = match settled.next() {
+                Some(o) => {
+                    if matches!(o, Outcome::Skipped(_)) {
+                        refused_at.push(i);
+                    }
+                    Stage::Done(o)
+                }
+                None => Stage::Unwritten,
+            };
+            w.took += share;
         }
-        let refused: Vec<(&Tree, &Blocker)> = refused
+        let refused: Vec<(&Tree, &Blocker)> = refused_at
             .iter()
-            .filter_map(|&i| match &outcomes[i] {
-                Some(Outcome::Skipped(b)) => Some((chunk[i], b)),
-                _ => None,
-            })
+            .filter_map(|&i| works[i].left_alone())
             .collect();
         if let Err(e) = mode.record_refused(conn, &refused) {
             // After a halt the same refusal may well refuse this record too: the halt
@@ -642,24 +644,25 @@ fn convert_trees(
             tracing::warn!("the trees refused before the run stopped are not recorded: {e:#}");
         }
         drop(refused);
-        for (i, (tree, outcome)) in chunk.iter().zip(outcomes).enumerate() {
-            let Some(outcome) = outcome else {
+        let in_chunk = works.len();
+        for (i, w) in works.into_iter().enumerate() {
+            let Stage::Done(outcome) = w.stage else {
                 continue;
             };
-            let root = tree.root();
+            let root = w.tree.root();
             let tr = TreeReport {
                 root_id: root.id.clone(),
                 root_name: root.name.clone(),
                 project: root.tenant.to_string(),
-                stacks: tree.stacks.len(),
+                stacks: w.tree.stacks.len(),
                 outcome,
-                warnings: std::mem::take(&mut warnings[i]),
-                reviewed: reviewed[i].take(),
+                warnings: w.warnings,
+                reviewed: w.reviewed,
             };
-            log_tree(&tr, took[i]);
+            log_tree(&tr, w.took);
             report.tally.add(&tr.outcome);
             let shown = if report.stopped.is_none() {
-                progress(Progress::Tree(&tr, took[i]))
+                progress(Progress::Tree(&tr, w.took))
             } else {
                 Ok(())
             };
@@ -673,7 +676,7 @@ fn convert_trees(
                 // The chunk is written: its trees are counted; the run stops after it.
                 report.stopped = Some(format!(
                 "the output could not be written ({e}); stopped after {} of {} trees, each converted or untouched",
-                report.tally.trees + (chunk.len() - i - 1),
+                report.tally.trees + (in_chunk - i - 1),
                 trees.len()
             ));
             }
@@ -684,6 +687,46 @@ fn convert_trees(
         }
     }
     Ok(())
+}
+
+/// One tree of a batch, from the moment it is read to the moment it is settled.
+struct TreeWork<'t> {
+    tree: &'t Tree,
+    stage: Stage,
+    /// What the operator must hear about it (a cyclic template).
+    warnings: Vec<String>,
+    /// Its fingerprint and changes, for a plan file.
+    reviewed: Option<Box<Reviewed>>,
+    /// Its share of the batch's time.
+    took: std::time::Duration,
+}
+
+/// Where a tree of a batch stands.
+enum Stage {
+    /// May convert: to be planned.
+    Eligible,
+    /// Planned: to be written (or, in a dry run, reported as it would be).
+    Planned(TreePlan),
+    /// Converted, would convert, or left alone.
+    Done(Outcome),
+    /// Planned, but its batch halted before it was written: not reported.
+    Unwritten,
+}
+
+impl<'t> TreeWork<'t> {
+    fn plan(&self) -> Option<&TreePlan> {
+        match &self.stage {
+            Stage::Planned(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    fn left_alone(&self) -> Option<(&'t Tree, &Blocker)> {
+        match &self.stage {
+            Stage::Done(Outcome::Skipped(b)) => Some((self.tree, b)),
+            _ => None,
+        }
+    }
 }
 
 /// A plan made: fingerprinted for a plan file, checked against the reviewed plan for

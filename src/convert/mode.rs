@@ -90,7 +90,7 @@ impl Mode {
     pub fn settle(
         &self,
         conn: &mut dyn Connection,
-        plans: &[TreePlan],
+        plans: &[&TreePlan],
         left_alone: &[(&Tree, &Blocker)],
         inv: &Inventory,
         retries: &mut apply::Retries,
