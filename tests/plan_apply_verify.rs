@@ -164,6 +164,34 @@ fn verify(backend: Backend) {
     ));
     assert_eq!(verify().0, 3);
 
+    // Checked without the planner too: a requires naming no resource of the stack, a
+    // needed_by that is not its inverse, a template id that is not the stack's.
+    db.exec(&format!(
+        "UPDATE resource SET requires = '[999999]', current_template_id = NULL WHERE {top}"
+    ));
+    let (code, v) = verify();
+    assert_eq!(code, 4, "{v}");
+    let (_, details) = finding(&v, &depends);
+    for want in [
+        "resource top: requires names 999999, which is no active resource of the stack",
+        "resource top: current_template_id is not its stack's template",
+        "needed_by is not the inverse of the stack's requires",
+    ] {
+        assert!(
+            details.iter().any(|d| d.contains(want)),
+            "{want}: {details:?}"
+        );
+    }
+    let tid = db
+        .value(&format!(
+            "SELECT raw_template_id FROM stack WHERE id = '{depends}'"
+        ))
+        .unwrap();
+    db.exec(&format!(
+        "UPDATE resource SET requires = '{requires}', current_template_id = {tid} WHERE {top}"
+    ));
+    assert_eq!(verify().0, 3);
+
     // A re-added legacy flag.
     let cfn = db.root_id("cfn");
     db.exec(&format!(

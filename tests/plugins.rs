@@ -349,6 +349,26 @@ fn with_heat_python_every_tree_converts() {
         assert_eq!(again.json["converted"], 0, "{backend:?}: {}", again.stdout);
         assert_same_rows(&ours, &bed.snapshot(&target), "the second run");
 
+        // verify with Heat's Python compares every converted stack's requires with Heat's
+        // own graph too (besides the planner and the invariants): all hold.
+        let dir = plugin_dir().display().to_string();
+        let py = python.display().to_string();
+        let v = heat_converge(
+            &target,
+            &home,
+            &[
+                "verify",
+                "--format",
+                "json",
+                "--plugin-dir",
+                &dir,
+                "--heat-python",
+                &py,
+            ],
+        );
+        assert_eq!(v.code, 0, "{backend:?} verify: {}", v.stdout);
+        assert_eq!(v.json["not_holding"], 0, "{backend:?} verify: {}", v.stdout);
+
         if backend == Backend::Sqlite {
             continue; // heat-engine cannot run on SQLite
         }

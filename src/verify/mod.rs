@@ -24,6 +24,8 @@
 //! resource rows were read, since the convergence engine stores a new traversal before it
 //! touches a resource; so rows are only compared for stacks the engine has not touched.
 
+mod invariants;
+
 use crate::convert::plan::{id_list, plan_stack};
 use crate::convert::tree;
 use crate::db::read::{self, ConvertedStack, ResourceWritten, StackNow, Word};
@@ -285,6 +287,15 @@ fn check(
         ));
     }
     differences.extend(compare_rows(s, written, templates, opts));
+    // Checked again without the planner: a planner bug would pass the comparison above.
+    for broken in invariants::broken(now, written)
+        .into_iter()
+        .chain(invariants::against_heat(&opts.site, now, written))
+    {
+        if !differences.contains(&broken) {
+            differences.push(broken);
+        }
+    }
     if differences.is_empty() {
         Finding::Holds
     } else {
@@ -356,7 +367,7 @@ fn compare_rows(
 
 /// The ids of a stored `requires`/`needed_by` (a JSON list; NULL: none); None when the
 /// text is no list of ids.
-fn parse_ids(text: Option<&str>) -> Option<Vec<i64>> {
+pub(super) fn parse_ids(text: Option<&str>) -> Option<Vec<i64>> {
     match text {
         None => Some(Vec::new()),
         Some(t) => serde_json::from_str::<Vec<i64>>(t).ok(),
