@@ -1,4 +1,4 @@
-//! The scale benchmark's generator (`heatbed.py replicate`, used by tests/bed/bench.sh)
+//! The scale benchmark's generator (`heatbed.py replicate`, used by bench/bench.sh)
 //! must make Heat databases that are the demo's trees again and again: every foreign key
 //! valid, and heat-converge deciding each copy as it decides the original. Twice the
 //! demo's 13 live roots: 22 converted, the failed and busy trees left alone twice, for the

@@ -5,7 +5,7 @@
 //! tampered with far into the cloud must be found and named, and no `heat_converge_ix_`
 //! index may be left on Heat's tables. `status` and `migrate --dry-run`, which read
 //! resources the same way, must create no index and predict exactly what `migrate` then
-//! does. How fast is the benchmark's business (tests/bed/bench.sh), not this test's.
+//! does. How fast is the benchmark's business (bench/bench.sh), not this test's.
 
 mod common;
 

@@ -1,7 +1,7 @@
 """What delegating graphs to Heat's own Python costs (issue 17), on N-root databases where
 one root in ten uses a plugin type whose dependencies only Heat's code computes.
 
-  tests/bed/bench-plugins.sh [N...]      (default N: 1000; BACKENDS as bench.sh)
+  bench/bench-plugins.sh [N...]      (default N: 1000; BACKENDS as bench.sh)
 
 The source: a real legacy heat-engine loading tests/templates/plugin_dir builds the ten
 roots of tests/templates/plugin-bench-cases.yaml on MariaDB (nine with plain, port-subclass
@@ -30,10 +30,10 @@ import tempfile
 import time
 
 import bench
-from bench import bed, copy_db, drop_db, log, measured, url_for
+from bench import BED, bed, copy_db, drop_db, log, measured, url_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.dirname(os.path.dirname(HERE))
+TOP = os.path.dirname(HERE)
 PLUGINS = os.path.join(TOP, 'tests', 'templates', 'plugin_dir')
 WORK = os.path.join(TOP, 'target', 'bench')
 
@@ -104,7 +104,7 @@ def main(args):
                 n_s, n_mb, n_rep = run_ours(url_for(backend, names['native']), native_dir,
                                             None, out + '-native')
                 started = time.monotonic()
-                subprocess.run([sys.executable, os.path.join(HERE, 'heatbed.py'), 'convert',
+                subprocess.run([sys.executable, os.path.join(BED, 'heatbed.py'), 'convert',
                                 url_for(backend, names['heat']), os.path.join(scratch, 'conv'),
                                 '--plugin-dir', PLUGINS],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

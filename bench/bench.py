@@ -3,7 +3,7 @@ side by side on identical N-root Heat databases, per backend; and heat-converge'
 read-only commands on the same databases (issue 18): status, migrate --dry-run and plan
 before the conversion, verify after it.
 
-  run [N...]                  the benchmark (tests/bed/bench.sh runs it; see README)
+  run [N...]                  the benchmark (bench/bench.sh runs it; see README)
   floor URL PLAN CHANGES      the floor on URL (a child of run, so it is timed alone)
   explain URL                 which foreign-key columns a conversion's deletes check,
                               whether an index leads each, and the database's plan
@@ -29,14 +29,18 @@ import subprocess
 import sys
 import time
 
-import agree
-import floor
-import heatbed
-import replica
-from dbapi import Db
-
 HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.dirname(os.path.dirname(HERE))
+TOP = os.path.dirname(HERE)
+# The test bed's driver and generator, which the benchmark builds its databases with.
+BED = os.path.join(TOP, 'tests', 'bed')
+sys.path.insert(0, BED)
+
+import agree  # noqa: E402
+import floor  # noqa: E402
+import heatbed  # noqa: E402
+import replica  # noqa: E402
+from dbapi import Db  # noqa: E402
+
 BIN = os.path.join(TOP, 'target', 'release', 'heat-converge')
 WORK = os.path.join(TOP, 'target', 'bench')
 USER = 'heatconv'  # made by tests/bed/setup.sh on both servers
@@ -78,7 +82,7 @@ def measured(argv, out_path, err_path, env=None):
 
 def bed(*args):
     """heatbed.py ARGS in this interpreter (the Heat virtualenv): its JSON output."""
-    out = subprocess.run([sys.executable, os.path.join(HERE, 'heatbed.py')] + list(args),
+    out = subprocess.run([sys.executable, os.path.join(BED, 'heatbed.py')] + list(args),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if out.returncode != 0:
         raise RuntimeError('heatbed.py %s failed: %s' % (
@@ -216,7 +220,7 @@ class Run(object):
         shutil.copyfile(self.source, before)
         shutil.copyfile(self.source, after)
         rc, secs, _ = measured(
-            [sys.executable, os.path.join(HERE, 'heatbed.py'), 'convert',
+            [sys.executable, os.path.join(BED, 'heatbed.py'), 'convert',
              'sqlite:///' + after, self.file('source-convert')],
             self.file('source-convert.json'), self.file('source-convert.err'))
         if rc != 0:
@@ -324,7 +328,7 @@ class Run(object):
         if 'heat' in urls:
             log('%s N=%d: Heat\'s own logic' % (backend, n))
             rc, secs, mb = measured(
-                [sys.executable, os.path.join(HERE, 'heatbed.py'), 'convert', urls['heat'],
+                [sys.executable, os.path.join(BED, 'heatbed.py'), 'convert', urls['heat'],
                  self.file('heat-convert-%s-%d' % (backend, n))],
                 self.file('heat.json'), self.file('heat.err'))
             r.update(heat_s=secs, heat_mb=mb)

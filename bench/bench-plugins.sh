@@ -3,12 +3,12 @@
 # where one in ten needs Heat's own code, against the same database all native, and
 # Heat's own conversion, per backend.
 #
-#   bash tests/bed/bench-plugins.sh [N...]   default N: 1000
+#   bash bench/bench-plugins.sh [N...]   default N: 1000
 #   BACKENDS="sqlite postgresql mariadb"     the default: all three
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
+top=$(cd "$(dirname "$0")/.." && pwd)
 bash "$top/tests/bed/setup.sh" >/dev/null
 (cd "$top" && cargo build --release --quiet)
 export PYTHONWARNINGS=ignore
-cd "$top/tests/bed"
-exec "$top/target/heat-venv/bin/python" "$top/tests/bed/bench_plugins.py" "$@"
+cd "$top/bench"
+exec "$top/target/heat-venv/bin/python" "$top/bench/bench_plugins.py" "$@"
