@@ -7,7 +7,7 @@
 //! trees left alone and the stray stacks are listed for the reviewer; they are not applied.
 
 use crate::convert::fingerprint::Fingerprint;
-use crate::convert::{Outcome, Planned, PlannedTree, Report};
+use crate::convert::{Outcome, PlanFile, Report, ReviewedTree};
 use crate::db::url::DbUrl;
 use anyhow::{anyhow, bail, Result};
 use serde_json::{json, Value};
@@ -68,7 +68,7 @@ pub fn to_json(report: &Report, url: &DbUrl, created_at: &str) -> Value {
 }
 
 /// Reads a plan file made for the database at `url`.
-pub fn read(text: &str, url: &DbUrl) -> Result<Planned> {
+pub fn read(text: &str, url: &DbUrl) -> Result<PlanFile> {
     let v: Value =
         serde_json::from_str(text).map_err(|e| anyhow!("the plan file is not JSON: {e}"))?;
     if v["format"] != FORMAT {
@@ -84,7 +84,7 @@ pub fn read(text: &str, url: &DbUrl) -> Result<Planned> {
     if made_for != url.to_string() {
         bail!("the plan was made for another database ({made_for}), not {url}: make the plan on the database it is applied to");
     }
-    let mut planned = Planned::default();
+    let mut planned = PlanFile::default();
     for t in v["trees"].as_array().into_iter().flatten() {
         let text = |key: &str| -> Result<String> {
             t[key]
@@ -95,7 +95,7 @@ pub fn read(text: &str, url: &DbUrl) -> Result<Planned> {
         let fingerprint = &t["fingerprint"];
         planned.trees.insert(
             text("root_id")?,
-            PlannedTree {
+            ReviewedTree {
                 name: text("name")?,
                 fingerprint: Fingerprint {
                     rows: fingerprint["rows"].as_str().unwrap_or_default().into(),

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use tree::{Forest, Tree};
 
 pub use outcome::{
-    skipped_by_kind, Outcome, Phases, Report, Reviewed, RunFailed, Tally, TreeReport,
+    skipped_by_kind, Outcome, Phases, Report, ReviewedTree, RunFailed, Tally, TreeReport,
 };
 
 /// What the operator asked for.
@@ -45,7 +45,7 @@ pub struct Options {
     /// This host's name, for the run row.
     pub host: String,
     /// `migrate --plan`: only the plan's trees, each only while it is as planned.
-    pub plan: Option<Planned>,
+    pub plan: Option<PlanFile>,
     /// Fail at once, instead of waiting, when another run holds the run lock.
     pub no_wait: bool,
     /// Fingerprint each planned tree's rows and keep its row changes (for a plan file).
@@ -68,23 +68,15 @@ impl Options {
     }
 }
 
-/// What a reviewed plan file holds of each tree: root id -> what it was planned from.
+/// A reviewed plan file, as `migrate --plan` applies it: root id -> each tree as reviewed.
 #[derive(Clone, Debug, Default)]
-pub struct Planned {
+pub struct PlanFile {
     /// How the operator named it (`--plan FILE`), for messages.
     pub label: String,
-    pub trees: HashMap<String, PlannedTree>,
+    pub trees: HashMap<String, ReviewedTree>,
 }
 
-#[derive(Clone, Debug)]
-pub struct PlannedTree {
-    pub name: String,
-    pub fingerprint: Fingerprint,
-    /// [`TreePlan::changes_json`] as planned.
-    pub changes: serde_json::Value,
-}
-
-impl PlannedTree {
+impl ReviewedTree {
     /// Why `plan`, made now, is not what was reviewed, if it is not.
     fn differs(&self, plan: &TreePlan) -> Option<String> {
         if self.fingerprint.rows != plan.fingerprint.rows {
@@ -522,7 +514,7 @@ struct TreeWork<'t> {
     /// What the operator must hear about it (a cyclic template).
     warnings: Vec<String>,
     /// Its fingerprint and changes, for a plan file.
-    reviewed: Option<Box<Reviewed>>,
+    reviewed: Option<Box<ReviewedTree>>,
     /// Its share of the batch's time.
     took: std::time::Duration,
 }
@@ -565,7 +557,7 @@ fn prepare(
     templates: &HashMap<i64, Result<crate::db::read::RawTemplateRow, String>>,
     inv: &Inventory,
     opts: &Options,
-) -> Result<(TreePlan, Option<Box<Reviewed>>), Blocker> {
+) -> Result<(TreePlan, Option<Box<ReviewedTree>>), Blocker> {
     // Hashing every row of a tree is only needed to write or check a plan file: not on
     // every run's path.
     if opts.fingerprints || opts.plan.is_some() {
@@ -581,7 +573,8 @@ fn prepare(
         p.must_match = Some(pt.fingerprint.rows.clone());
     }
     let review = opts.fingerprints.then(|| {
-        Box::new(Reviewed {
+        Box::new(ReviewedTree {
+            name: tree.root().name.clone(),
             fingerprint: p.fingerprint.clone(),
             changes: p.changes_json(),
         })

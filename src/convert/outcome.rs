@@ -28,7 +28,7 @@ pub struct TreeReport {
     pub warnings: Vec<String>,
     /// For a plan file (see [`Options::fingerprints`]): the tree's fingerprints and every
     /// row change, as [`TreePlan::changes_json`] gives them.
-    pub reviewed: Option<Box<Reviewed>>,
+    pub reviewed: Option<Box<ReviewedTree>>,
 }
 
 /// Where a run's time went.
@@ -44,9 +44,12 @@ pub struct Phases {
     pub writing: std::time::Duration,
 }
 
-/// A planned tree as a plan file records it.
+/// One tree as a plan file records it for review, and as `migrate --plan` reads it back:
+/// its root's name, the fingerprints of the rows it was planned from, its row changes
+/// ([`super::plan::TreePlan::changes_json`]).
 #[derive(Clone, Debug)]
-pub struct Reviewed {
+pub struct ReviewedTree {
+    pub name: String,
     pub fingerprint: Fingerprint,
     pub changes: serde_json::Value,
 }
