@@ -5,20 +5,31 @@
 //!
 //! No module imports one on a floor above it, and no two modules import each other.
 //!
-//! **The command line and what it says.** `main.rs` (clap: subcommands, options, exit
-//! codes) and [`report`] (text and JSON output, the exit code of a run).
+//! **The command line and what it says.** `main.rs` (clap: parses, dispatches, exit
+//! codes), `commands/` (one file per subcommand, each turning its arguments into one
+//! request; what they share: where the database and Heat's configuration are) and
+//! [`report`] (the text and JSON of each command, one file each, and the exit code of a
+//! run; every database value escaped in text by [`report::escape`]).
 //!
 //! **Reviewing before.** [`plan_file`]: the plan a reviewer reads and `migrate --plan`
 //! applies (each tree only while its rows are as planned).
 //!
 //! **Proving afterwards.** [`verify`]: every converted stack still holds what was written
-//! (Heat's graph recomputed), or the convergence engine has moved it on.
+//! (Heat's graph recomputed, the invariants of a converted stack checked on its rows
+//! without the planner, and Heat's own graph where its Python is at hand), or the
+//! convergence engine has moved it on.
 //!
 //! **The conversion.** [`convert`]: a run reads the inventory ([`convert::tree`]: trees
 //! and stray stacks), decides per tree ([`convert::eligibility`]: the one eligibility
 //! rule), plans its row changes ([`convert::plan`]), and writes them in one transaction
 //! ([`convert::apply`]); [`convert::mode`] is the run's mode as a type (dry run, or
-//! record and write).
+//! record and write); [`convert::outcome`] is what a run comes to. [`stop`] lets a
+//! signal stop a run between batches.
+//!
+//! **The cloud's Heat.** [`site`]: what its installation gives every command (global
+//! environment, hidden parameters' key, its resource plugins, its Python);
+//! [`plugins`]: third-party plugin modules read as Heat's loader reads them, each type's
+//! graph native or Heat's own.
 //!
 //! **Heat's semantics.** [`source`] (where a stack definition comes from: stored rows or
 //! files) → [`stack`] (a stack definition: conditions evaluated, resources parsed) →
@@ -31,7 +42,8 @@
 //! YAQL expressions of Heat's `yaql` function.
 //!
 //! **I/O at the bottom.** [`db`] (one [`db::Connection`] trait, one short driver per
-//! backend, typed rows read by column name from the SQL in `sql/`, the tool's own tables
+//! backend, typed rows read by column name from the SQL in `sql/`, writes bound by name
+//! ([`db::named`]), the privileges a run needs checked first ([`db::preflight`]), the tool's own tables
 //! through refinery's migrations in `migrations/`, the run lock, TLS) and [`config`]
 //! (heat.conf as oslo.config reads it).
 //!
