@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::failure::Failure;
 use super::schema::{Kind, MapSchema, Schema};
-use crate::python::truthy;
+use crate::python::{self, truthy};
 
 /// A property not given: its default (coerced), else ValueError if required, else None.
 pub fn unset(schema: &Schema, prop: &str) -> Result<Value, Failure> {
@@ -128,17 +128,12 @@ pub fn coerce(schema: &Schema, value: &Value, path: &str) -> Result<Value, Failu
 
 /// `Schema.str_to_num`: `int(s)`, else `float(s)`.
 fn str_to_num(s: &str) -> Result<Value, Failure> {
-    let t = s.trim();
-    if let Ok(i) = t.trim_start_matches('+').parse::<i64>() {
-        return Ok(Value::from(i));
-    }
-    match t.parse::<f64>() {
-        Ok(f) if f.is_finite() => Ok(Value::from(f)),
-        Ok(_) => Err(Failure::Unmodelled(format!("non-finite number {s:?}"))),
-        Err(_) => Err(Failure::Invalid(format!(
-            "could not convert string to float: {s:?}"
-        ))),
-    }
+    python::int_or_float(s).map_err(|e| match e {
+        python::NotANumber::NonFinite => Failure::Unmodelled(format!("non-finite number {s:?}")),
+        python::NotANumber::Invalid => {
+            Failure::Invalid(format!("could not convert string to float: {s:?}"))
+        }
+    })
 }
 
 /// A map with a schema is read through a nested `Properties`: every schema key is read

@@ -25,9 +25,10 @@ mod text;
 
 pub use json::json_dumps_sorted;
 pub use number::{
-    decimal_digit, float_modulo, float_str, floor_div, int, int_str, modulo, IntDivError, IntError,
+    decimal_digit, float_modulo, float_str, floor_div, int, int_or_float, int_str, modulo,
+    IntDivError, IntError, NotANumber,
 };
 pub use object::{eq, or, truthy, type_name};
-pub use repr::{repr, str};
+pub use repr::{isprintable, repr, str};
 pub use sequence::{item, slice_bound};
 pub use text::{isspace, lstrip, replace, rsplit, rstrip, split, strip, EmptySeparator};

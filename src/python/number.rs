@@ -204,6 +204,28 @@ pub fn float_str(s: &str) -> Option<f64> {
     std::str::from_utf8(c_strip(&clean)).ok()?.parse().ok()
 }
 
+/// Why a str is no JSON number to [`int_or_float`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotANumber {
+    /// Both `int(s)` and `float(s)` raise `ValueError`.
+    Invalid,
+    /// `float(s)` is an infinity or nan, which JSON has not.
+    NonFinite,
+}
+
+/// `int(s)`, else `float(s)`: Heat's `Schema.str_to_num` on a str (Number parameters,
+/// number properties), as a JSON number. An int beyond 64 bits, which a JSON number here
+/// cannot hold, is read as the float `float(s)` gives.
+pub fn int_or_float(s: &str) -> Result<Value, NotANumber> {
+    if let Some(i) = int_str(s).ok().and_then(|t| t.parse::<i64>().ok()) {
+        return Ok(Value::from(i));
+    }
+    let f = float_str(s).ok_or(NotANumber::Invalid)?;
+    Number::from_f64(f)
+        .map(Value::Number)
+        .ok_or(NotANumber::NonFinite)
+}
+
 /// Why Python's `x // y` or `x % y` on ints has no `i64` value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IntDivError {
@@ -263,6 +285,16 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn decimal_digits_come_in_runs_of_ten() {
+        assert_eq!(decimal_digit('\u{1d7d8}'), Some(0)); // a second run, right after one
+        assert_eq!(decimal_digit('\u{1d7d7}'), Some(9));
+        assert_eq!(decimal_digit('7'), Some(7));
+        assert_eq!(decimal_digit('x'), None);
+        assert_eq!(decimal_digit('\u{2f}'), None);
+        assert_eq!(decimal_digit('\u{1fbfa}'), None);
+    }
+
+    #[test]
     fn int_reads_text_as_python() {
         let cases = [
             (" 42 ", Some("42")),
@@ -312,6 +344,17 @@ mod tests {
         ] {
             assert_eq!(float_str(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn str_to_num_tries_int_then_float() {
+        assert_eq!(int_or_float(" +7 "), Ok(json!(7)));
+        assert_eq!(int_or_float("1_0"), Ok(json!(10)));
+        assert_eq!(int_or_float("1.5"), Ok(json!(1.5)));
+        assert_eq!(int_or_float("1e2"), Ok(json!(100.0)));
+        assert_eq!(int_or_float("99999999999999999999"), Ok(json!(1e20)));
+        assert_eq!(int_or_float("inf"), Err(NotANumber::NonFinite));
+        assert_eq!(int_or_float("++7"), Err(NotANumber::Invalid));
     }
 
     #[test]

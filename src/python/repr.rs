@@ -99,7 +99,7 @@ fn string_repr(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if !printable(c) => {
+            c if !isprintable(c) => {
                 let code = c as u32;
                 if code < 0x100 {
                     out.push_str(&format!("\\x{code:02x}"));
@@ -116,23 +116,49 @@ fn string_repr(s: &str) -> String {
     out
 }
 
-/// Python's `str.isprintable()` for one character: not a control, format, separator
-/// (other than the ASCII space), private-use or unassigned character. Controls, the
-/// separators and the common format characters are listed here; unassigned code points
-/// and private use are not, as JSON in Heat's templates does not carry them.
-fn printable(c: char) -> bool {
+/// The assigned characters Python 3.11 deems unprintable (categories Cc, Cf, Cs, Co, Zl,
+/// Zp, and Zs but the space), as ranges: `not chr(c).isprintable() and
+/// unicodedata.category(chr(c)) != 'Cn'`. tests/python_semantics.rs checks every assigned
+/// code point against Python.
+const UNPRINTABLE: [(u32, u32); 28] = [
+    (0x0, 0x1F),
+    (0x7F, 0xA0),
+    (0xAD, 0xAD),
+    (0x600, 0x605),
+    (0x61C, 0x61C),
+    (0x6DD, 0x6DD),
+    (0x70F, 0x70F),
+    (0x890, 0x891),
+    (0x8E2, 0x8E2),
+    (0x1680, 0x1680),
+    (0x180E, 0x180E),
+    (0x2000, 0x200F),
+    (0x2028, 0x202F),
+    (0x205F, 0x2064),
+    (0x2066, 0x206F),
+    (0x3000, 0x3000),
+    (0xD800, 0xF8FF),
+    (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x13438),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0001, 0xE0001),
+    (0xE0020, 0xE007F),
+    (0xF0000, 0xFFFFD),
+    (0x100000, 0x10FFFD),
+];
+
+/// Python's `str.isprintable()` for one character. Exact for every character Unicode 14
+/// (Python 3.11's) assigns; an unassigned one, which Python deems unprintable, counts as
+/// printable here (JSON in Heat's templates does not carry them, and a newer Unicode may
+/// have assigned it).
+pub fn isprintable(c: char) -> bool {
     let code = c as u32;
-    !(code < 0x20
-        || (0x7f..=0xa0).contains(&code)
-        || code == 0xad
-        || code == 0x1680
-        || (0x2000..=0x200f).contains(&code)
-        || (0x2028..=0x202f).contains(&code)
-        || (0x205f..=0x2064).contains(&code)
-        || (0x2066..=0x206f).contains(&code)
-        || code == 0x3000
-        || code == 0xfeff
-        || (0xe000..=0xf8ff).contains(&code))
+    let at = UNPRINTABLE.partition_point(|&(first, _)| first <= code);
+    at.checked_sub(1).is_none_or(|i| code > UNPRINTABLE[i].1)
 }
 
 #[cfg(test)]

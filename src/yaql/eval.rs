@@ -9,6 +9,7 @@ use std::rc::Rc;
 use super::syntax::{Arg, Expr};
 use super::value::{consume, eq, get, hashable, too_large, Tail, Val};
 use super::{Limits, YaqlError};
+use crate::python;
 
 type R<T> = Result<T, YaqlError>;
 
@@ -225,11 +226,6 @@ fn f(v: &Val) -> f64 {
     }
 }
 
-/// Python's `str.isspace()` for one character.
-fn py_space(c: char) -> bool {
-    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
-}
-
 impl Eval<'_> {
     /// The items of an `Iterable()` argument read to its end.
     fn iterable(&self, v: &Val) -> Option<R<Vec<Val>>> {
@@ -431,12 +427,9 @@ impl Eval<'_> {
             }
             (Val::Seq(items, _), [i]) => {
                 let i = as_int(i).ok_or_else(|| no_match("#indexer"))?;
-                let n = items.len() as i64;
-                let k = if i < 0 { i + n } else { i };
-                if k < 0 || k >= n {
-                    return Err(rt("IndexError: tuple index out of range"));
-                }
-                Ok(items[k as usize].clone())
+                python::item(items, i128::from(i))
+                    .cloned()
+                    .ok_or_else(|| rt("IndexError: tuple index out of range"))
             }
             _ => Err(no_match("#indexer")),
         }
@@ -654,19 +647,17 @@ fn arith(op: &str, a: &Val, b: &Val) -> R<Val> {
             "-" => x.checked_sub(y),
             "*" => x.checked_mul(y),
             "/" | "mod" => {
-                if y == 0 {
-                    return Err(rt("ZeroDivisionError: integer division or modulo by zero"));
-                }
-                let q = x.checked_div(y).ok_or_else(|| overflow(op))?;
-                let q = if (x % y != 0) && ((x < 0) != (y < 0)) {
-                    q - 1
+                let r = if op == "/" {
+                    python::floor_div(x, y)
                 } else {
-                    q
+                    python::modulo(x, y)
                 };
-                if op == "/" {
-                    Some(q)
-                } else {
-                    Some(x - q * y)
+                match r {
+                    Ok(v) => Some(v),
+                    Err(python::IntDivError::ByZero) => {
+                        return Err(rt("ZeroDivisionError: integer division or modulo by zero"))
+                    }
+                    Err(python::IntDivError::Overflow) => None,
                 }
             }
             _ => return Err(no_match(&format!("#operator_{op}"))),
@@ -684,19 +675,7 @@ fn arith(op: &str, a: &Val, b: &Val) -> R<Val> {
             }
             x / y
         }
-        "mod" => {
-            if y == 0.0 {
-                return Err(rt("ZeroDivisionError: float modulo"));
-            }
-            let m = x % y;
-            if m != 0.0 && ((m < 0.0) != (y < 0.0)) {
-                m + y
-            } else if m == 0.0 {
-                0.0_f64.copysign(y)
-            } else {
-                m
-            }
-        }
+        "mod" => python::float_modulo(x, y).ok_or_else(|| rt("ZeroDivisionError: float modulo"))?,
         _ => return Err(no_match(&format!("#operator_{op}"))),
     };
     if !r.is_finite() {
@@ -1112,7 +1091,7 @@ impl<'a, 'l> Call<'a, 'l> {
                     }
                     Val::Int(x.trunc() as i64)
                 }
-                Val::Str(s) => Val::Int(py_int(&s)?),
+                Val::Str(s) => Val::Int(int_of_str(&s)?),
                 _ => return Err(rt("TypeError: int() argument")),
             },
             "float" => match v {
@@ -1120,7 +1099,7 @@ impl<'a, 'l> Call<'a, 'l> {
                 Val::Int(i) => Val::Float(i as f64),
                 Val::Bool(b) => Val::Float(f64::from(u8::from(b))),
                 Val::Float(x) => Val::Float(x),
-                Val::Str(s) => Val::Float(py_float(&s)?),
+                Val::Str(s) => Val::Float(float_of_str(&s)?),
                 _ => return Err(rt("TypeError: float() argument")),
             },
             "bool" => Val::Bool(v.truthy()),
@@ -1158,7 +1137,7 @@ impl<'a, 'l> Call<'a, 'l> {
                 let chars = self.string(self.val(1, "chars")?, true)?;
                 Ok(Val::Bool(match s {
                     None => true,
-                    Some(s) if trim => strip(&s, chars.as_deref(), true, true).is_empty(),
+                    Some(s) if trim => python::strip(&s, chars.as_deref()).is_empty(),
                     Some(s) => s.is_empty(),
                 }))
             }
@@ -1176,14 +1155,17 @@ impl<'a, 'l> Call<'a, 'l> {
                 self.shape(&["chars"], 0)?;
                 let s = self.string(Some(recv), false)?.ok_or_else(|| self.fail())?;
                 let chars = self.string(self.val(0, "chars")?, true)?;
-                let left = name == "trimLeft";
-                Ok(Val::Str(strip(&s, chars.as_deref(), left, !left)))
+                Ok(Val::Str(if name == "trimLeft" {
+                    python::lstrip(&s, chars.as_deref()).into()
+                } else {
+                    python::rstrip(&s, chars.as_deref()).into()
+                }))
             }
             "trim" => {
                 self.shape(&["chars"], 0)?;
                 let s = self.string(Some(recv), false)?.ok_or_else(|| self.fail())?;
                 let chars = self.string(self.val(0, "chars")?, true)?;
-                Ok(Val::Str(strip(&s, chars.as_deref(), true, true)))
+                Ok(Val::Str(python::strip(&s, chars.as_deref()).into()))
             }
             "startsWith" | "endsWith" => {
                 let s = self.string(Some(recv), false)?.ok_or_else(|| self.fail())?;
@@ -1294,8 +1276,8 @@ impl<'a, 'l> Call<'a, 'l> {
                     start += n;
                 }
                 let (a, b) = (
-                    py_index(start, n),
-                    py_index(start.saturating_add(length), n),
+                    python::slice_bound(start, chars.len()),
+                    python::slice_bound(start.saturating_add(length), chars.len()),
                 );
                 Ok(Val::Str(if a < b {
                     chars[a..b].iter().collect()
@@ -1317,7 +1299,7 @@ impl<'a, 'l> Call<'a, 'l> {
                 if start > chars.len() as i64 {
                     return Ok(Val::Int(-1));
                 }
-                let from = py_index(start, chars.len() as i64);
+                let from = python::slice_bound(start, chars.len());
                 if from > chars.len() || (subc.is_empty() && from > chars.len()) {
                     return Ok(Val::Int(-1));
                 }
@@ -1361,8 +1343,16 @@ impl<'a, 'l> Call<'a, 'l> {
         }
         let sep = self.string(sep, true)?;
         let max = self.int(self.val(1, "maxSplits")?, -1)?;
-        let parts = py_split(&s, sep.as_deref(), max, right)?;
-        Ok(Val::Seq(parts.into_iter().map(Val::Str).collect(), false))
+        let parts = if right {
+            python::rsplit(&s, sep.as_deref(), max)
+        } else {
+            python::split(&s, sep.as_deref(), max)
+        }
+        .map_err(|python::EmptySeparator| rt("ValueError: empty separator"))?;
+        Ok(Val::Seq(
+            parts.into_iter().map(|p| Val::Str(p.into())).collect(),
+            false,
+        ))
     }
 
     /// `re.split(string, maxsplit)`; patterns with groups (Python returns them too) are
@@ -1460,7 +1450,7 @@ impl<'a, 'l> Call<'a, 'l> {
                 for (k, v) in pairs {
                     let k = self.convert("str", k)?.py_str()?;
                     let v = self.convert("str", v)?.py_str()?;
-                    out = py_replace(&out, &k, &v, count);
+                    out = python::replace(&out, &k, &v, count);
                 }
                 Ok(Val::Str(out))
             }
@@ -1469,7 +1459,7 @@ impl<'a, 'l> Call<'a, 'l> {
                     .string(self.val(1, "new")?, false)?
                     .ok_or_else(|| self.fail())?;
                 let count = self.int(self.val(2, "count")?, -1)?;
-                Ok(Val::Str(py_replace(s, &old, &new, count)))
+                Ok(Val::Str(python::replace(s, &old, &new, count)))
             }
             _ => Err(self.fail()),
         }
@@ -1922,195 +1912,23 @@ fn merge(a: &[(Val, Val)], b: &[(Val, Val)], levels: i64) -> R<Vec<(Val, Val)>> 
     Ok(out)
 }
 
-/// A Python slice bound: negative counts from the end, clamped to `0..=n`.
-fn py_index(i: i64, n: i64) -> usize {
-    let i = if i < 0 { (i + n).max(0) } else { i.min(n) };
-    i as usize
-}
-
-/// Python's `str.strip(chars)` (whitespace when `chars` is None).
-fn strip(s: &str, chars: Option<&str>, left: bool, right: bool) -> String {
-    let pred = |c: char| match chars {
-        Some(set) => set.contains(c),
-        None => py_space(c),
-    };
-    let mut t = s;
-    if left {
-        t = t.trim_start_matches(pred);
-    }
-    if right {
-        t = t.trim_end_matches(pred);
-    }
-    t.to_string()
-}
-
-/// Python's `str.split` / `str.rsplit`.
-fn py_split(s: &str, sep: Option<&str>, max: i64, right: bool) -> R<Vec<String>> {
-    let max = if max < 0 { usize::MAX } else { max as usize };
-    match sep {
-        Some("") => Err(rt("ValueError: empty separator")),
-        Some(sep) => Ok(if right {
-            let mut v: Vec<String> = s
-                .rsplitn(max.saturating_add(1), sep)
-                .map(String::from)
-                .collect();
-            v.reverse();
-            v
-        } else {
-            s.splitn(max.saturating_add(1), sep)
-                .map(String::from)
-                .collect()
-        }),
-        None => {
-            // Runs of whitespace; at most `max` splits, the rest kept (stripped on the
-            // split side only).
-            let chars: Vec<char> = s.chars().collect();
-            let mut out = Vec::new();
-            if right {
-                let mut end = chars.len();
-                loop {
-                    while end > 0 && py_space(chars[end - 1]) {
-                        end -= 1;
-                    }
-                    if end == 0 {
-                        break;
-                    }
-                    if out.len() == max {
-                        out.push(chars[..end].iter().collect());
-                        break;
-                    }
-                    let mut start = end;
-                    while start > 0 && !py_space(chars[start - 1]) {
-                        start -= 1;
-                    }
-                    out.push(chars[start..end].iter().collect());
-                    end = start;
-                }
-                out.reverse();
-            } else {
-                let mut start = 0;
-                loop {
-                    while start < chars.len() && py_space(chars[start]) {
-                        start += 1;
-                    }
-                    if start == chars.len() {
-                        break;
-                    }
-                    if out.len() == max {
-                        out.push(chars[start..].iter().collect());
-                        break;
-                    }
-                    let mut end = start;
-                    while end < chars.len() && !py_space(chars[end]) {
-                        end += 1;
-                    }
-                    out.push(chars[start..end].iter().collect());
-                    start = end;
-                }
-            }
-            Ok(out)
-        }
-    }
-}
-
-/// Python's `str.replace(old, new, count)`.
-fn py_replace(s: &str, old: &str, new: &str, count: i64) -> String {
-    let count = if count < 0 {
-        usize::MAX
-    } else {
-        count as usize
-    };
-    if old.is_empty() {
-        // Python inserts `new` between characters (and at both ends), `count` times.
-        let mut out = String::new();
-        let mut n = 0;
-        for c in s.chars() {
-            if n < count {
-                out.push_str(new);
-                n += 1;
-            }
-            out.push(c);
-        }
-        if n < count {
-            out.push_str(new);
-        }
-        return out;
-    }
-    let mut out = String::new();
-    let mut rest = s;
-    let mut n = 0;
-    while n < count {
-        match rest.find(old) {
-            Some(at) => {
-                out.push_str(&rest[..at]);
-                out.push_str(new);
-                rest = &rest[at + old.len()..];
-                n += 1;
-            }
-            None => break,
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Python's `int(str)`: optional sign, decimal digits with single underscores between,
-/// surrounding whitespace.
-fn py_int(s: &str) -> R<i64> {
-    let bad = || {
-        rt(format!(
+/// yaql's `int(s)`: Python's, within 64 bits.
+fn int_of_str(s: &str) -> R<i64> {
+    match python::int_str(s) {
+        Ok(text) => text.parse().map_err(|_| unsupported("int beyond 64 bits")),
+        Err(python::IntError::TooManyDigits) => Err(unsupported("int beyond 64 bits")),
+        Err(python::IntError::Invalid) => Err(rt(format!(
             "ValueError: invalid literal for int() with base 10: {s:?}"
-        ))
-    };
-    let t = s.trim_matches(py_space);
-    let (neg, digits) = match t.strip_prefix('-') {
-        Some(d) => (true, d),
-        None => (false, t.strip_prefix('+').unwrap_or(t)),
-    };
-    if digits.is_empty()
-        || digits.starts_with('_')
-        || digits.ends_with('_')
-        || digits.contains("__")
-        || !digits.chars().all(|c| c.is_ascii_digit() || c == '_')
-    {
-        if digits
-            .chars()
-            .any(|c| c.is_numeric() && !c.is_ascii_digit())
-        {
-            return Err(unsupported("int of non-ASCII digits"));
-        }
-        return Err(bad());
+        ))),
     }
-    let clean: String = digits.chars().filter(|c| *c != '_').collect();
-    let v: i64 = clean
-        .parse()
-        .map_err(|_| unsupported("int beyond 64 bits"))?;
-    Ok(if neg { -v } else { v })
 }
 
-/// Python's `float(str)`.
-fn py_float(s: &str) -> R<f64> {
-    let t = s.trim_matches(py_space);
-    let lower = t.to_ascii_lowercase();
-    let body = lower.trim_start_matches(['+', '-']);
-    if matches!(body, "inf" | "infinity" | "nan") {
-        return Err(unsupported("float inf/nan"));
-    }
-    let ok_chars = !t.is_empty()
-        && t.chars()
-            .all(|c| c.is_ascii_digit() || "+-.eE_".contains(c))
-        && !t.contains("__")
-        && !t.starts_with('_')
-        && !t.ends_with('_');
-    let clean: String = t.chars().filter(|c| *c != '_').collect();
-    let underscores_ok = t.char_indices().filter(|(_, c)| *c == '_').all(|(i, _)| {
-        let b = t.as_bytes();
-        i > 0 && b[i - 1].is_ascii_digit() && b.get(i + 1).is_some_and(|c| c.is_ascii_digit())
-    });
-    match clean.parse::<f64>() {
-        Ok(v) if ok_chars && underscores_ok && v.is_finite() => Ok(v),
-        Ok(_) if ok_chars && underscores_ok => Err(unsupported("float inf/nan")),
-        _ => Err(rt(format!(
+/// yaql's `float(s)`: Python's, refusing an infinity or nan (not JSON).
+fn float_of_str(s: &str) -> R<f64> {
+    match python::float_str(s) {
+        Some(v) if v.is_finite() => Ok(v),
+        Some(_) => Err(unsupported("float inf/nan")),
+        None => Err(rt(format!(
             "ValueError: could not convert string to float: {s:?}"
         ))),
     }

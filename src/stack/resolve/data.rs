@@ -369,7 +369,7 @@ pub fn str_split(name: &str, args: &Value) -> Result<Value> {
             python::type_name(other)
         ),
     };
-    python_index(&parts, index).cloned().ok_or_else(|| {
+    python::item(&parts, index).cloned().ok_or_else(|| {
         anyhow!(
             "Incorrect index to \"{name}\" should be between 0 and {}",
             parts.len() as i64 - 1
@@ -379,15 +379,16 @@ pub fn str_split(name: &str, args: &Value) -> Result<Value> {
 
 /// Python's `s.split(delim)`: None splits on runs of whitespace; an empty delimiter fails.
 fn split(name: &str, s: &str, delim: &Value) -> Result<Vec<Value>> {
-    let parts: Vec<&str> = match delim {
-        Value::Null => s.split_whitespace().collect(),
-        Value::String(d) if d.is_empty() => bail!("\"{name}\": empty separator"),
-        Value::String(d) => s.split(d.as_str()).collect(),
+    let delim = match delim {
+        Value::Null => None,
+        Value::String(d) => Some(d.as_str()),
         other => bail!(
             "\"{name}\": must be str or None, not {}",
             python::type_name(other)
         ),
     };
+    let parts = python::split(s, delim, -1)
+        .map_err(|python::EmptySeparator| anyhow!("\"{name}\": empty separator"))?;
     Ok(parts
         .into_iter()
         .map(|p| Value::String(p.to_string()))
@@ -410,17 +411,6 @@ pub fn cfn_split(name: &str, raw_delim: Option<&str>, strings: &Value) -> Result
         s,
         &Value::String(delim.to_string()),
     )?))
-}
-
-/// `items[index]` with Python's negative indexes.
-fn python_index<T>(items: &[T], index: i128) -> Option<&T> {
-    let len = items.len() as i128;
-    let i = if index < 0 { index + len } else { index };
-    if (0..len).contains(&i) {
-        items.get(i as usize)
-    } else {
-        None
-    }
 }
 
 /// `Fn::Select: [index, collection]` (also HOT before 2015-10-15): '' when the item is
@@ -447,10 +437,10 @@ pub fn select(name: &str, index: &Value, strings: &Value) -> Result<Value> {
                 bail!("Index to \"{name}\" must be an integer")
             };
             Ok(match strings {
-                Value::Array(items) => python_index(items, i).cloned().unwrap_or_else(empty),
+                Value::Array(items) => python::item(items, i).cloned().unwrap_or_else(empty),
                 Value::String(s) => {
                     let chars: Vec<char> = s.chars().collect();
-                    python_index(&chars, i)
+                    python::item(&chars, i)
                         .map(|c| Value::String(c.to_string()))
                         .unwrap_or_else(empty)
                 }
@@ -674,11 +664,7 @@ fn repeat_one(keys: &[&str], values: &[&Value], template: &Value) -> Result<Valu
                     python::type_name(v)
                 )
             };
-            s = if k.is_empty() {
-                python_replace_empty(&s, v)
-            } else {
-                s.replace(k, v)
-            };
+            s = python::replace(&s, k, v, -1);
         }
         Ok(s)
     };
@@ -699,16 +685,6 @@ fn repeat_one(keys: &[&str], values: &[&Value], template: &Value) -> Result<Valu
         }
         other => other.clone(),
     })
-}
-
-/// Python's `s.replace('', v)`: `v` before every character and at the end.
-fn python_replace_empty(s: &str, v: &str) -> String {
-    let mut out = String::from(v);
-    for c in s.chars() {
-        out.push(c);
-        out.push_str(v);
-    }
-    out
 }
 
 /// `make_url`: a URL from its parts, quoted as Python's `urllib.parse` quotes them.
@@ -878,12 +854,12 @@ pub fn param_path(value: Value, path: &[Value]) -> Value {
                     Value::String(s) => python::int(&Value::String(s.clone())),
                     other => python::int(other),
                 };
-                index.and_then(|i| python_index(a, i)).cloned()
+                index.and_then(|i| python::item(a, i)).cloned()
             }
             (Value::String(s), Value::String(_) | Value::Number(_) | Value::Bool(_)) => {
                 let chars: Vec<char> = s.chars().collect();
                 python::int(step)
-                    .and_then(|i| python_index(&chars, i))
+                    .and_then(|i| python::item(&chars, i))
                     .map(|c| Value::String(c.to_string()))
             }
             _ => None,
