@@ -401,10 +401,7 @@ impl Parser {
 
     fn expr_inner(&mut self, min_bp: u8) -> Result<Expr, YaqlError> {
         let mut left = self.prefix()?;
-        loop {
-            let Some(tok) = self.peek().cloned() else {
-                break;
-            };
+        while let Some(tok) = self.peek().cloned() {
             if tok == Tok::LBracket {
                 if INDEX_BP < min_bp {
                     break;
