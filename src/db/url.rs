@@ -696,25 +696,12 @@ mod tests {
 
     #[test]
     fn ports_as_python_int_reads_them() {
-        for (text, want) in [
-            (" 5 ", Ok("5")),
-            ("0080", Ok("80")),
-            ("1_000", Ok("1000")),
-            ("-0", Ok("0")),
-            ("+7", Ok("7")),
-            ("\u{663}\u{660}", Ok("30")),
-            ("\u{a0}5\u{3000}", Ok("5")),
-            ("", Err(UrlError::PortNotANumber)),
-            ("\x1c5", Err(UrlError::PortNotANumber)),
-            ("_1", Err(UrlError::PortNotANumber)),
-            ("1_", Err(UrlError::PortNotANumber)),
-            ("1__0", Err(UrlError::PortNotANumber)),
-            ("- 5", Err(UrlError::PortNotANumber)),
-            ("0x10", Err(UrlError::PortNotANumber)),
-        ] {
-            assert_eq!(port_int(text), want.map(String::from), "{text:?}");
-        }
-        assert!(port_int(&"1".repeat(4300)).is_ok());
+        // Python's int() itself is crate::python's, held against Python in
+        // tests/python_semantics.rs; here, what its answers mean for a port.
+        assert_eq!(port_int(" \u{663}\u{660} "), Ok("30".to_string()));
+        assert_eq!(port_int("1_0"), Ok("10".to_string()));
+        assert_eq!(port_int("\x1c5"), Err(UrlError::PortNotANumber));
+        assert_eq!(port_int(""), Err(UrlError::PortNotANumber));
         assert_eq!(port_int(&"0".repeat(4301)), Err(UrlError::PortTooLong));
     }
 }
