@@ -39,8 +39,9 @@ pub fn coerce(schema: &Schema, value: &Value, path: &str) -> Result<Value, Failu
             };
             match v {
                 Value::String(_) => Ok(v),
-                Value::Bool(b) => Ok(Value::String(if b { "True" } else { "False" }.into())),
-                Value::Number(n) if !n.is_f64() => Ok(Value::String(n.to_string())),
+                // `_get_string`: a bool or an int as Python's `str()` writes it.
+                Value::Bool(_) => Ok(Value::String(python::str(&v))),
+                Value::Number(ref n) if !n.is_f64() => Ok(Value::String(python::str(&v))),
                 other => Err(Failure::Invalid(format!(
                     "Value must be a string; got {other}"
                 ))),

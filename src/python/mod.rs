@@ -29,6 +29,6 @@ pub use number::{
     IntDivError, IntError, NotANumber,
 };
 pub use object::{eq, or, truthy, type_name};
-pub use repr::{isprintable, repr, str};
+pub use repr::{float_repr, isprintable, repr, str};
 pub use sequence::{item, slice_bound};
 pub use text::{isspace, lstrip, replace, rsplit, rstrip, split, strip, EmptySeparator};

@@ -45,7 +45,7 @@ pub fn repr(v: &Value) -> String {
 /// `repr(float)`: the shortest digits that read back the same (Rust finds the same ones),
 /// laid out as Python does: positional while the decimal point falls within
 /// `-4 < decpt <= 16`, else `d.ddde+XX` with at least two exponent digits.
-pub(super) fn float_repr(f: f64) -> String {
+pub fn float_repr(f: f64) -> String {
     if f.is_nan() {
         return "nan".into();
     }
@@ -180,6 +180,8 @@ mod tests {
             (1.5e-7, "1.5e-07"),
             (1e300, "1e+300"),
             (-2.5e22, "-2.5e+22"),
+            (f64::NAN, "nan"),
+            (f64::NEG_INFINITY, "-inf"),
         ];
         for (f, want) in cases {
             assert_eq!(float_repr(f), want, "{f}");

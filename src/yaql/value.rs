@@ -84,10 +84,7 @@ impl Val {
             Val::Int(i) => Value::Number((*i).into()),
             Val::Float(f) => {
                 Value::Number(Number::from_f64(*f).ok_or_else(|| YaqlError::Unsupported {
-                    name: format!(
-                        "float {}",
-                        python::repr(&Value::Null).replace("None", &f.to_string())
-                    ),
+                    name: format!("float {f}"),
                 })?)
             }
             Val::Str(s) => Value::String(s.clone()),
@@ -185,15 +182,10 @@ impl Val {
                 .join(", "))
         };
         Ok(match self {
-            Val::Null => "None".into(),
+            Val::Null => python::repr(&Value::Null),
             Val::Bool(b) => python::repr(&Value::Bool(*b)),
             Val::Int(i) => i.to_string(),
-            Val::Float(f) => match Number::from_f64(*f) {
-                Some(n) => python::repr(&Value::Number(n)),
-                None if f.is_nan() => "nan".into(),
-                None if *f > 0.0 => "inf".into(),
-                None => "-inf".into(),
-            },
+            Val::Float(f) => python::float_repr(*f),
             Val::Str(s) => python::repr(&Value::String(s.clone())),
             Val::Seq(items, true) if items.len() == 1 => format!("({},)", join(items)?),
             Val::Seq(items, true) => format!("({})", join(items)?),
