@@ -9,10 +9,10 @@
 
 use std::rc::Rc;
 
-use super::super::error::{no_match, rt, unsupported, YaqlError, R};
-use super::super::limits::Limits;
-use super::super::syntax::{Arg, Expr};
-use super::super::value::{as_int, Scope, Val};
+use crate::yaql::error::{no_match, rt, unsupported, YaqlError, R};
+use crate::yaql::limits::Limits;
+use crate::yaql::syntax::{Arg, Expr};
+use crate::yaql::value::{as_int, Scope, Val};
 
 /// What the standard library needs of the evaluator.
 pub(crate) trait Evaluate {
