@@ -36,6 +36,7 @@ use std::path::{Path, PathBuf};
 
 use crate::crypt::Key;
 pub use crate::environment::DEFAULT_ENVIRONMENT_DIR;
+use crate::python;
 
 pub const DEFAULT_CONFIG_FILE: &str = "/etc/heat/heat.conf";
 
@@ -45,11 +46,6 @@ type Sections = HashMap<String, HashMap<String, Vec<String>>>;
 /// The config files heat-manage would read, parsed, in reading order.
 pub struct HeatConf {
     files: Vec<(PathBuf, Sections)>,
-}
-
-/// `str.isspace()` in Python: Unicode White_Space plus the ASCII separators 0x1C-0x1F.
-fn python_space(c: char) -> bool {
-    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
 }
 
 /// `_normalize_group_name`.
@@ -106,7 +102,7 @@ pub fn parse_ini(text: &str) -> Result<Sections> {
     };
     for raw in lines(text) {
         lineno += 1;
-        let line = raw.trim_end_matches(python_space);
+        let line = python::rstrip(raw, None);
         if line.is_empty() {
             flush(&mut sections, &section, &mut pending, lineno)?;
             continue;
@@ -114,7 +110,7 @@ pub fn parse_ini(text: &str) -> Result<Sections> {
         if line.starts_with([' ', '\t']) {
             match &mut pending {
                 None => bail!("line {lineno}: an indented (continuation) line follows no key"),
-                Some((_, value)) => value.push(line.trim_start_matches(python_space).into()),
+                Some((_, value)) => value.push(python::lstrip(line, None).into()),
             }
             continue;
         }
@@ -137,8 +133,8 @@ pub fn parse_ini(text: &str) -> Result<Sections> {
                 (Some(c), Some(e)) => c.min(e),
                 (Some(i), None) | (None, Some(i)) => i,
             };
-            let key = line[..at].trim_matches(python_space);
-            let mut value = line[at + 1..].trim_matches(python_space);
+            let key = python::strip(&line[..at], None);
+            let mut value = python::strip(&line[at + 1..], None);
             if let (Some(first), Some(last)) = (value.chars().next(), value.chars().last()) {
                 if first == last && (first == '"' || first == '\'') {
                     // value[1:-1]; a lone quote becomes empty.
@@ -371,12 +367,12 @@ pub fn plugin_dirs(conf: &HeatConf) -> Result<Vec<PathBuf>> {
 
 /// oslo.config's `types.List()` of strings.
 fn split_list(value: &str) -> Vec<String> {
-    let v = value.trim_matches(python_space).trim_end_matches(',');
+    let v = python::strip(value, None).trim_end_matches(',');
     if v.is_empty() {
         return Vec::new();
     }
     v.split(',')
-        .map(|s| s.trim_matches(python_space).to_string())
+        .map(|s| python::strip(s, None).to_string())
         .collect()
 }
 

@@ -185,21 +185,20 @@ fn convert(kind: Kind, raw: &Value) -> Result<Value> {
         Kind::String => raw.clone(),
         Kind::Number => match raw {
             Value::Number(_) => raw.clone(),
-            Value::String(s) => {
-                let s = s.trim();
-                if let Ok(i) = s.parse::<i64>() {
-                    Value::from(i)
-                } else if let Ok(f) = s.parse::<f64>() {
-                    Value::from(f)
-                } else {
-                    bail!("the value is not a number")
+            // `Schema.str_to_num`: int(s), else float(s).
+            Value::String(s) => match python::int_or_float(s) {
+                Ok(v) => v,
+                Err(python::NotANumber::Invalid) => bail!("the value is not a number"),
+                Err(python::NotANumber::NonFinite) => {
+                    bail!("the value is infinite or NaN, which heat-converge does not model")
                 }
-            }
+            },
             other => bail!("a {} is not a number", python::type_name(other)),
         },
         Kind::Boolean => match raw {
             Value::Bool(_) => raw.clone(),
-            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            // oslo's bool_from_string: `s.strip().lower()`.
+            Value::String(s) => match python::strip(s, None).to_ascii_lowercase().as_str() {
                 "1" | "t" | "true" | "on" | "y" | "yes" => Value::Bool(true),
                 "0" | "f" | "false" | "off" | "n" | "no" => Value::Bool(false),
                 _ => bail!("the value is not a boolean (acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes')"),

@@ -44,7 +44,7 @@
 //! Nothing of the file's contents appears in a message: errors name the file, the group,
 //! the key and the line number, never a value (a value may be a password).
 
-use super::url::python_space;
+use crate::python::isspace as python_space;
 use anyhow::{anyhow, bail, Context, Result};
 use std::collections::HashSet;
 

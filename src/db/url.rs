@@ -9,12 +9,12 @@
 //!   "Unicode letter or number, or `_`", written `[\p{L}\p{N}_]` here). User, password and
 //!   database are unquoted by `percent-encoding` and decoded lossily, as Python's `unquote`
 //!   does; the query goes through `form_urlencoded`, which is `parse_qsl` once blank values
-//!   are dropped. Written by hand, since no crate does it: the port, read as Python's
-//!   `int()` reads a string (Unicode digits and spaces, a sign, `_` between digits, the
-//!   4300-digit limit), and SQLAlchemy's grouping of a repeated query key into a list.
-//!   Known limit: Python 3.11 knows Unicode 14, the `regex` crate a later version, so a
-//!   letter or digit assigned since can read differently; it only ever changes whether an
-//!   exotic driver name or port is rejected.
+//!   are dropped. The port is read as Python's `int()` reads a string (Unicode digits and
+//!   spaces, a sign, `_` between digits, the 4300-digit limit: [`crate::python`]).
+//!   Written by hand, since no crate does it: SQLAlchemy's grouping of a repeated query
+//!   key into a list. Known limit: Python 3.11 knows Unicode 14, the `regex` crate a later
+//!   version, so a letter or number assigned since can read differently; it only ever
+//!   changes whether an exotic driver name is rejected.
 //! - [`DbUrl`] is what the drivers use: a backend Heat runs on, a port that fits, a database
 //!   named, and SQLite's rules (SQLAlchemy's SQLite dialect refuses a user, password, host
 //!   or port).
@@ -32,6 +32,8 @@
 //! after the `user:password@` part) and says how to write it (`%40`).
 
 use anyhow::{bail, Result};
+
+use crate::python;
 use regex::Regex;
 use std::fmt;
 use std::path::PathBuf;
@@ -151,7 +153,7 @@ impl SqlAlchemyUrl {
 
     fn from_pieces(p: Pieces<'_>) -> Result<SqlAlchemyUrl, UrlError> {
         // `if components["port"]: int(port)`, and `URL.create` calls int() on "" too.
-        let port = p.port.map(python_int).transpose()?;
+        let port = p.port.map(port_int).transpose()?;
         let mut query: Vec<(String, Vec<String>)> = Vec::new();
         for (k, v) in form_urlencoded::parse(p.query.unwrap_or("").as_bytes()) {
             if v.is_empty() {
@@ -207,90 +209,12 @@ fn unquote(s: &str) -> String {
         .into_owned()
 }
 
-/// `str.isspace()` in Python: Unicode White_Space plus the ASCII separators 0x1C-0x1F.
-pub(crate) fn python_space(c: char) -> bool {
-    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
-}
-
-/// The value of a Unicode decimal digit (category Nd), as Python's `int()` reads it. Nd
-/// digits come in runs of ten, zero first, so the value is the distance from the start of
-/// the run, modulo ten.
-fn unicode_digit(c: char) -> Option<u8> {
-    static ND: OnceLock<Option<Regex>> = OnceLock::new();
-    let nd = ND.get_or_init(|| Regex::new(r"^\p{Nd}$").ok()).as_ref()?;
-    let is_nd = |c: char| nd.is_match(c.encode_utf8(&mut [0; 4]));
-    if !is_nd(c) {
-        return None;
-    }
-    let mut steps = 0u32;
-    let mut cp = c as u32;
-    while let Some(prev) = cp.checked_sub(1).and_then(char::from_u32) {
-        if !is_nd(prev) {
-            break;
-        }
-        steps += 1;
-        cp -= 1;
-    }
-    u8::try_from(steps % 10).ok()
-}
-
-/// Python 3.11's `int(s)` for a str, as plain decimal: Unicode spaces around it, Unicode
-/// decimal digits, one sign, single `_` between digits, at most 4300 digits.
-pub(crate) fn python_int(s: &str) -> Result<String, UrlError> {
-    // _PyUnicode_TransformDecimalAndSpaceToASCII: ASCII stays, other spaces become ' ',
-    // other decimal digits their ASCII digit, anything else ends the number (invalid).
-    let mut ascii = Vec::with_capacity(s.len());
-    for c in s.chars() {
-        if (c as u32) < 127 {
-            ascii.push(c as u8);
-        } else if python_space(c) {
-            ascii.push(b' ');
-        } else if let Some(d) = unicode_digit(c) {
-            ascii.push(b'0' + d);
-        } else {
-            return Err(UrlError::PortNotANumber);
-        }
-    }
-    // PyLong_FromString(base=10): C isspace around, a sign, digits with single '_' between.
-    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r');
-    let start = ascii.iter().position(|b| !space(b)).unwrap_or(ascii.len());
-    let end = ascii
-        .iter()
-        .rposition(|b| !space(b))
-        .map_or(start, |i| i + 1);
-    let mut body = &ascii[start..end.max(start)];
-    let negative = body.first() == Some(&b'-');
-    if matches!(body.first(), Some(b'-' | b'+')) {
-        body = &body[1..];
-    }
-    let mut digits = Vec::with_capacity(body.len());
-    let mut prev_underscore = true; // no '_' first
-    for &b in body {
-        match b {
-            b'0'..=b'9' => {
-                digits.push(b);
-                prev_underscore = false;
-            }
-            b'_' if !prev_underscore => prev_underscore = true,
-            _ => return Err(UrlError::PortNotANumber),
-        }
-    }
-    if digits.is_empty() || prev_underscore {
-        return Err(UrlError::PortNotANumber);
-    }
-    if digits.len() > 4300 {
-        return Err(UrlError::PortTooLong);
-    }
-    let significant = digits
-        .iter()
-        .position(|&d| d != b'0')
-        .map_or(&b"0"[..], |i| &digits[i..]);
-    let mut out = String::with_capacity(significant.len() + 1);
-    if negative && significant != b"0" {
-        out.push('-');
-    }
-    out.extend(significant.iter().map(|&d| char::from(d)));
-    Ok(out)
+/// The port as Python's `int()` reads it ([`python::int_str`]), as its decimal text.
+fn port_int(s: &str) -> Result<String, UrlError> {
+    python::int_str(s).map_err(|e| match e {
+        python::IntError::Invalid => UrlError::PortNotANumber,
+        python::IntError::TooManyDigits => UrlError::PortTooLong,
+    })
 }
 
 /// A parsed connection URL, as the drivers use it.
@@ -534,7 +458,7 @@ impl DbUrl {
         // the file's value must be a number (an empty one too).
         if self.port.unwrap_or(0) == 0 {
             if let Lookup::Value(v) = parsed.get(&used.group, "port") {
-                let port = python_int(&v)
+                let port = port_int(&v)
                     .ok()
                     .and_then(|p| p.parse::<u16>().ok())
                     .ok_or_else(|| {
@@ -672,9 +596,6 @@ mod tests {
     #[test]
     fn the_patterns_compile() {
         assert!(pattern().is_some());
-        assert_eq!(unicode_digit('\u{1d7d8}'), Some(0)); // a second run of ten, right after one
-        assert_eq!(unicode_digit('7'), Some(7));
-        assert_eq!(unicode_digit('x'), None);
     }
 
     #[test]
@@ -775,25 +696,12 @@ mod tests {
 
     #[test]
     fn ports_as_python_int_reads_them() {
-        for (text, want) in [
-            (" 5 ", Ok("5")),
-            ("0080", Ok("80")),
-            ("1_000", Ok("1000")),
-            ("-0", Ok("0")),
-            ("+7", Ok("7")),
-            ("\u{663}\u{660}", Ok("30")),
-            ("\u{a0}5\u{3000}", Ok("5")),
-            ("", Err(UrlError::PortNotANumber)),
-            ("\x1c5", Err(UrlError::PortNotANumber)),
-            ("_1", Err(UrlError::PortNotANumber)),
-            ("1_", Err(UrlError::PortNotANumber)),
-            ("1__0", Err(UrlError::PortNotANumber)),
-            ("- 5", Err(UrlError::PortNotANumber)),
-            ("0x10", Err(UrlError::PortNotANumber)),
-        ] {
-            assert_eq!(python_int(text), want.map(String::from), "{text:?}");
-        }
-        assert!(python_int(&"1".repeat(4300)).is_ok());
-        assert_eq!(python_int(&"0".repeat(4301)), Err(UrlError::PortTooLong));
+        // Python's int() itself is crate::python's, held against Python in
+        // tests/python_semantics.rs; here, what its answers mean for a port.
+        assert_eq!(port_int(" \u{663}\u{660} "), Ok("30".to_string()));
+        assert_eq!(port_int("1_0"), Ok("10".to_string()));
+        assert_eq!(port_int("\x1c5"), Err(UrlError::PortNotANumber));
+        assert_eq!(port_int(""), Err(UrlError::PortNotANumber));
+        assert_eq!(port_int(&"0".repeat(4301)), Err(UrlError::PortTooLong));
     }
 }

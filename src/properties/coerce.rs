@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::failure::Failure;
 use super::schema::{Kind, MapSchema, Schema};
-use crate::python::truthy;
+use crate::python::{self, truthy};
 
 /// A property not given: its default (coerced), else ValueError if required, else None.
 pub fn unset(schema: &Schema, prop: &str) -> Result<Value, Failure> {
@@ -39,8 +39,9 @@ pub fn coerce(schema: &Schema, value: &Value, path: &str) -> Result<Value, Failu
             };
             match v {
                 Value::String(_) => Ok(v),
-                Value::Bool(b) => Ok(Value::String(if b { "True" } else { "False" }.into())),
-                Value::Number(n) if !n.is_f64() => Ok(Value::String(n.to_string())),
+                // `_get_string`: a bool or an int as Python's `str()` writes it.
+                Value::Bool(_) => Ok(Value::String(python::str(&v))),
+                Value::Number(ref n) if !n.is_f64() => Ok(Value::String(python::str(&v))),
                 other => Err(Failure::Invalid(format!(
                     "Value must be a string; got {other}"
                 ))),
@@ -128,17 +129,12 @@ pub fn coerce(schema: &Schema, value: &Value, path: &str) -> Result<Value, Failu
 
 /// `Schema.str_to_num`: `int(s)`, else `float(s)`.
 fn str_to_num(s: &str) -> Result<Value, Failure> {
-    let t = s.trim();
-    if let Ok(i) = t.trim_start_matches('+').parse::<i64>() {
-        return Ok(Value::from(i));
-    }
-    match t.parse::<f64>() {
-        Ok(f) if f.is_finite() => Ok(Value::from(f)),
-        Ok(_) => Err(Failure::Unmodelled(format!("non-finite number {s:?}"))),
-        Err(_) => Err(Failure::Invalid(format!(
-            "could not convert string to float: {s:?}"
-        ))),
-    }
+    python::int_or_float(s).map_err(|e| match e {
+        python::NotANumber::NonFinite => Failure::Unmodelled(format!("non-finite number {s:?}")),
+        python::NotANumber::Invalid => {
+            Failure::Invalid(format!("could not convert string to float: {s:?}"))
+        }
+    })
 }
 
 /// A map with a schema is read through a nested `Properties`: every schema key is read

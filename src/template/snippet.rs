@@ -403,7 +403,9 @@ impl Snippet {
                 if let Some(target) = target {
                     let name = resolve_name(target)?;
                     out.push(Reference {
-                        name: name_of(&name),
+                        // Python's `str()`: a resource can only be named by a string in
+                        // practice, but Heat's messages show any other value so.
+                        name: crate::python::str(&name),
                         path: call.path.clone(),
                     });
                 }
@@ -418,18 +420,6 @@ impl Snippet {
 pub struct Reference {
     pub name: String,
     pub path: String,
-}
-
-/// How Heat turns a resolved resource-name argument into a key (Python's `str()` on
-/// scalars; a resource can only be named by a string in practice).
-fn name_of(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "None".to_string(),
-        Value::Bool(true) => "True".to_string(),
-        Value::Bool(false) => "False".to_string(),
-        other => other.to_string(),
-    }
 }
 
 #[cfg(test)]

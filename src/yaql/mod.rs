@@ -7,70 +7,32 @@
 //! library's finalizer turns what comes out into lists and dicts (tuples and lazy
 //! iterators become lists; a collection longer than `limit_iterators` is an error).
 //!
-//! This module reads the expression as yaql's grammar does ([`syntax`]), and evaluates
-//! it with the operators and the part of the standard library that Heat's templates use
-//! ([`eval`]). Whatever yaql has but this module does not implement is refused with
+//! This module reads the expression as yaql's grammar does (`syntax`), and evaluates
+//! it (`eval`) with the operators and the part of the standard library that Heat's
+//! templates use (`stdlib`, a file a family). Below them: the values (`value`, with the
+//! context), regex patterns (`pattern`), the `[yaql]` limits (`limits`) and the errors
+//! (`error`); nothing below imports anything above it. Whatever yaql has but this module does not implement is refused with
 //! [`YaqlError::Unsupported`] naming it, so a caller never acts on a guessed value.
 //! tests/yaql_differential.rs checks it against the real `yaql` library in Heat's
 //! virtualenv.
 
+mod error;
 mod eval;
+mod limits;
+mod pattern;
+mod stdlib;
 mod syntax;
 mod value;
 
-use std::fmt;
 use std::rc::Rc;
 
 use serde_json::Value;
 
-/// heat.conf's `[yaql]` options.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// `limit_iterators`: the most elements a collection may have (negative: no limit).
-    pub limit_iterators: i64,
-    /// `memory_quota`: the most bytes (Python's `sys.getsizeof`) a value may take (zero
-    /// or negative: no quota). Strings and sequences are measured as CPython does; a
-    /// quota below Heat's default is refused (see [`evaluate`]).
-    pub memory_quota: i64,
-}
+pub use error::YaqlError;
+pub use limits::Limits;
 
-const HEAT_MEMORY_QUOTA: i64 = 10000;
-
-impl Default for Limits {
-    /// Heat's defaults (`heat/engine/hot/functions.py`, `yaql_opts`).
-    fn default() -> Self {
-        Limits {
-            limit_iterators: 200,
-            memory_quota: HEAT_MEMORY_QUOTA,
-        }
-    }
-}
-
-/// Why an expression has no value.
-#[derive(Debug, Clone, PartialEq)]
-pub enum YaqlError {
-    /// yaql has this (a function, an overload, a kind of value) and we do not.
-    Unsupported { name: String },
-    /// The expression is not yaql (Heat: "Bad expression").
-    Syntax(String),
-    /// yaql fails evaluating it (no matching function, a key or index missing, ...).
-    Runtime(String),
-    /// `limit_iterators` or `memory_quota` exceeded.
-    Limit(String),
-}
-
-impl fmt::Display for YaqlError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            YaqlError::Unsupported { name } => write!(f, "yaql: {name} is not supported"),
-            YaqlError::Syntax(m) => write!(f, "yaql: bad expression: {m}"),
-            YaqlError::Runtime(m) => write!(f, "yaql: {m}"),
-            YaqlError::Limit(m) => write!(f, "yaql: {m}"),
-        }
-    }
-}
-
-impl std::error::Error for YaqlError {}
+use limits::HEAT_MEMORY_QUOTA;
+use value::{Scope, Val};
 
 /// Evaluates `expression` as Heat's `yaql` function does with `data` as its `data`
 /// argument: `$` is `{"data": data}`, so templates write `$.data.x`.
@@ -89,11 +51,11 @@ pub fn evaluate(expression: &str, data: &Value, limits: &Limits) -> Result<Value
             name: "an integer beyond 64 bits in the data".into(),
         });
     }
-    let root = Rc::new(eval::Scope::default());
+    let root = Rc::new(Scope::default());
     let mut dollar = serde_json::Map::new();
     dollar.insert("data".into(), data.clone());
-    root.set("", value::Val::from_json(&Value::Object(dollar)));
+    root.set("", Val::from_json(&Value::Object(dollar)));
     let ev = eval::Eval { limits };
-    let result = ev.eval(&tree, &eval::Scope::child(&root))?;
+    let result = ev.eval(&tree, &Scope::child(&root))?;
     result.to_json(limits.limit_iterators)
 }

@@ -2,7 +2,8 @@
 //! of `YaqlFactory._standard_operators` (precedence, associativity), read by precedence
 //! climbing into the same tree yaql's ply grammar builds.
 
-use super::YaqlError;
+use super::error::YaqlError;
+use super::value::Val;
 
 /// One token, as yaql's lexer names them.
 #[derive(Debug, Clone, PartialEq)]
@@ -257,7 +258,7 @@ fn decode_escapes(raw: &str) -> Result<String, YaqlError> {
 /// The tree yaql's parser builds.
 #[derive(Debug, Clone)]
 pub(crate) enum Expr {
-    Const(super::value::Val),
+    Const(Val),
     /// A bare word: evaluates to its text; as a `=>` source it names a keyword argument.
     Keyword(String),
     /// `$name` (`$` is `$1`).
@@ -400,10 +401,7 @@ impl Parser {
 
     fn expr_inner(&mut self, min_bp: u8) -> Result<Expr, YaqlError> {
         let mut left = self.prefix()?;
-        loop {
-            let Some(tok) = self.peek().cloned() else {
-                break;
-            };
+        while let Some(tok) = self.peek().cloned() {
             if tok == Tok::LBracket {
                 if INDEX_BP < min_bp {
                     break;
@@ -433,12 +431,12 @@ impl Parser {
         };
         self.pos += 1;
         Ok(match tok {
-            Tok::Int(n) => Expr::Const(super::value::Val::Int(n)),
-            Tok::Float(f) => Expr::Const(super::value::Val::Float(f)),
-            Tok::Str(s) => Expr::Const(super::value::Val::Str(s)),
-            Tok::True => Expr::Const(super::value::Val::Bool(true)),
-            Tok::False => Expr::Const(super::value::Val::Bool(false)),
-            Tok::Null => Expr::Const(super::value::Val::Null),
+            Tok::Int(n) => Expr::Const(Val::Int(n)),
+            Tok::Float(f) => Expr::Const(Val::Float(f)),
+            Tok::Str(s) => Expr::Const(Val::Str(s)),
+            Tok::True => Expr::Const(Val::Bool(true)),
+            Tok::False => Expr::Const(Val::Bool(false)),
+            Tok::Null => Expr::Const(Val::Null),
             Tok::Word(w) => Expr::Keyword(w),
             Tok::Dollar(name) => Expr::Context(name),
             Tok::Op(op @ ("+" | "-")) => Expr::Unary(op, Box::new(self.expr(UNARY_SIGN_BP)?)),

@@ -2,13 +2,19 @@
 //! and the implemented functions make them. Heat's data comes in as tuples and frozen
 //! dicts (`convert_input_data`); queries return lazy iterators, `keys()`/`items()` return
 //! set views; `convert_output_data` turns what is left into lists and dicts at the end.
+//!
+//! The context (`Scope`) is here too: it holds values, and a value (`let(...)`) can hold
+//! a context, so the two types live in one file rather than import each other. So are
+//! the small readings of a value every part shares (its items, an int, a float, a key
+//! set into a dict), with Python's own `==` and hashing.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use serde_json::{Map, Number, Value};
 
-use super::YaqlError;
+use super::error::{rt, YaqlError, R};
+use super::pattern::Pattern;
 use crate::python;
 
 #[derive(Debug, Clone)]
@@ -33,9 +39,9 @@ pub(crate) enum Val {
     Values(Vec<Val>),
     /// `orderBy(...)`'s result: iterable, without a length, always true.
     Ordered(Vec<Val>),
-    Regex(Rc<super::eval::Pattern>),
+    Regex(Rc<Pattern>),
     /// A context object (`let(...)`), only good as the left side of `->`.
-    Ctx(Rc<super::eval::Scope>),
+    Ctx(Rc<Scope>),
 }
 
 impl Val {
@@ -78,10 +84,7 @@ impl Val {
             Val::Int(i) => Value::Number((*i).into()),
             Val::Float(f) => {
                 Value::Number(Number::from_f64(*f).ok_or_else(|| YaqlError::Unsupported {
-                    name: format!(
-                        "float {}",
-                        python::repr(&Value::Null).replace("None", &f.to_string())
-                    ),
+                    name: format!("float {f}"),
                 })?)
             }
             Val::Str(s) => Value::String(s.clone()),
@@ -179,15 +182,10 @@ impl Val {
                 .join(", "))
         };
         Ok(match self {
-            Val::Null => "None".into(),
+            Val::Null => python::repr(&Value::Null),
             Val::Bool(b) => python::repr(&Value::Bool(*b)),
             Val::Int(i) => i.to_string(),
-            Val::Float(f) => match Number::from_f64(*f) {
-                Some(n) => python::repr(&Value::Number(n)),
-                None if f.is_nan() => "nan".into(),
-                None if *f > 0.0 => "inf".into(),
-                None => "-inf".into(),
-            },
+            Val::Float(f) => python::float_repr(*f),
             Val::Str(s) => python::repr(&Value::String(s.clone())),
             Val::Seq(items, true) if items.len() == 1 => format!("({},)", join(items)?),
             Val::Seq(items, true) => format!("({})", join(items)?),
@@ -338,4 +336,109 @@ pub(crate) fn hashable(v: &Val) -> bool {
         Val::Map(pairs) => pairs.iter().all(|(k, v)| hashable(k) && hashable(v)),
         _ => true,
     }
+}
+
+/// A context: `$`-variables, looked up through the parents (a missing one is null).
+#[derive(Debug, Default)]
+pub(crate) struct Scope {
+    vars: RefCell<Vec<(String, Val)>>,
+    parent: Option<Rc<Scope>>,
+}
+
+impl Scope {
+    pub(crate) fn child(parent: &Rc<Scope>) -> Rc<Scope> {
+        Rc::new(Scope {
+            vars: RefCell::new(Vec::new()),
+            parent: Some(parent.clone()),
+        })
+    }
+    /// yaql's `_normalize_name`: `$` is `$1`.
+    fn norm(name: &str) -> String {
+        if name.is_empty() {
+            "1".into()
+        } else {
+            name.into()
+        }
+    }
+    pub(crate) fn set(&self, name: &str, v: Val) {
+        let name = Scope::norm(name);
+        let mut vars = self.vars.borrow_mut();
+        match vars.iter_mut().find(|(k, _)| *k == name) {
+            Some(slot) => slot.1 = v,
+            None => vars.push((name, v)),
+        }
+    }
+    pub(crate) fn get(&self, name: &str) -> Val {
+        let name = Scope::norm(name);
+        let mut s = Some(self);
+        while let Some(scope) = s {
+            if let Some((_, v)) = scope.vars.borrow().iter().find(|(k, _)| *k == name) {
+                return v.clone();
+            }
+            s = scope.parent.as_deref();
+        }
+        Val::Null
+    }
+}
+
+/// The items of anything yaql's `Iterable()` parameter type accepts (not str, not dict).
+pub(crate) fn items(v: &Val) -> Option<&Vec<Val>> {
+    match v {
+        Val::Seq(a, _) | Val::Iter(a, _) | Val::View(a) | Val::Values(a) | Val::Ordered(a) => {
+            Some(a)
+        }
+        _ => None,
+    }
+}
+
+/// An iterator's pending error, raised by a consumer that reads it to the end.
+pub(crate) fn pending(v: &Val) -> R<()> {
+    match v {
+        Val::Iter(_, Tail { err: Some(e), .. }) => Err((**e).clone()),
+        _ => Ok(()),
+    }
+}
+
+/// A lazy iterator over `items`, with nothing pending.
+pub(crate) fn iter(items: Vec<Val>) -> Val {
+    Val::Iter(items, Tail::new(None))
+}
+
+/// An int or a float (not a bool), as yaql's number parameters take them.
+pub(crate) fn is_number(v: &Val) -> bool {
+    matches!(v, Val::Int(_) | Val::Float(_))
+}
+
+/// Python's `isinstance(v, int)` (bool included).
+pub(crate) fn as_int(v: &Val) -> Option<i64> {
+    match v {
+        Val::Int(i) => Some(*i),
+        Val::Bool(b) => Some(i64::from(*b)),
+        _ => None,
+    }
+}
+
+/// A number as a float (bool is an int; anything else is nan).
+pub(crate) fn as_float(v: &Val) -> f64 {
+    match v {
+        Val::Int(i) => *i as f64,
+        Val::Float(x) => *x,
+        Val::Bool(b) => f64::from(u8::from(*b)),
+        _ => f64::NAN,
+    }
+}
+
+/// `d[k] = v` on a dict kept as pairs: Python's key equality, unhashable keys refused.
+pub(crate) fn insert(pairs: &mut Vec<(Val, Val)>, k: Val, v: Val) -> R<()> {
+    if !hashable(&k) {
+        return Err(rt(format!(
+            "TypeError: unhashable type: '{}'",
+            k.type_name()
+        )));
+    }
+    match pairs.iter_mut().find(|(x, _)| eq(x, &k)) {
+        Some(slot) => slot.1 = v,
+        None => pairs.push((k, v)),
+    }
+    Ok(())
 }
