@@ -9,7 +9,8 @@
 //! codes), `commands/` (one file per subcommand, each turning its arguments into one
 //! request; what they share: where the database and Heat's configuration are) and
 //! [`report`] (the text and JSON of each command, one file each, and the exit code of a
-//! run; every database value escaped in text by [`report::escape`]).
+//! run; every database value escaped in text by [`escape`], at the bottom of the house
+//! since the log and the drivers escape too).
 //!
 //! **Reviewing before.** [`plan_file`]: the plan a reviewer reads and `migrate --plan`
 //! applies (each tree only while its rows are as planned).
@@ -76,6 +77,7 @@ pub mod convert;
 pub mod crypt;
 pub mod db;
 pub mod environment;
+pub mod escape;
 pub mod graph;
 pub mod parameters;
 pub mod plan_file;

@@ -130,7 +130,7 @@ pub fn apply(
     tracing::debug!(
         trees = all.len(),
         "a batch is written in halves: {}",
-        crate::report::escape::text(&format!("{failed:#}"))
+        crate::escape::text(&format!("{failed:#}"))
     );
     if !also.is_empty() {
         if let Err(e) = attempt(conn, &[], also, inv, rec, retries) {
@@ -283,7 +283,7 @@ fn attempt(
                 tracing::warn!(
                     attempt = tried,
                     "tried again after a transient failure: {}",
-                    crate::report::escape::text(&format!("{e:#}"))
+                    crate::escape::text(&format!("{e:#}"))
                 );
                 retries.transient += 1;
                 // A short pause that grows, so two writers in conflict do not collide again.

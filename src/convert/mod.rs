@@ -16,7 +16,7 @@ pub mod tree;
 
 use crate::db::read::{self as load, Inventory};
 use crate::db::Database;
-use crate::report::escape::text as esc;
+use crate::escape::text as esc;
 use crate::site::HeatSite;
 use anyhow::Result;
 use eligibility::Blocker;

@@ -21,7 +21,7 @@
 //! leave after `heat-manage db_sync`, and nothing else: a version is known because a
 //! release that makes it was converted by Heat and by heat-converge with equal rows.
 
-use super::preflight::{refusal, unreadable, Refusal};
+use super::refusal::{refusal, unreadable, Refusal};
 use super::{Connection, Param};
 use anyhow::{anyhow, Result};
 use std::fmt;

@@ -32,8 +32,7 @@ use super::{count, Connection, Param};
 use anyhow::{bail, Context, Result};
 use std::borrow::Cow;
 
-/// refinery's history table, named so that it cannot clash with Heat's tables.
-pub const SCHEMA_HISTORY_TABLE: &str = "heat_converge_schema_history";
+pub use super::own_schema::SCHEMA_HISTORY_TABLE;
 
 pub mod mysql_migrations {
     refinery::embed_migrations!("migrations/mysql");

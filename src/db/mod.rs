@@ -19,6 +19,7 @@ pub mod own_schema;
 mod postgres;
 pub mod preflight;
 pub mod read;
+pub mod refusal;
 mod sqlite;
 pub mod statements;
 mod tls;

@@ -584,8 +584,8 @@ fn plain(e: &mysql::Error, server: &str) -> anyhow::Error {
                 return anyhow::Error::new(super::LockWaitTimeout(text));
             }
             // A missing privilege, a read-only server, a full disk: every tree alike.
-            if let Some(kind) = super::preflight::mysql_refusal(m.code) {
-                return anyhow::Error::new(super::preflight::EveryTree { kind, text });
+            if let Some(kind) = super::refusal::mysql_refusal(m.code) {
+                return anyhow::Error::new(super::refusal::EveryTree { kind, text });
             }
             anyhow!(text)
         }
@@ -892,7 +892,7 @@ impl super::RunLock for MySql {
                 Err(other) => {
                     tracing::debug!(
                         "run lock: waiting for {}",
-                        crate::report::escape::text(&other.to_string())
+                        crate::escape::text(&other.to_string())
                     );
                     std::thread::sleep(std::time::Duration::from_secs(1));
                 }

@@ -8,6 +8,9 @@
 //! migrations, the same neutral way as Heat's tables ([`super::heat_schema`]):
 //! `SELECT cols FROM t WHERE 1=0`, on every backend; the message names what is missing.
 
+/// refinery's history table, named so that it cannot clash with Heat's tables.
+pub const SCHEMA_HISTORY_TABLE: &str = "heat_converge_schema_history";
+
 use super::Connection;
 use anyhow::{anyhow, Result};
 
@@ -15,7 +18,7 @@ use anyhow::{anyhow, Result};
 /// [`super::history`]); a test checks that every name our SQL uses is here.
 pub const OWN_COLUMNS: &[(&str, &[&str])] = &[
     (
-        super::history::SCHEMA_HISTORY_TABLE,
+        SCHEMA_HISTORY_TABLE,
         &["version", "name", "applied_on", "checksum"],
     ),
     (
@@ -113,8 +116,8 @@ pub fn check(conn: &mut dyn Connection) -> Result<()> {
          a file's first statement on MySQL/MariaDB), restore what is missing or delete that \
          migration's row from {} so that it is applied again",
         missing.join("; "),
-        super::history::SCHEMA_HISTORY_TABLE,
-        super::history::SCHEMA_HISTORY_TABLE,
+        SCHEMA_HISTORY_TABLE,
+        SCHEMA_HISTORY_TABLE,
     ))
 }
 

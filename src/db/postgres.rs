@@ -269,8 +269,8 @@ pub(crate) fn plain(e: &postgres::Error, server: &str) -> anyhow::Error {
             return anyhow::Error::new(super::LockWaitTimeout(text));
         }
         // A missing privilege, a read-only transaction, a full disk: every tree alike.
-        if let Some(kind) = super::preflight::postgres_refusal(code) {
-            return anyhow::Error::new(super::preflight::EveryTree { kind, text });
+        if let Some(kind) = super::refusal::postgres_refusal(code) {
+            return anyhow::Error::new(super::refusal::EveryTree { kind, text });
         }
         return anyhow!(text);
     }

@@ -125,7 +125,7 @@ impl HeatPython {
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 // Heat's own log lines name stacks and resources from the database.
-                tracing::debug!("heat-python: {}", crate::report::escape::text(&line));
+                tracing::debug!("heat-python: {}", crate::escape::text(&line));
             }
         });
         let paths =

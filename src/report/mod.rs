@@ -15,7 +15,7 @@
 //! built from them) goes into the text through [`escape::text`], so that no name can
 //! forge a line or reach the terminal as a control sequence; JSON holds the exact values.
 
-pub mod escape;
+pub use crate::escape;
 mod run_json;
 mod spool;
 mod status;
