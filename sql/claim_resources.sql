@@ -1,2 +1,2 @@
 -- The batch's resource rows (converted or deleted), locked as claim_stacks.sql locks stacks.
-SELECT id FROM resource WHERE id IN ({ids})
+SELECT id FROM resource WHERE id IN ({each: :id})

@@ -1,3 +1,3 @@
 SELECT id, files
 FROM raw_template_files
-WHERE id IN ({ids})
+WHERE id IN ({each: :id})

@@ -1,3 +1,3 @@
 SELECT id, template, environment, files, files_id
 FROM raw_template
-WHERE id IN ({ids})
+WHERE id IN ({each: :id})

@@ -1,4 +1,4 @@
 -- The stored templates among these ids, each with the files row it uses (if any).
 SELECT id, files_id
 FROM raw_template
-WHERE id IN ({ids})
+WHERE id IN ({each: :id})

@@ -2,4 +2,4 @@
 -- filled in by the loader).
 SELECT id, uuid, name, stack_id, action, status, nova_instance, attr_data_id
 FROM resource
-WHERE id IN ({ids})
+WHERE id IN ({each: :id})

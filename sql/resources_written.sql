@@ -3,4 +3,4 @@
 SELECT id, uuid, name, stack_id, action, status, status_reason, nova_instance, attr_data_id,
        requires, needed_by, current_template_id
 FROM resource
-WHERE id IN ({ids})
+WHERE id IN ({each: :id})

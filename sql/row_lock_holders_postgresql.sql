@@ -9,4 +9,4 @@ SELECT t.id::text AS row_id,
        to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS TZ') AS since
 FROM {table} t
 JOIN pg_stat_activity a ON a.backend_xid = t.xmax
-WHERE t.id IN ({ids})
+WHERE t.id IN ({each: :id})

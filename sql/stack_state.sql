@@ -5,4 +5,4 @@ SELECT id,
        raw_template_id,
        CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END AS deleted
 FROM stack
-WHERE id IN ({ids})
+WHERE id IN ({each: :id})

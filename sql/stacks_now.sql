@@ -7,4 +7,4 @@ SELECT id, name, tenant, owner_id, raw_template_id, prev_raw_template_id, action
        nested_depth,
        CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END AS deleted
 FROM stack
-WHERE id IN ({ids})
+WHERE id IN ({each: :id})

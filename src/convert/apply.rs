@@ -36,7 +36,7 @@ use crate::db::named::{self, Values};
 use crate::db::read::StackState;
 use crate::db::read::{stack_states, template_files_ids, unused_template_files, Inventory};
 use crate::db::{
-    for_rows, in_transaction, is_lock_wait_timeout, is_transient, Connection, Param,
+    in_transaction, is_lock_wait_timeout, is_transient, Connection, Param,
     ROWS_PER_STATEMENT,
 };
 use anyhow::{anyhow, bail, Result};
@@ -500,8 +500,8 @@ fn claim(conn: &mut dyn Connection, stacks: &[(&TreePlan, &StackPlan)]) -> Resul
         let mut got: BTreeSet<String> = BTreeSet::new();
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let params: Vec<Param> = chunk.iter().map(|(id, _, _)| id.clone()).collect();
-            let sql = format!("{}{skip_locked}", for_rows(sql, chunk.len()));
-            for r in conn.query(&sql, &params)? {
+            let b = named::ids(sql, &params)?;
+            for r in conn.query(&format!("{}{skip_locked}", b.sql), &b.params)? {
                 got.insert(r.string("id")?);
             }
         }

@@ -368,8 +368,8 @@ mod tests {
                 .filter(|w| !w.is_empty())
                 .collect();
             // Lower-case words are names: every one in SQL on Heat's tables must be a
-            // checked table or column ({ids}, {case} and {rows} mark what is repeated per
-            // row, see `db::for_rows`), but
+            // checked table or column ({each: ...} and {cases: ...} mark what is repeated per
+            // row, see `db::named`), but
             // for the names a query gives its columns (`... AS name`).
             let aliases: Vec<&str> = words
                 .windows(2)

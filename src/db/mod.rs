@@ -113,37 +113,6 @@ pub fn query_as<T: FromRow>(
     Ok(out)
 }
 
-/// A statement of `sql/` written for one row, made for `n` rows, so that a batch of trees
-/// costs one round trip per table instead of one per row: `{ids}` becomes `n` placeholders,
-/// `{case}` becomes `n` times `WHEN ? THEN ?`, and a `VALUES (...)` tuple marked `{rows}`
-/// (written `VALUES {rows}(?, ?)`) is repeated `n` times.
-pub fn for_rows(sql: &str, n: usize) -> String {
-    let n = n.max(1);
-    let mut out = sql
-        .replace("{ids}", &vec!["?"; n].join(", "))
-        .replace("{case}", &vec!["WHEN ? THEN ?"; n].join(" "));
-    if let Some(at) = out.find("{rows}") {
-        let rest = &out[at + "{rows}".len()..];
-        // The tuple ends at the parenthesis that closes its first one.
-        let mut depth = 0;
-        let tuple_end = rest
-            .char_indices()
-            .find(|&(_, c)| {
-                match c {
-                    '(' => depth += 1,
-                    ')' => depth -= 1,
-                    _ => {}
-                }
-                c == ')' && depth == 0
-            })
-            .map_or(rest.len(), |(i, _)| i + 1);
-        let tuple = rest[..tuple_end].to_string();
-        let tail = rest[tuple_end..].to_string();
-        out = format!("{}{}{}", &out[..at], vec![tuple; n].join(", "), tail);
-    }
-    out
-}
-
 /// How many rows go into one multi-row statement: well under every backend's limit on
 /// placeholders (SQLite 32766, MySQL and PostgreSQL 65535) at a dozen per row.
 pub const ROWS_PER_STATEMENT: usize = 500;
@@ -548,29 +517,4 @@ pub fn take_run_lock(
         started.elapsed().as_secs()
     ));
     Ok(held)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::for_rows;
-
-    #[test]
-    fn a_one_row_statement_is_made_for_many_rows() {
-        assert_eq!(
-            for_rows("INSERT INTO t (a, b) VALUES {rows}(?, ?)", 3),
-            "INSERT INTO t (a, b) VALUES (?, ?), (?, ?), (?, ?)"
-        );
-        assert_eq!(
-            for_rows("DELETE FROM t WHERE id IN ({ids})", 2),
-            "DELETE FROM t WHERE id IN (?, ?)"
-        );
-        assert_eq!(
-            for_rows("UPDATE t SET a = CASE id {case} END WHERE id IN ({ids})", 2),
-            "UPDATE t SET a = CASE id WHEN ? THEN ? WHEN ? THEN ? END WHERE id IN (?, ?)"
-        );
-        assert_eq!(
-            for_rows("INSERT INTO t VALUES {rows}(?, (1), ?) -- one", 2),
-            "INSERT INTO t VALUES (?, (1), ?), (?, (1), ?) -- one"
-        );
-    }
 }

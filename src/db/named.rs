@@ -86,6 +86,13 @@ pub fn bind(sql: &str, shared: &Values, rows: &[&Values]) -> Result<Bound> {
     Ok(out)
 }
 
+/// A query whose only parameters are a list of ids (`WHERE id IN ({each: :id})`).
+pub fn ids(sql: &str, ids: &[Param]) -> Result<Bound> {
+    let rows: Vec<[(&str, Param); 1]> = ids.iter().map(|id| [("id", id.clone())]).collect();
+    let refs: Vec<&Values> = rows.iter().map(|r| r.as_slice()).collect();
+    bind(sql, &[], &refs)
+}
+
 /// `sql` with every `:name` placeholder taken out: what is left names only tables and
 /// columns (the schema checks of `heat_schema` and `own_schema` read it).
 pub fn without_placeholders(sql: &str) -> String {

@@ -446,12 +446,9 @@ impl Connection for Postgres {
     }
 
     fn lock_holders(&mut self, table: &str, ids: &[Param]) -> Result<Vec<String>> {
-        let sql = super::for_rows(
-            include_str!("../../sql/row_lock_holders_postgresql.sql"),
-            ids.len(),
-        )
-        .replace("{table}", table);
-        let rows = self.query(&sql, ids)?;
+        let sql = include_str!("../../sql/row_lock_holders_postgresql.sql").replace("{table}", table);
+        let b = super::named::ids(&sql, ids)?;
+        let rows = self.query(&b.sql, &b.params)?;
         rows.iter()
             .map(|r| {
                 Ok(format!(

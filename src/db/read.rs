@@ -176,11 +176,12 @@ fn inventory_now(conn: &mut dyn Connection) -> Result<Inventory> {
     Ok(inv)
 }
 
-/// Runs `sql` (with `{ids}`) over `ids` in batches and collects the rows.
+/// Runs `sql` (with `{each: :id}`) over `ids` in batches and collects the rows.
 fn in_batches(conn: &mut dyn Connection, sql: &str, ids: &[Param]) -> Result<Vec<Row>> {
     let mut out = Vec::new();
     for chunk in ids.chunks(BATCH) {
-        out.extend(conn.query(&super::for_rows(sql, chunk.len()), chunk)?);
+        let b = super::named::ids(sql, chunk)?;
+        out.extend(conn.query(&b.sql, &b.params)?);
     }
     Ok(out)
 }
@@ -208,11 +209,8 @@ pub fn resources(
     // Long lists: where `resource.stack_id` has no index (a read-only run on PostgreSQL or
     // SQLite), each query is a scan of the whole table, so the fewer the better.
     for chunk in ids.chunks(STACKS_PER_RESOURCE_READ) {
-        let sql = super::for_rows(
-            include_str!("../../sql/resources_of_stacks.sql"),
-            chunk.len(),
-        );
-        conn.query_each(&sql, chunk, &mut |r| {
+        let b = super::named::ids(include_str!("../../sql/resources_of_stacks.sql"), chunk)?;
+        conn.query_each(&b.sql, &b.params, &mut |r| {
             let res = ResourceRow::from_row(&r)?;
             out.entry(res.stack_id.clone()).or_default().push(res);
             Ok(())
@@ -352,7 +350,8 @@ impl ResourceIds {
         let ids: Vec<Param> = self.of(stack_ids).into_iter().map(Param::Int).collect();
         let mut out: HashMap<String, Vec<T>> = HashMap::new();
         for chunk in ids.chunks(BATCH) {
-            conn.query_each(&super::for_rows(sql, chunk.len()), chunk, &mut |r| {
+            let b = super::named::ids(sql, chunk)?;
+            conn.query_each(&b.sql, &b.params, &mut |r| {
                 let row = T::from_row(&r)?;
                 let stack = key(&row).0;
                 if asked.contains(stack) {
