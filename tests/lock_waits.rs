@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 /// A second session of the test, in a transaction that holds what `sql` locked.
 enum Holder {
     My(mysql::Conn),
-    Pg(postgres::Client),
+    Pg(Box<postgres::Client>),
 }
 
 impl Holder {
@@ -35,7 +35,7 @@ impl Holder {
                 c.batch_execute("BEGIN").unwrap();
                 c.batch_execute(sql)
                     .unwrap_or_else(|e| panic!("{sql}: {e}"));
-                Holder::Pg(c)
+                Holder::Pg(Box::new(c))
             }
             Backend::Sqlite => unreachable!("SQLite has its own case"),
         }
