@@ -59,8 +59,6 @@ pub fn run(args: MigrateArgs, verbose: bool, quiet: bool) -> Result<u8> {
         host: hostname(),
         no_wait: args.no_wait,
         fingerprints: false,
-        // JSON's trees go to a spool as the run goes (below), not into the report.
-        keep_trees: args.format == OutputFormat::Text && (args.list || verbose),
         plan: match &args.plan {
             None => None,
             Some(path) => {
@@ -89,9 +87,14 @@ pub fn run(args: MigrateArgs, verbose: bool, quiet: bool) -> Result<u8> {
     let list = text && (args.list || verbose);
     let mut spool = (!text).then(report::TreeSpool::new).transpose()?;
     let mut display = progress::Display::new(quiet);
+    // JSON's trees go to a spool as the run goes, not into the report.
+    let mut kept = report::Kept::every_tree(list);
     let report = convert::run(db.as_mut(), &opts, |event| {
         display.event(&event);
         if let convert::Progress::Tree(t, _) = &event {
+            if text {
+                kept.offer(t);
+            }
             if list {
                 writeln!(stdout.lock(), "{}", report::tree_line(t))?;
             }
@@ -102,7 +105,8 @@ pub fn run(args: MigrateArgs, verbose: bool, quiet: bool) -> Result<u8> {
         Ok(())
     });
     display.finish();
-    let report = report?;
+    let mut report = report?;
+    report.trees = kept.trees;
     // Stopped because the output is gone: nothing more can be printed. Stopped by a
     // signal or by the database: the report is printed, and the exit code is 1.
     if let (Some(why), None, false) = (&report.stopped, report.signal, report.stopped_by_database) {

@@ -31,10 +31,16 @@ pub fn run(args: PlanArgs) -> Result<u8> {
         project: args.only.project.clone(),
         site: args.db.site()?,
         fingerprints: true,
-        keep_trees: true,
         ..convert::Options::default()
     };
-    let report = convert::run(db.as_mut(), &opts, |_| Ok(()))?;
+    let mut kept = report::Kept::every_tree(true);
+    let mut report = convert::run(db.as_mut(), &opts, |event| {
+        if let convert::Progress::Tree(t, _) = &event {
+            kept.offer(t);
+        }
+        Ok(())
+    })?;
+    report.trees = kept.trees;
     let file = heat_converge::plan_file::to_json(&report, &url, &convert::now_utc());
     std::fs::write(&args.out, serde_json::to_string_pretty(&file)? + "\n")
         .with_context(|| format!("cannot write the plan file {}", args.out.display()))?;

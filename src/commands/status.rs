@@ -28,12 +28,17 @@ pub fn run(args: StatusArgs) -> Result<u8> {
     };
     let json = args.format == OutputFormat::Json;
     let mut spool = json.then(report::TreeSpool::new).transpose()?;
-    let report = convert::run(db.as_mut(), &opts, |event| {
-        if let (convert::Progress::Tree(t, _), Some(spool)) = (&event, spool.as_mut()) {
-            spool.push(t)?;
+    let mut kept = report::Kept::every_tree(false);
+    let mut report = convert::run(db.as_mut(), &opts, |event| {
+        if let convert::Progress::Tree(t, _) = &event {
+            match spool.as_mut() {
+                Some(spool) => spool.push(t)?,
+                None => kept.offer(t),
+            }
         }
         Ok(())
     })?;
+    report.trees = kept.trees;
     let mut out = std::io::stdout().lock();
     match spool {
         Some(spool) => spool.print(&mut out, envelope("status", report::to_json(&report)))?,

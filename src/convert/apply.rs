@@ -36,8 +36,7 @@ use crate::db::named::{self, Values};
 use crate::db::read::StackState;
 use crate::db::read::{stack_states, template_files_ids, unused_template_files, Inventory};
 use crate::db::{
-    in_transaction, is_lock_wait_timeout, is_transient, Connection, Param,
-    ROWS_PER_STATEMENT,
+    in_transaction, is_lock_wait_timeout, is_transient, Connection, Param, ROWS_PER_STATEMENT,
 };
 use anyhow::{anyhow, bail, Result};
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -50,10 +50,6 @@ pub struct Options {
     pub no_wait: bool,
     /// Fingerprint each planned tree's rows and keep its row changes (for a plan file).
     pub fingerprints: bool,
-    /// Keep every tree's line in the report (JSON output, `--list`, a plan file); without
-    /// it a report keeps the trees left alone or warned about, and counts the rest, so a
-    /// run's memory does not grow with the number of trees converted.
-    pub keep_trees: bool,
 }
 
 impl Options {
@@ -484,12 +480,8 @@ fn convert_trees(
             } else {
                 Ok(())
             };
-            let keep = opts.keep_trees
-                || matches!(tr.outcome, Outcome::Skipped(_))
-                || !tr.warnings.is_empty();
-            if keep {
-                report.trees.push(tr);
-            }
+            // Which lines to keep is the command's: the engine hands each on and keeps none.
+            drop(tr);
             if let Err(e) = shown {
                 // The chunk is written: its trees are counted; the run stops after it.
                 report.stopped = Some(format!(

@@ -107,8 +107,8 @@ pub struct Report {
     /// The counts of the trees the run looked at (all legacy trees, or those the filter
     /// selected).
     pub tally: Tally,
-    /// Their lines: every tree with [`Options::keep_trees`], else those left alone or
-    /// warned about.
+    /// Their lines, as the command kept them from the trees the run handed on (see
+    /// [`crate::report::Kept`]); the engine keeps none.
     pub trees: Vec<TreeReport>,
     /// What writing went through (transient failures tried again, batches split).
     pub retries: apply::Retries,

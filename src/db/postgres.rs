@@ -446,7 +446,8 @@ impl Connection for Postgres {
     }
 
     fn lock_holders(&mut self, table: &str, ids: &[Param]) -> Result<Vec<String>> {
-        let sql = include_str!("../../sql/row_lock_holders_postgresql.sql").replace("{table}", table);
+        let sql =
+            include_str!("../../sql/row_lock_holders_postgresql.sql").replace("{table}", table);
         let b = super::named::ids(&sql, ids)?;
         let rows = self.query(&b.sql, &b.params)?;
         rows.iter()

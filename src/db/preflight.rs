@@ -48,7 +48,9 @@ use anyhow::{anyhow, bail, Context, Result};
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use super::refusal::{mysql_refusal, postgres_refusal, refusal, said, unreadable, EveryTree, Refusal};
+pub use super::refusal::{
+    mysql_refusal, postgres_refusal, refusal, said, unreadable, EveryTree, Refusal,
+};
 
 /// What a statement needs of the database user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

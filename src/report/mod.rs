@@ -16,6 +16,31 @@
 //! forge a line or reach the terminal as a control sequence; JSON holds the exact values.
 
 pub use crate::escape;
+
+/// The tree lines a command keeps for its summary, from those the run hands on: every
+/// one (a plan file, `--list`), or only those the summary names (left alone, warned
+/// about), so that a run's memory does not grow with the number of trees converted.
+#[derive(Debug, Default)]
+pub struct Kept {
+    pub all: bool,
+    pub trees: Vec<TreeReport>,
+}
+
+impl Kept {
+    pub fn every_tree(all: bool) -> Kept {
+        Kept {
+            all,
+            trees: Vec::new(),
+        }
+    }
+
+    /// Keeps `t` if the command needs it.
+    pub fn offer(&mut self, t: &TreeReport) {
+        if self.all || matches!(t.outcome, Outcome::Skipped(_)) || !t.warnings.is_empty() {
+            self.trees.push(t.clone());
+        }
+    }
+}
 mod run_json;
 mod spool;
 mod status;
