@@ -150,7 +150,8 @@ fn the_readme_play_reads_rc_3_0_and_1_as_a_pipeline_must() {
     let p = case.play(&conf);
     assert_eq!((p.rc, p.changed, p.failed), (0, 2, 0), "{}", p.output);
     assert!(
-        p.output.contains("converted 11 of 13 legacy stack trees, left alone 2")
+        p.output
+            .contains("converted 11 of 13 legacy stack trees, left alone 2")
             && p.output.contains("(exit 3)"),
         "{}",
         p.output
@@ -185,7 +186,8 @@ fn the_readme_play_reads_rc_3_0_and_1_as_a_pipeline_must() {
     let p = case.play(&conf);
     assert_eq!((p.rc, p.changed, p.failed), (0, 2, 0), "{}", p.output);
     assert!(
-        p.output.contains("converted 11 of 11 legacy stack trees, left alone 0")
+        p.output
+            .contains("converted 11 of 11 legacy stack trees, left alone 0")
             && p.output.contains("(exit 0)"),
         "{}",
         p.output

@@ -48,7 +48,11 @@ struct Played {
 impl Played {
     /// A registered command's stdout, as JSON.
     fn report(result: &Value) -> Value {
-        json(result["stdout"].as_str().unwrap_or_else(|| panic!("no stdout in {result}")))
+        json(
+            result["stdout"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no stdout in {result}")),
+        )
     }
 }
 
@@ -187,7 +191,10 @@ fn our_tables(db: &HeatDb) -> Vec<String> {
             "SELECT tablename FROM pg_tables WHERE tablename LIKE 'heat_converge%'"
         }
     };
-    db.rows(sql).into_iter().map(|r| r[0].clone().unwrap()).collect()
+    db.rows(sql)
+        .into_iter()
+        .map(|r| r[0].clone().unwrap())
+        .collect()
 }
 
 /// The vars every case gives: the binary this test build made, nothing installed.
@@ -217,15 +224,25 @@ fn converge_twice(bed: &Bed, db: &HeatDb, runs: &Runs, vars: &Value) {
     assert_eq!(p.migrate["changed"], true, "{what}: {}", p.migrate);
     let r = Played::report(&p.migrate);
     assert_eq!(
-        (&r["dry_run"], &r["would_convert"], &r["converted"], &r["exit_code"]),
+        (
+            &r["dry_run"],
+            &r["would_convert"],
+            &r["converted"],
+            &r["exit_code"]
+        ),
         (&json!(true), &json!(11), &json!(0), &json!(3)),
         "{what}: {r}"
     );
-    assert_eq!(p.changed, 1, "{what}: only migrate would change:\n{}", p.output);
+    assert_eq!(
+        p.changed, 1,
+        "{what}: only migrate would change:\n{}",
+        p.output
+    );
     assert_same_rows(&before, &bed.snapshot(db), "check mode changes no row");
     assert!(our_tables(db).is_empty(), "{what}: {:?}", our_tables(db));
     assert!(
-        p.output.contains("would convert 11 of 13 legacy stack trees, left alone 2"),
+        p.output
+            .contains("would convert 11 of 13 legacy stack trees, left alone 2"),
         "{}",
         p.output
     );
@@ -235,32 +252,49 @@ fn converge_twice(bed: &Bed, db: &HeatDb, runs: &Runs, vars: &Value) {
     assert_eq!((p.rc, p.failed), (0, 0), "{what} first run:\n{}", p.output);
     let status = Played::report(&p.status);
     assert_eq!(
-        (p.status["rc"].as_i64(), &status["would_convert"], &p.status["changed"]),
+        (
+            p.status["rc"].as_i64(),
+            &status["would_convert"],
+            &p.status["changed"]
+        ),
         (Some(3), &json!(11), &json!(false)),
         "{what}: {status}"
     );
     let r = Played::report(&p.migrate);
     assert_eq!(
-        (p.migrate["rc"].as_i64(), &p.migrate["changed"], &p.migrate["failed"]),
+        (
+            p.migrate["rc"].as_i64(),
+            &p.migrate["changed"],
+            &p.migrate["failed"]
+        ),
         (Some(3), &json!(true), &json!(false)),
         "{what}: {}",
         p.migrate
     );
     assert_eq!(
-        (&r["converted"], &r["left_alone"], &r["legacy_left_in_database"]),
+        (
+            &r["converted"],
+            &r["left_alone"],
+            &r["legacy_left_in_database"]
+        ),
         (&json!(11), &json!(2), &json!(2)),
         "{what}: {r}"
     );
     let v = Played::report(&p.verify);
     assert_eq!(
-        (p.verify["rc"].as_i64(), &v["not_holding"], &p.verify["changed"]),
+        (
+            p.verify["rc"].as_i64(),
+            &v["not_holding"],
+            &p.verify["changed"]
+        ),
         (Some(3), &json!(0), &json!(false)),
         "{what}: {v}"
     );
     assert!(v["checked"].as_u64().unwrap() >= 11, "{what}: {v}");
     assert_eq!(p.changed, 1, "{what}: only migrate changed:\n{}", p.output);
     assert!(
-        p.output.contains("converted 11 of 13 legacy stack trees, left alone 2")
+        p.output
+            .contains("converted 11 of 13 legacy stack trees, left alone 2")
             && p.output.contains("left alone: failed (")
             && p.output.contains("the root stack is CREATE_FAILED"),
         "the report names what remains and why:\n{}",
@@ -270,10 +304,19 @@ fn converge_twice(bed: &Bed, db: &HeatDb, runs: &Runs, vars: &Value) {
 
     // The second run: nothing left to convert, no change.
     let p = runs.play(vars, false);
-    assert_eq!((p.rc, p.failed, p.changed), (0, 0, 0), "{what}:\n{}", p.output);
+    assert_eq!(
+        (p.rc, p.failed, p.changed),
+        (0, 0, 0),
+        "{what}:\n{}",
+        p.output
+    );
     let r = Played::report(&p.migrate);
     assert_eq!(
-        (p.migrate["rc"].as_i64(), &p.migrate["changed"], &r["converted"]),
+        (
+            p.migrate["rc"].as_i64(),
+            &p.migrate["changed"],
+            &r["converted"]
+        ),
         (Some(3), &json!(false), &json!(0)),
         "{what}: {r}"
     );
@@ -281,7 +324,12 @@ fn converge_twice(bed: &Bed, db: &HeatDb, runs: &Runs, vars: &Value) {
 
     // Check mode again: nothing would change.
     let p = runs.play(vars, true);
-    assert_eq!((p.rc, p.failed, p.changed), (0, 0, 0), "{what}:\n{}", p.output);
+    assert_eq!(
+        (p.rc, p.failed, p.changed),
+        (0, 0, 0),
+        "{what}:\n{}",
+        p.output
+    );
     assert_eq!(Played::report(&p.migrate)["would_convert"], 0);
 
     // What the database says.
@@ -359,19 +407,30 @@ fn review_mode_plans_stops_then_applies_the_reviewed_plan() {
 
     // plan: the plan written and fetched, the play ended there, no row changed.
     let before = bed.snapshot(&db);
-    let p = runs.play(&with(vars.clone(), json!({"heat_converge_action": "plan"})), false);
+    let p = runs.play(
+        &with(vars.clone(), json!({"heat_converge_action": "plan"})),
+        false,
+    );
     assert_eq!((p.rc, p.failed), (0, 0), "{}", p.output);
-    assert!(!runs.marker().exists(), "the play stops for review:\n{}", p.output);
+    assert!(
+        !runs.marker().exists(),
+        "the play stops for review:\n{}",
+        p.output
+    );
     let plan: Value =
         serde_json::from_str(&std::fs::read_to_string(fetched.join("localhost.json")).unwrap())
             .unwrap();
     assert_eq!(
-        (plan["trees"].as_array().unwrap().len(), plan["left_alone"].as_array().unwrap().len()),
+        (
+            plan["trees"].as_array().unwrap().len(),
+            plan["left_alone"].as_array().unwrap().len()
+        ),
         (11, 2),
         "{plan}"
     );
     assert!(
-        p.output.contains("heat_converge_action=apply_plan heat_converge_plan_src="),
+        p.output
+            .contains("heat_converge_action=apply_plan heat_converge_plan_src="),
         "{}",
         p.output
     );
@@ -397,7 +456,11 @@ fn review_mode_plans_stops_then_applies_the_reviewed_plan() {
         (&json!(true), &json!(11), &json!(0)),
         "{r}"
     );
-    let tmp = r["filter"].as_str().unwrap().strip_prefix("--plan ").unwrap();
+    let tmp = r["filter"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("--plan ")
+        .unwrap();
     assert!(tmp.ends_with(".heat-converge-plan.json"), "{r}");
     assert!(!Path::new(tmp).exists(), "the temporary copy is removed");
     assert!(!host_plan.exists(), "check mode puts no plan on the host");
@@ -408,8 +471,16 @@ fn review_mode_plans_stops_then_applies_the_reviewed_plan() {
     assert_eq!((p.rc, p.failed), (0, 0), "{}", p.output);
     let r = Played::report(&p.migrate);
     assert_eq!(
-        (p.migrate["changed"].clone(), r["converted"].clone(), r["filter"].clone()),
-        (json!(true), json!(11), json!(format!("--plan {}", host_plan.display()))),
+        (
+            p.migrate["changed"].clone(),
+            r["converted"].clone(),
+            r["filter"].clone()
+        ),
+        (
+            json!(true),
+            json!(11),
+            json!(format!("--plan {}", host_plan.display()))
+        ),
         "{r}"
     );
     assert_eq!(
@@ -424,7 +495,10 @@ fn review_mode_plans_stops_then_applies_the_reviewed_plan() {
     assert_eq!((p.rc, p.failed, p.changed), (0, 0, 0), "{}", p.output);
     let r = Played::report(&p.migrate);
     assert_eq!(
-        (r["converted"].clone(), r["plan_gone"].as_array().unwrap().len()),
+        (
+            r["converted"].clone(),
+            r["plan_gone"].as_array().unwrap().len()
+        ),
         (json!(0), 11),
         "{r}"
     );
@@ -436,9 +510,14 @@ fn a_wrong_password_fails_the_play_without_showing_it() {
     let db = bed.demo(Backend::MariaDb);
     let runs = Runs::new("password");
     let secret = "not-the-password-4711";
-    let url = db.url.replace("heatconv:heatconv@", &format!("heatconv:{secret}@"));
+    let url = db
+        .url
+        .replace("heatconv:heatconv@", &format!("heatconv:{secret}@"));
     assert_ne!(url, db.url);
-    let p = runs.play(&with(base_vars(), json!({"heat_converge_db_url": url})), false);
+    let p = runs.play(
+        &with(base_vars(), json!({"heat_converge_db_url": url})),
+        false,
+    );
     assert_ne!(p.rc, 0, "the play fails:\n{}", p.output);
     assert_eq!(p.failed, 1, "{}", p.output);
     assert_eq!(
@@ -455,8 +534,16 @@ fn a_wrong_password_fails_the_play_without_showing_it() {
             .contains("check the user and password"),
         "{e}"
     );
-    assert!(p.migrate.is_null(), "nothing after status runs: {}", p.migrate);
-    assert!(!p.output.contains(secret), "the password is shown:\n{}", p.output);
+    assert!(
+        p.migrate.is_null(),
+        "nothing after status runs: {}",
+        p.migrate
+    );
+    assert!(
+        !p.output.contains(secret),
+        "the password is shown:\n{}",
+        p.output
+    );
     assert!(!runs.marker().exists());
     assert!(our_tables(&db).is_empty());
 }
@@ -484,7 +571,10 @@ fn no_wait_a_verify_that_does_not_hold_and_require_complete_fail_the_play() {
     }
     std::thread::sleep(std::time::Duration::from_millis(200));
     let start = std::time::Instant::now();
-    let p = runs.play(&with(vars.clone(), json!({"heat_converge_no_wait": true})), false);
+    let p = runs.play(
+        &with(vars.clone(), json!({"heat_converge_no_wait": true})),
+        false,
+    );
     let _ = holder.kill();
     let _ = holder.wait();
     assert_ne!(p.rc, 0, "{}", p.output);
@@ -508,13 +598,17 @@ fn no_wait_a_verify_that_does_not_hold_and_require_complete_fail_the_play() {
 
     // Legacy stacks remain (busy, failed) and heat_converge_require_complete: fails.
     let p = runs.play(
-        &with(vars.clone(), json!({"heat_converge_require_complete": true})),
+        &with(
+            vars.clone(),
+            json!({"heat_converge_require_complete": true}),
+        ),
         false,
     );
     assert_ne!(p.rc, 0, "{}", p.output);
     assert_eq!((p.failed, p.changed), (1, 0), "{}", p.output);
     assert!(
-        p.output.contains("2 legacy stacks remain in Heat's database"),
+        p.output
+            .contains("2 legacy stacks remain in Heat's database"),
         "{}",
         p.output
     );

@@ -40,9 +40,15 @@ fn the_wheel_installs_heat_converge_into_a_fresh_venv_heats_venv_and_through_the
         let key = key.to_string_lossy().into_owned();
         if key == "OUT_DIR"
             || key == "CARGO_TARGET_TMPDIR"
-            || ["CARGO_MANIFEST_", "CARGO_PKG_", "CARGO_CRATE_", "CARGO_BIN_", "CARGO_PRIMARY_"]
-                .iter()
-                .any(|p| key.starts_with(p))
+            || [
+                "CARGO_MANIFEST_",
+                "CARGO_PKG_",
+                "CARGO_CRATE_",
+                "CARGO_BIN_",
+                "CARGO_PRIMARY_",
+            ]
+            .iter()
+            .any(|p| key.starts_with(p))
         {
             script.env_remove(&key);
         }
