@@ -1,8 +1,12 @@
-//! The README's Ansible task, exactly as written there, run by a real `ansible-playbook`
-//! (ansible-core from PyPI, in target/ansible-venv made by tests/bed/setup.sh) against
-//! copies of the shipped demo: rc 3 is not a failure and reports a change when trees were
-//! converted, rc 0 likewise, a second run changes nothing, and rc 1 fails the task through
-//! its `failed_when` (not through a templating error on an empty stdout).
+//! The README's Ansible play ("In an upgrade pipeline": the role roles/heat_converge),
+//! exactly as written there, run by a real `ansible-playbook` (ansible-core from PyPI, in
+//! target/ansible-venv made by tests/bed/setup.sh) on an inventory whose `heat_all` group is
+//! this machine, against copies of the shipped demo: exit 3 is not a failure and reports a
+//! change when trees were converted, exit 0 likewise, a second run changes nothing, and
+//! exit 1 fails the play with heat-converge's message. Only the paths are put in: the
+//! binary this test build made for `files/heat-converge`, a heat.conf for
+//! `/etc/heat/heat.conf`, and (as an extra var) where the binary is installed instead of
+//! /usr/local/bin. The role itself, on every backend: tests/ansible_role.rs.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -12,8 +16,8 @@ fn top() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The YAML task of the README's "In an upgrade pipeline" section.
-fn readme_task() -> String {
+/// The YAML play of the README's "In an upgrade pipeline" section.
+fn readme_play() -> String {
     let readme = std::fs::read_to_string(top().join("README.md")).unwrap();
     let section = &readme[readme
         .find("### In an upgrade pipeline")
@@ -25,6 +29,14 @@ fn readme_task() -> String {
 
 struct Case {
     dir: PathBuf,
+}
+
+/// A run of the play: its exit code, its output and the PLAY RECAP's changed and failed.
+struct Played {
+    rc: i32,
+    output: String,
+    changed: u64,
+    failed: u64,
 }
 
 impl Case {
@@ -54,46 +66,71 @@ impl Case {
         db
     }
 
-    /// Runs the README's task (the binary and the config file put in for
-    /// `heat-converge` and `/etc/heat/heat.conf`); returns the playbook's exit code and the
-    /// task's result for localhost.
-    fn play(&self, conf: &Path) -> (i32, Value) {
-        let task = readme_task()
-            .replace(
-                "heat-converge migrate",
-                &format!("{} migrate", env!("CARGO_BIN_EXE_heat-converge")),
-            )
+    /// Runs the README's play, its paths put in.
+    fn play(&self, conf: &Path) -> Played {
+        let play = readme_play();
+        assert!(play.contains("files/heat-converge") && play.contains("/etc/heat/heat.conf"));
+        let play = play
+            .replace("files/heat-converge", env!("CARGO_BIN_EXE_heat-converge"))
             .replace("/etc/heat/heat.conf", &conf.display().to_string());
-        // The task as written, in a block whose `always` keeps what it registered.
-        let indented: String = task.lines().map(|l| format!("        {l}\n")).collect();
         let playbook = self.dir.join("play.yml");
-        let result_file = self.dir.join("result.json");
+        std::fs::write(&playbook, play).unwrap();
+        let inventory = self.dir.join("inventory");
         std::fs::write(
-            &playbook,
-            format!(
-                "- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n    - block:\n{indented}      always:\n        - ansible.builtin.copy:\n            content: \"{{{{ converge | to_json }}}}\"\n            dest: {}\n",
-                result_file.display()
-            ),
+            &inventory,
+            "[heat_all]\nlocalhost ansible_connection=local ansible_python_interpreter=\"{{ ansible_playbook_python }}\"\n",
         )
         .unwrap();
+        // Where the binary goes, as /usr/local/bin, there already.
+        let bin = self.dir.join("bin/heat-converge");
+        std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
         let out = Command::new(top().join("target/ansible-venv/bin/ansible-playbook"))
+            .arg("-i")
+            .arg(&inventory)
             .arg(&playbook)
-            .env("ANSIBLE_LOCALHOST_WARNING", "false")
-            .env("ANSIBLE_INVENTORY_UNPARSED_WARNING", "false")
+            .arg("-e")
+            .arg(serde_json::json!({"heat_converge_binary_dest": bin}).to_string())
+            .env("ANSIBLE_ROLES_PATH", top().join("roles"))
+            .env("ANSIBLE_NOCOLOR", "true")
             .env("ANSIBLE_HOME", self.dir.join("ansible-home"))
             .env("ANSIBLE_LOCAL_TEMP", self.dir.join("ansible-tmp"))
             .output()
             .expect("run ansible-playbook (bash tests/bed/setup.sh installs it)");
-        let text = std::fs::read_to_string(&result_file).unwrap_or_else(|e| {
-            panic!(
-                "no result ({e}): {}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        let _ = std::fs::remove_file(&result_file);
-        let result: Value = serde_json::from_str(&text).unwrap();
-        (out.status.code().unwrap_or(-1), result)
+        let output = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let recap = output
+            .lines()
+            .skip_while(|l| !l.starts_with("PLAY RECAP"))
+            .find(|l| l.starts_with("localhost"))
+            .unwrap_or_else(|| panic!("no recap in:\n{output}"))
+            .to_string();
+        let count = |what: &str| -> u64 {
+            recap
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix(&format!("{what}=")))
+                .unwrap_or_else(|| panic!("{what} in {recap}"))
+                .parse()
+                .unwrap()
+        };
+        Played {
+            rc: out.status.code().unwrap_or(-1),
+            changed: count("changed"),
+            failed: count("failed"),
+            output,
+        }
+    }
+
+    /// `heat-converge status --format json` on the case's database.
+    fn status(&self, db: &Path) -> Value {
+        let out = Command::new(env!("CARGO_BIN_EXE_heat-converge"))
+            .args(["status", "--format", "json", "--db-url"])
+            .arg(format!("sqlite:///{}", db.display()))
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
     }
 }
 
@@ -104,25 +141,34 @@ impl Drop for Case {
 }
 
 #[test]
-fn the_readme_task_reads_rc_3_0_and_1_as_a_pipeline_must() {
-    // rc 3: trees converted, busy and failed remain: changed, not failed.
+fn the_readme_play_reads_rc_3_0_and_1_as_a_pipeline_must() {
+    // rc 3: trees converted, busy and failed remain: changed (the binary installed, the
+    // trees converted), not failed.
     let case = Case::new("rc3");
     let db = case.demo();
     let conf = case.conf(&db);
-    let (code, r) = case.play(&conf);
-    assert_eq!(code, 0, "{r}");
-    assert_eq!(
-        (r["rc"].as_i64(), &r["changed"], &r["failed"]),
-        (Some(3), &Value::Bool(true), &Value::Bool(false)),
-        "{r}"
+    let p = case.play(&conf);
+    assert_eq!((p.rc, p.changed, p.failed), (0, 2, 0), "{}", p.output);
+    assert!(
+        p.output
+            .contains("converted 11 of 13 legacy stack trees, left alone 2")
+            && p.output.contains("(exit 3)"),
+        "{}",
+        p.output
     );
-    // Again: nothing more to convert: not changed, still not failed.
-    let (code, r) = case.play(&conf);
-    assert_eq!(code, 0, "{r}");
+    let s = case.status(&db);
     assert_eq!(
-        (r["rc"].as_i64(), &r["changed"], &r["failed"]),
-        (Some(3), &Value::Bool(false), &Value::Bool(false)),
-        "{r}"
+        (&s["convergence_roots"], &s["legacy_left_in_database"]),
+        (&Value::from(11), &Value::from(2)),
+        "{s}"
+    );
+    // Again: nothing more to convert, nothing to install: not changed, still not failed.
+    let p = case.play(&conf);
+    assert_eq!((p.rc, p.changed, p.failed), (0, 0, 0), "{}", p.output);
+    assert!(
+        p.output.contains("converted 0 of 2 legacy stack trees"),
+        "{}",
+        p.output
     );
 
     // rc 0: a database whose every legacy tree converts.
@@ -137,33 +183,28 @@ fn the_readme_task_reads_rc_3_0_and_1_as_a_pipeline_must() {
         )
         .unwrap();
     let conf = case.conf(&db);
-    let (code, r) = case.play(&conf);
-    assert_eq!(code, 0, "{r}");
-    assert_eq!(
-        (r["rc"].as_i64(), &r["changed"], &r["failed"]),
-        (Some(0), &Value::Bool(true), &Value::Bool(false)),
-        "{r}"
+    let p = case.play(&conf);
+    assert_eq!((p.rc, p.changed, p.failed), (0, 2, 0), "{}", p.output);
+    assert!(
+        p.output
+            .contains("converted 11 of 11 legacy stack trees, left alone 0")
+            && p.output.contains("(exit 0)"),
+        "{}",
+        p.output
     );
 
-    // rc 1: the database is not there: the task fails by its failed_when, and the JSON
-    // error on stdout keeps from_json from breaking the task's templating.
+    // rc 1: the database is not there: the play fails at status, with heat-converge's
+    // message (its JSON error on stdout).
     let case = Case::new("rc1");
     let conf = case.conf(&case.dir.join("missing.sqlite"));
-    let (code, r) = case.play(&conf);
-    assert_ne!(code, 0, "the play fails: {r}");
-    assert_eq!(
-        (r["rc"].as_i64(), &r["failed"]),
-        (Some(1), &Value::Bool(true)),
-        "{r}"
-    );
-    assert_eq!(r["failed_when_result"], true, "failed by failed_when: {r}");
-    let stdout: Value = serde_json::from_str(r["stdout"].as_str().unwrap()).unwrap();
-    assert_eq!(stdout["exit_code"], 1, "{stdout}");
+    let p = case.play(&conf);
+    assert_ne!(p.rc, 0, "the play fails:\n{}", p.output);
+    assert_eq!(p.failed, 1, "{}", p.output);
     assert!(
-        stdout["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("no such SQLite file"),
-        "{stdout}"
+        p.output.contains("heat-converge status")
+            && p.output.contains("\"rc\": 1")
+            && p.output.contains("no such SQLite file"),
+        "{}",
+        p.output
     );
 }
