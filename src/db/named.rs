@@ -30,6 +30,13 @@ pub struct Bound {
 /// Binds `sql` (its blocks repeated for each of `rows`, one at least) with `shared` outside
 /// the blocks and each row's values inside them.
 pub fn bind(sql: &str, shared: &Values, rows: &[&Values]) -> Result<Bound> {
+    // Comment lines go first: their words (an apostrophe, a `:` or a `{`) are no SQL.
+    let code: String = sql
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let sql = code.as_str();
     let mut out = Bound {
         sql: String::with_capacity(sql.len()),
         params: Vec::new(),
@@ -253,7 +260,14 @@ mod tests {
             &[&[("id", int(1))]]
         )
         .is_err());
-        // Quoted text and casts are not placeholders.
+        // Comments, quoted text and casts are not placeholders.
+        let b = bind(
+            "-- the engine's lock: {not a block} :nor_a_name\nDELETE FROM t WHERE a = :a",
+            &[("a", int(1))],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(b.sql, "DELETE FROM t WHERE a = ?");
         let b = bind(
             "SELECT ':x', a::text FROM t WHERE b = :b",
             &[("b", int(1))],
