@@ -51,25 +51,28 @@ pub fn run(args: MigrateArgs, verbose: bool, quiet: bool) -> Result<u8> {
     })
     .to_string();
     let opts = convert::Options {
-        dry_run: args.dry_run,
-        stacks: args.only.stacks.clone(),
-        project: args.only.project.clone(),
+        selection: convert::Selection {
+            plan: match &args.plan {
+                None => None,
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .with_context(|| format!("cannot read the plan file {}", path.display()))?;
+                    let mut planned = heat_converge::plan_file::read(&text, &url)
+                        .with_context(|| format!("the plan file {}", path.display()))?;
+                    planned.label = format!("--plan {}", path.display());
+                    Some(planned)
+                }
+            },
+            ..args.only.request()
+        },
         site: args.db.site()?,
-        described,
-        host: hostname(),
+        record: convert::RunRecord {
+            described,
+            host: hostname(),
+        },
+        dry_run: args.dry_run,
         no_wait: args.no_wait,
         fingerprints: false,
-        plan: match &args.plan {
-            None => None,
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read the plan file {}", path.display()))?;
-                let mut planned = heat_converge::plan_file::read(&text, &url)
-                    .with_context(|| format!("the plan file {}", path.display()))?;
-                planned.label = format!("--plan {}", path.display());
-                Some(planned)
-            }
-        },
     };
     let text = args.format == OutputFormat::Text;
     let stdout = std::io::stdout();

@@ -145,6 +145,18 @@ pub struct Selection {
     pub project: Option<String>,
 }
 
+impl Selection {
+    /// The library's selection of these options (a plan file, where one is given, is the
+    /// command's to add).
+    pub fn request(&self) -> convert::Selection {
+        convert::Selection {
+            stacks: self.stacks.clone(),
+            project: self.project.clone(),
+            plan: None,
+        }
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum OutputFormat {
     Text,

@@ -27,8 +27,7 @@ pub fn run(args: PlanArgs) -> Result<u8> {
     let mut db = args.db.connect(&url)?;
     let opts = convert::Options {
         dry_run: true,
-        stacks: args.only.stacks.clone(),
-        project: args.only.project.clone(),
+        selection: args.only.request(),
         site: args.db.site()?,
         fingerprints: true,
         ..convert::Options::default()

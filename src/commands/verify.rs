@@ -28,8 +28,7 @@ pub fn run(args: VerifyArgs) -> Result<u8> {
     let mut db = args.db.connect(&url)?;
     db::heat_schema::check(db.conn())?;
     let opts = heat_converge::verify::Options {
-        stacks: args.only.stacks.clone(),
-        project: args.only.project.clone(),
+        selection: args.only.request(),
         site: args.db.site()?,
     };
     // JSON's stacks go to a spool as the run goes, not into the verification.

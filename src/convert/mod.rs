@@ -31,28 +31,42 @@ pub use outcome::{
     skipped_by_kind, Outcome, Phases, Report, ReviewedTree, RunFailed, Tally, TreeReport,
 };
 
-/// What the operator asked for.
+/// What a run is asked, split into what it is: which trees, the cloud's Heat, what the run
+/// records of itself, and how it goes.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
-    pub dry_run: bool,
-    /// Only these root stacks (empty: all).
-    pub stacks: Vec<String>,
-    pub project: Option<String>,
-    /// The cloud's Heat: global environment, plugins, hidden parameters' key, its Python.
+    pub selection: Selection,
+    /// The cloud's Heat: global environment, plugins, hidden parameters' key, its Python
+    /// (shared with `verify`).
     pub site: Arc<HeatSite>,
-    /// Recorded in the run row (no secrets).
-    pub described: String,
-    /// This host's name, for the run row.
-    pub host: String,
-    /// `migrate --plan`: only the plan's trees, each only while it is as planned.
-    pub plan: Option<PlanFile>,
+    pub record: RunRecord,
+    pub dry_run: bool,
     /// Fail at once, instead of waiting, when another run holds the run lock.
     pub no_wait: bool,
     /// Fingerprint each planned tree's rows and keep its row changes (for a plan file).
     pub fingerprints: bool,
 }
 
-impl Options {
+/// Which trees a command looks at (all, when nothing is given).
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// Only these root stacks (empty: all).
+    pub stacks: Vec<String>,
+    pub project: Option<String>,
+    /// `migrate --plan`: only the plan's trees, each only while it is as planned.
+    pub plan: Option<PlanFile>,
+}
+
+/// What a real run records of itself in its row (no secrets).
+#[derive(Clone, Debug, Default)]
+pub struct RunRecord {
+    /// The options, as the operator gave them.
+    pub described: String,
+    /// This host's name.
+    pub host: String,
+}
+
+impl Selection {
     /// The filter in the operator's words, if any (`--stack A --project P`).
     pub fn filter(&self) -> Option<String> {
         let mut parts: Vec<String> = self.plan.iter().map(|p| p.label.clone()).collect();
@@ -130,7 +144,7 @@ fn select<'f>(
     conn: &mut dyn crate::db::Connection,
     opts: &Options,
 ) -> Result<Vec<&'f Tree>> {
-    for id in &opts.stacks {
+    for id in &opts.selection.stacks {
         let known = match inv.stacks.get(id) {
             Some(s) => Some(crate::db::read::StackRow::clone(s)),
             None => crate::db::read::stack(conn, id)?,
@@ -152,7 +166,7 @@ fn select<'f>(
         };
         return Err(FilterError(wrong).into());
     }
-    if let Some(p) = &opts.project {
+    if let Some(p) = &opts.selection.project {
         if !inv.stacks.values().any(|s| *s.tenant == **p) {
             return Err(FilterError(format!(
                 "--project {p}: no live stack belongs to this project"
@@ -164,13 +178,17 @@ fn select<'f>(
         .trees
         .iter()
         .filter(|t| {
-            opts.plan
+            opts.selection
+                .plan
                 .as_ref()
                 .is_none_or(|p| p.trees.contains_key(&t.root().id))
         })
-        .filter(|t| opts.stacks.is_empty() || opts.stacks.contains(&t.root().id))
         .filter(|t| {
-            opts.project
+            opts.selection.stacks.is_empty() || opts.selection.stacks.contains(&t.root().id)
+        })
+        .filter(|t| {
+            opts.selection
+                .project
                 .as_ref()
                 .is_none_or(|p| *t.root().tenant == **p)
         })
@@ -213,7 +231,7 @@ pub fn run(
     };
     let mut report = Report {
         dry_run: opts.dry_run,
-        filter: opts.filter(),
+        filter: opts.selection.filter(),
         ..Report::default()
     };
     let reading = std::time::Instant::now();
@@ -275,7 +293,7 @@ pub fn run(
     }
     report.plugin_types = opts.site.types_in_use();
     report.duration = run_started.elapsed();
-    if let Some(pl) = &opts.plan {
+    if let Some(pl) = &opts.selection.plan {
         let mut gone: Vec<(String, String)> = pl
             .trees
             .iter()
@@ -552,13 +570,18 @@ fn prepare(
 ) -> Result<(TreePlan, Option<Box<ReviewedTree>>), Blocker> {
     // Hashing every row of a tree is only needed to write or check a plan file: not on
     // every run's path.
-    if opts.fingerprints || opts.plan.is_some() {
+    if opts.fingerprints || opts.selection.plan.is_some() {
         p.fingerprint = Fingerprint {
             rows: fingerprint::rows(tree, resources, templates),
             locks: fingerprint::locks(tree, inv),
         };
     }
-    if let Some(pt) = opts.plan.as_ref().and_then(|pl| pl.trees.get(&p.root_id)) {
+    if let Some(pt) = opts
+        .selection
+        .plan
+        .as_ref()
+        .and_then(|pl| pl.trees.get(&p.root_id))
+    {
         if let Some(detail) = pt.differs(&p) {
             return Err(Blocker::ChangedSincePlan { detail });
         }

@@ -68,8 +68,8 @@ impl Mode {
             &RunStart {
                 id: &rec.run_id,
                 started_at: &super::now_utc(),
-                host: &opts.host,
-                options: &opts.described,
+                host: &opts.record.host,
+                options: &opts.record.described,
             },
         )?;
         Ok((Mode::Write(rec), applied))

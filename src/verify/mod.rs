@@ -38,9 +38,8 @@ use std::sync::Arc;
 /// What the operator asked to verify.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
-    /// Only the trees of these root stacks (empty: all).
-    pub stacks: Vec<String>,
-    pub project: Option<String>,
+    /// Which trees (`--stack`, `--project`; a plan file means nothing here).
+    pub selection: crate::convert::Selection,
     /// The cloud's Heat: global environment, plugins, hidden parameters' key, its Python.
     pub site: Arc<HeatSite>,
 }
@@ -142,7 +141,7 @@ pub fn verify(
     let ids = inv.resource_ids.take().unwrap_or_default();
     // For --project, the project of each live root (a deleted one is read by id below);
     // the rest of the inventory is not kept while the converted stacks are checked.
-    let live_roots: HashMap<String, Word> = match opts.project {
+    let live_roots: HashMap<String, Word> = match opts.selection.project {
         None => HashMap::new(),
         Some(_) => inv
             .stacks
@@ -162,10 +161,10 @@ pub fn verify(
     let mut projects: HashMap<String, Option<String>> = HashMap::new();
     let mut selected: Vec<&ConvertedStack> = Vec::new();
     for c in latest.values() {
-        if !opts.stacks.is_empty() && !opts.stacks.contains(&c.root_stack_id) {
+        if !opts.selection.stacks.is_empty() && !opts.selection.stacks.contains(&c.root_stack_id) {
             continue;
         }
-        if let Some(p) = &opts.project {
+        if let Some(p) = &opts.selection.project {
             let root = &c.root_stack_id;
             if !projects.contains_key(root) {
                 let tenant = match live_roots.get(root) {
@@ -180,7 +179,9 @@ pub fn verify(
         }
         selected.push(c);
     }
-    if (!opts.stacks.is_empty() || opts.project.is_some()) && selected.is_empty() {
+    if (!opts.selection.stacks.is_empty() || opts.selection.project.is_some())
+        && selected.is_empty()
+    {
         return Err(crate::convert::FilterError(
             "the filter selects no stack heat-converge converted".into(),
         )
