@@ -573,6 +573,10 @@ fn plain(e: &mysql::Error, server: &str) -> anyhow::Error {
             if let Some(a) = advice(m.code) {
                 text.push_str(&format!(": {a}"));
             }
+            // The server ended this session (KILL, wait_timeout) or it broke.
+            if matches!(m.code, 1927 | 2006 | 2013 | 4031) {
+                return anyhow!(super::lost(&at, &text));
+            }
             // 1213: a deadlock, or a Galera certification conflict: the server rolled the
             // transaction back, and the same work may well succeed now.
             if m.code == 1213 {

@@ -264,6 +264,10 @@ pub(crate) fn plain(e: &postgres::Error, server: &str) -> anyhow::Error {
         if matches!(code, "40001" | "40P01") {
             return anyhow::Error::new(super::Transient(text));
         }
+        // The server ended this session (pg_terminate_backend, a shutdown) or it broke.
+        if matches!(code, "57P01" | "57P02" | "08000" | "08003" | "08006") {
+            return anyhow!(super::lost("", &text));
+        }
         // lock_timeout: another session held a lock longer than --lock-wait.
         if code == "55P03" {
             return anyhow::Error::new(super::LockWaitTimeout(text));
