@@ -8,6 +8,8 @@
 //! `/etc/heat/heat.conf`, and (as an extra var) where the binary is installed instead of
 //! /usr/local/bin. The role itself, on every backend: tests/ansible_role.rs.
 
+mod common;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -101,20 +103,7 @@ impl Case {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        let recap = output
-            .lines()
-            .skip_while(|l| !l.starts_with("PLAY RECAP"))
-            .find(|l| l.starts_with("localhost"))
-            .unwrap_or_else(|| panic!("no recap in:\n{output}"))
-            .to_string();
-        let count = |what: &str| -> u64 {
-            recap
-                .split_whitespace()
-                .find_map(|w| w.strip_prefix(&format!("{what}=")))
-                .unwrap_or_else(|| panic!("{what} in {recap}"))
-                .parse()
-                .unwrap()
-        };
+        let count = |what: &str| common::recap_count(&output, what);
         Played {
             rc: out.status.code().unwrap_or(-1),
             changed: count("changed"),

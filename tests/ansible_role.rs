@@ -143,20 +143,7 @@ impl Runs {
         let results: Value = std::fs::read_to_string(&result)
             .map(|t| serde_json::from_str(&t).unwrap())
             .unwrap_or(Value::Null);
-        let recap = output
-            .lines()
-            .skip_while(|l| !l.starts_with("PLAY RECAP"))
-            .find(|l| l.starts_with("localhost"))
-            .unwrap_or_else(|| panic!("no recap in:\n{output}"))
-            .to_string();
-        let count = |what: &str| -> u64 {
-            recap
-                .split_whitespace()
-                .find_map(|w| w.strip_prefix(&format!("{what}=")))
-                .unwrap_or_else(|| panic!("{what} in {recap}"))
-                .parse()
-                .unwrap()
-        };
+        let count = |what: &str| common::recap_count(&output, what);
         Played {
             rc: out.status.code().unwrap_or(-1),
             status: results["status"].clone(),

@@ -765,3 +765,19 @@ impl Bed {
         &self.python
     }
 }
+
+/// A count (`changed`, `ok`, `failed`, ...) of the localhost line of ansible-playbook's
+/// PLAY RECAP.
+pub fn recap_count(output: &str, what: &str) -> u64 {
+    let recap = output
+        .lines()
+        .skip_while(|l| !l.starts_with("PLAY RECAP"))
+        .find(|l| l.starts_with("localhost"))
+        .unwrap_or_else(|| panic!("no recap in:\n{output}"));
+    recap
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix(&format!("{what}=")))
+        .unwrap_or_else(|| panic!("{what} in {recap}"))
+        .parse()
+        .unwrap()
+}
