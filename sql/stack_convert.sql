@@ -1,6 +1,6 @@
--- Each stack gets its own new traversal.
+-- Each stack gets its own new traversal (the MySQL form is stack_convert_mysql.sql).
+WITH v (id, traversal) AS (VALUES {each: (:id, :traversal)})
 UPDATE stack
-SET convergence = :convergence,
-    current_traversal = CASE id {cases: WHEN :id THEN :traversal} END,
-    prev_raw_template_id = NULL
-WHERE id IN ({each: :id})
+SET convergence = :convergence, current_traversal = v.traversal, prev_raw_template_id = NULL
+FROM v
+WHERE stack.id = v.id

@@ -940,6 +940,114 @@ fn tables_without_primary_key_refused_by_the_cluster() {
     eprintln!("a database set up by an older build (V4 recorded, no table): V5 made the table; converted 11");
 }
 
+/// The trees of `report` left alone for `kind`: (name, reason).
+fn left_alone_for(report: &Value, kind: &str) -> Vec<(String, String)> {
+    report["trees"]
+        .as_array()
+        .expect("the report's trees")
+        .iter()
+        .filter(|t| t["outcome"] == "left_alone" && t["reason_kind"] == kind)
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap_or("?").to_string(),
+                t["reason"].as_str().unwrap_or("?").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A cluster's write-set limit (issue 20): a tree whose conversion is over
+/// `wsrep_max_ws_rows` is left alone before anything of it is written, the limit and the
+/// setting named, in a dry run as in a real one; the other trees are written in
+/// transactions cut under the limit (no batch refused at commit and split); raised to the
+/// rows the message gave, the cluster takes the tree, so the figure is not below what
+/// Galera counts.
+#[test]
+fn trees_over_the_write_set_limit_are_left_alone_before_writing() {
+    let _one = one_cluster();
+    const LIMIT: u64 = 30;
+    let cluster = Galera::start_with(1, &[&format!("--wsrep-max-ws-rows={LIMIT}")]);
+    let node = &cluster.nodes[0];
+    grant_heatconv(node);
+    let bed = Bed::new("galera-ws");
+    let server = format!("127.0.0.1:{}", node.port);
+    let db = bed.demo_on(Backend::MariaDb, &server);
+
+    let (code, out, err) = db.heat_converge(&["migrate", "--dry-run", "--format", "json"]);
+    assert_eq!(code, 3, "{err}");
+    let planned = left_alone_for(&common::json(&out), "write_set_too_large");
+    assert!(!planned.is_empty(), "some demo tree is over {LIMIT} rows: {out}");
+
+    let (code, out, err) = db.heat_converge(&["migrate", "--format", "json", "-vv"]);
+    assert_eq!(code, 3, "{err}");
+    let report = common::json(&out);
+    let refused = left_alone_for(&report, "write_set_too_large");
+    assert_eq!(
+        refused.iter().map(|r| &r.0).collect::<Vec<_>>(),
+        planned.iter().map(|r| &r.0).collect::<Vec<_>>(),
+        "the dry run said which"
+    );
+    for (name, reason) in &refused {
+        assert!(
+            reason.contains(&format!("wsrep_max_ws_rows = {LIMIT}"))
+                && reason.contains("SET GLOBAL wsrep_max_ws_rows"),
+            "{name}: {reason}"
+        );
+        let untouched = db.value(&format!(
+            "SELECT CAST(SUM(convergence) AS CHAR) FROM stack WHERE id = (SELECT id FROM stack              WHERE name = '{name}' AND owner_id IS NULL) OR owner_id IN (SELECT id FROM stack              WHERE name = '{name}' AND owner_id IS NULL)"
+        ));
+        assert_eq!(untouched.as_deref(), Some("0"), "{name} untouched");
+    }
+    let converted = report["converted"].as_u64().expect("converted");
+    assert_eq!(
+        converted as usize + refused.len() + 2,
+        13,
+        "all but busy, failed and those over the limit: {out}"
+    );
+    // Four rows each stack at least (its row, Heat's lock in and out, our record): the
+    // trees converted could not all go in one transaction under the limit.
+    let stacks: u64 = report["trees"]
+        .as_array()
+        .expect("trees")
+        .iter()
+        .filter(|t| t["outcome"] == "converted")
+        .map(|t| t["stacks"].as_u64().unwrap_or(0))
+        .sum();
+    assert!(stacks * 4 > LIMIT, "{stacks} stacks converted");
+    assert!(
+        !err.contains("written in halves") && report["retried_transactions"] == 0,
+        "cut before writing, never refused at commit: {err}"
+    );
+
+    // Raised to the largest figure given, the cluster takes those trees.
+    let most = refused
+        .iter()
+        .map(|(_, r)| {
+            let about = r.split("about ").nth(1).expect("about N rows");
+            about.split(' ').next().unwrap().parse::<u64>().expect("N")
+        })
+        .max()
+        .unwrap();
+    node.sql(&format!("SET GLOBAL wsrep_max_ws_rows = {most}"));
+    let (code, out, err) = db.heat_converge(&["migrate", "--format", "json", "-vv"]);
+    let report = common::json(&out);
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(
+        report["converted"].as_u64(),
+        Some(refused.len() as u64),
+        "{out}"
+    );
+    assert!(
+        !err.contains("written in halves"),
+        "the estimate held at commit: {err}"
+    );
+    eprintln!(
+        "wsrep_max_ws_rows={LIMIT}: {} trees left alone ({}), {converted} converted; raised to {most}: converted",
+        refused.len(),
+        refused.iter().map(|r| r.0.as_str()).collect::<Vec<_>>().join(", ")
+    );
+}
+
 /// Throughput on the cluster against a single server (issue 12: within 2x): the same
 /// replicated database of `HC_GALERA_N` roots (default 10,000) converted through node 1
 /// of a 3-node cluster and on the machine's own MariaDB, one after the other. Prints the

@@ -73,6 +73,7 @@ pub fn run(args: MigrateArgs, verbose: bool, quiet: bool) -> Result<u8> {
         dry_run: args.dry_run,
         no_wait: args.no_wait,
         fingerprints: false,
+        reader: Some(args.db.second_session(&url)),
     };
     let text = args.format == OutputFormat::Text;
     let stdout = std::io::stdout();

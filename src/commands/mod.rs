@@ -78,6 +78,18 @@ impl DbArgs {
         Ok(db)
     }
 
+    /// How the run opens its second session (see `convert::Options::reader`): connected
+    /// as [`DbArgs::connect`] connects.
+    pub fn second_session(&self, url: &DbUrl) -> heat_converge::convert::SecondSession {
+        let (url, wait) = (url.clone(), std::time::Duration::from_secs(self.lock_wait));
+        heat_converge::convert::SecondSession(Arc::new(move || {
+            let mut db = db::connect(&url)?;
+            db.bound_lock_waits(wait)
+                .context("cannot bound the session's lock waits (--lock-wait)")?;
+            Ok(db)
+        }))
+    }
+
     pub fn url(&self) -> Result<DbUrl> {
         DbUrl::parse(&self.url_text()?).context("the database URL")
     }

@@ -30,6 +30,7 @@ pub fn run(args: PlanArgs) -> Result<u8> {
         selection: args.only.request(),
         site: args.db.site()?,
         fingerprints: true,
+        reader: Some(args.db.second_session(&url)),
         ..convert::Options::default()
     };
     let mut kept = report::Kept::every_tree(true);

@@ -368,18 +368,23 @@ fn write(
         .collect();
     delete_resources(conn, &deletes, rec)?;
 
-    let converts: Vec<&ResourceChange> = stacks
+    let converts: Vec<(&ResourceChange, i64)> = stacks
         .iter()
-        .flat_map(|(_, sp)| sp.converts.iter())
+        .flat_map(|(_, sp)| sp.converts.iter().map(|c| (c, sp.template_id)))
         .collect();
+    let convert = conn.dialect().pick(
+        include_str!("../../sql/resource_convert.sql"),
+        include_str!("../../sql/resource_convert_mysql.sql"),
+    );
     for_chunks(
         conn,
-        include_str!("../../sql/resource_convert.sql"),
+        convert,
         &[],
         &converts,
-        |c| {
+        |(c, template_id)| {
             vec![
                 ("id", Param::Int(c.id)),
+                ("template_id", Param::Int(*template_id)),
                 ("requires", Param::Text(id_list(&c.requires))),
                 ("needed_by", Param::Text(id_list(&c.needed_by))),
             ]
@@ -390,9 +395,13 @@ fn write(
         .iter()
         .map(|(_, sp)| (sp.stack.id.as_str(), uuid::Uuid::new_v4().to_string()))
         .collect();
+    let convert = conn.dialect().pick(
+        include_str!("../../sql/stack_convert.sql"),
+        include_str!("../../sql/stack_convert_mysql.sql"),
+    );
     for_chunks(
         conn,
-        include_str!("../../sql/stack_convert.sql"),
+        convert,
         &[("convergence", Param::Int(1))],
         &traversals,
         |(id, traversal)| vec![("id", text(id)), ("traversal", text(traversal))],

@@ -74,6 +74,11 @@ pub enum Blocker {
     Refused {
         detail: String,
     },
+    /// Its conversion, one transaction, is larger than a Galera cluster's write-set limit
+    /// (see [`super::write_set`]).
+    WriteSetTooLarge {
+        detail: String,
+    },
 }
 
 impl Blocker {
@@ -91,6 +96,7 @@ impl Blocker {
             Blocker::RowLocked { .. } => "row_locked",
             Blocker::ChangedSincePlan { .. } => "changed_since_plan",
             Blocker::Refused { .. } => "refused",
+            Blocker::WriteSetTooLarge { .. } => "write_set_too_large",
         }
     }
 
@@ -108,6 +114,7 @@ impl Blocker {
             Blocker::RowLocked { .. } => "locked by another session",
             Blocker::ChangedSincePlan { .. } => "changed since the plan was made",
             Blocker::Refused { .. } => "refused by the database",
+            Blocker::WriteSetTooLarge { .. } => "over the cluster's write-set limit",
         }
     }
 }
@@ -134,6 +141,7 @@ impl fmt::Display for Blocker {
             Blocker::RowLocked { detail } => write!(f, "{detail}"),
             Blocker::ChangedSincePlan { detail } => write!(f, "{detail}"),
             Blocker::Refused { detail } => write!(f, "{detail}"),
+            Blocker::WriteSetTooLarge { detail } => write!(f, "{detail}"),
         }
     }
 }

@@ -13,12 +13,13 @@ pub mod mode;
 pub mod outcome;
 pub mod plan;
 pub mod tree;
+pub mod write_set;
 
 use crate::db::read::{self as load, Inventory};
 use crate::db::Database;
 use crate::escape::text as esc;
 use crate::site::HeatSite;
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use eligibility::Blocker;
 use fingerprint::Fingerprint;
 use plan::TreePlan;
@@ -45,6 +46,25 @@ pub struct Options {
     pub no_wait: bool,
     /// Fingerprint each planned tree's rows and keep its row changes (for a plan file).
     pub fingerprints: bool,
+    /// How to open a second session to the same database, to read and plan ahead on
+    /// while batches are written (none: reading and writing take turns).
+    pub reader: Option<SecondSession>,
+}
+
+/// Opens another session to the run's database, set up as the first (TLS, lock waits).
+#[derive(Clone)]
+pub struct SecondSession(pub Arc<dyn Fn() -> Result<Box<dyn Database>> + Send + Sync>);
+
+impl SecondSession {
+    fn open(&self) -> Result<Box<dyn Database>> {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for SecondSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecondSession")
+    }
 }
 
 /// Which trees a command looks at (all, when nothing is given).
@@ -254,8 +274,30 @@ pub fn run(
     report.run_id = mode.run_id().map(String::from);
     if let mode::Mode::Write(_) = mode {
         report.indexes = crate::db::indexes::create_missing(db)?;
+        report.statistics = crate::db::indexes::gather_statistics(db)?;
     }
-    let converted = convert_trees(db.conn(), &trees, &inv, &mode, opts, &mut report, progress);
+    // A Galera node's limits on one transaction: trees are written under them.
+    let limits = db
+        .conn()
+        .write_set_limits()
+        .context("asking the server's limits on a transaction's write-set")?;
+    if let Some(l) = &limits {
+        tracing::info!(
+            max_rows = l.max_rows.unwrap_or(0),
+            max_bytes = l.max_bytes.unwrap_or(0),
+            "a Galera node: transactions are cut to its write-set limits (0: none)"
+        );
+    }
+    let converted = convert_trees(
+        db.conn(),
+        &trees,
+        &inv,
+        &mode,
+        limits.as_ref(),
+        opts,
+        &mut report,
+        progress,
+    );
     // A refusal every tree would meet (a privilege revoked meanwhile, a database switched
     // to read-only, a full disk) stops the run, with what it did before counted and
     // reported, instead of ending it without a report or refusing tree after tree.
@@ -338,11 +380,19 @@ pub fn run(
 
 /// Converts (or, in a dry run, plans) the selected trees, a batch at a time, and tells
 /// `progress` of each; the counts and kept lines go into `report`.
+///
+/// Reading and planning a batch and writing one are independent work for two sessions:
+/// where the run can open a second session ([`Options::reader`]), a reader thread reads
+/// and plans batch k+1 on it while this thread writes batch k, one batch ahead at most.
+/// Nothing the reader read is trusted for being read early: the writer re-reads every
+/// stack under its lock in the batch's transaction and leaves alone a tree that moved on
+/// (see [`apply`]), exactly as it does when reading and writing take turns.
 fn convert_trees(
     conn: &mut dyn crate::db::Connection,
     trees: &[&Tree],
     inv: &Inventory,
     mode: &mode::Mode,
+    limits: Option<&crate::db::WriteSetLimits>,
     opts: &Options,
     report: &mut Report,
     mut progress: impl FnMut(Progress) -> std::io::Result<()>,
@@ -358,7 +408,188 @@ fn convert_trees(
             "the output could not be written ({e}); stopped before the first tree"
         ));
     }
-    for chunk in trees.chunks(TREES_PER_WRITE) {
+    let chunks: Vec<&[&Tree]> = trees.chunks(TREES_PER_WRITE).collect();
+    let sequential = |conn: &mut dyn crate::db::Connection,
+                      report: &mut Report,
+                      progress: &mut dyn FnMut(Progress) -> std::io::Result<()>| {
+        let mut chunks = chunks.iter();
+        settle_batches(
+            conn,
+            &mut |conn| {
+                chunks
+                    .next()
+                    .map(|chunk| read_and_plan(conn, chunk, inv, opts))
+            },
+            trees.len(),
+            inv,
+            mode,
+            limits,
+            report,
+            progress,
+        )
+    };
+    let Some(second) = opts.reader.as_ref().filter(|_| chunks.len() > 1) else {
+        return sequential(conn, report, &mut progress);
+    };
+    std::thread::scope(|scope| {
+        // One batch ahead: the reader waits for the writer beyond that, so memory holds
+        // two batches at most.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Ahead>(1);
+        let chunks = &chunks;
+        scope.spawn(move || {
+            // The session is the reader's own: opened, used and closed on its thread.
+            let mut db = match second.open() {
+                Ok(db) => db,
+                Err(e) => {
+                    let _ = tx.send(Ahead::Unavailable(e));
+                    return;
+                }
+            };
+            for chunk in chunks {
+                if crate::stop::requested().is_some() {
+                    return;
+                }
+                let batch = read_and_plan(db.conn(), chunk, inv, opts);
+                let failed = batch.is_err();
+                // The writer stopped (the run ended early): nothing more to read.
+                if tx.send(Ahead::Batch(batch)).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        let mut first = rx.recv().ok();
+        if let Some(Ahead::Unavailable(e)) = &first {
+            tracing::warn!(
+                "no second session to read ahead on ({}): reading and writing take turns",
+                esc(&format!("{e:#}"))
+            );
+            return sequential(conn, report, &mut progress);
+        }
+        tracing::info!("reading and planning on a second session while writing");
+        settle_batches(
+            conn,
+            &mut |_| match first.take().or_else(|| rx.recv().ok()) {
+                Some(Ahead::Batch(b)) => Some(b),
+                _ => None,
+            },
+            trees.len(),
+            inv,
+            mode,
+            limits,
+            report,
+            &mut progress,
+        )
+        // Leaving the scope drops the receiver: a reader still reading stops at its send.
+    })
+}
+
+/// What the reader thread hands the writer.
+enum Ahead<'t> {
+    /// It could not open its session: the run reads and writes on one, taking turns.
+    Unavailable(anyhow::Error),
+    Batch(Result<Batch<'t>>),
+}
+
+/// A batch of trees read and planned, ready to be written.
+struct Batch<'t> {
+    works: Vec<TreeWork<'t>>,
+    reading: std::time::Duration,
+    planning: std::time::Duration,
+}
+
+/// Reads what the batch's trees need and plans each that may convert.
+fn read_and_plan<'t>(
+    conn: &mut dyn crate::db::Connection,
+    chunk: &[&'t Tree],
+    inv: &Inventory,
+    opts: &Options,
+) -> Result<Batch<'t>> {
+    // One value per tree carries it through the batch: read, planned, settled.
+    let mut works: Vec<TreeWork> = chunk
+        .iter()
+        .map(|t| TreeWork {
+            tree: t,
+            stage: match eligibility::blocker(t, inv) {
+                Some(b) => Stage::Done(Outcome::Skipped(b)),
+                None => Stage::Eligible,
+            },
+            warnings: Vec::new(),
+            reviewed: None,
+            took: std::time::Duration::ZERO,
+        })
+        .collect();
+    // Only the trees that may convert need their resources and templates read; the
+    // resources of the whole chunk at once (one query), the templates per batch of
+    // planning (they are the large part, dropped once their trees are planned).
+    let stack_ids: Vec<String> = works
+        .iter()
+        .filter(|w| matches!(w.stage, Stage::Eligible))
+        .flat_map(|w| w.tree.stacks.iter().map(|s| s.id.clone()))
+        .collect();
+    let started = std::time::Instant::now();
+    let resources = load::batch_resources(conn, inv, &stack_ids)?;
+    let mut reading = started.elapsed();
+    let mut planning = std::time::Duration::ZERO;
+    for batch in works.chunks_mut(TREES_PER_PLAN) {
+        // Current templates, and previous ones (the types of the resources deleted).
+        let template_ids: Vec<i64> = batch
+            .iter()
+            .filter(|w| matches!(w.stage, Stage::Eligible))
+            .flat_map(|w| {
+                w.tree
+                    .stacks
+                    .iter()
+                    .flat_map(|s| [s.raw_template_id, s.prev_raw_template_id])
+                    .flatten()
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        let templates = load::raw_templates(conn, &template_ids)?;
+        reading += started.elapsed();
+        let started_planning = std::time::Instant::now();
+        for w in batch
+            .iter_mut()
+            .filter(|w| matches!(w.stage, Stage::Eligible))
+        {
+            let started = std::time::Instant::now();
+            w.stage = match plan::plan_tree(w.tree, &resources, &templates, &opts.site)
+                .and_then(|p| prepare(p, w.tree, &resources, &templates, inv, opts))
+            {
+                Err(b) => Stage::Done(Outcome::Skipped(b)),
+                Ok((p, review)) => {
+                    w.warnings = p.warnings();
+                    w.reviewed = review;
+                    Stage::Planned(p)
+                }
+            };
+            w.took = started.elapsed();
+        }
+        planning += started_planning.elapsed();
+    }
+    Ok(Batch {
+        works,
+        reading,
+        planning,
+    })
+}
+
+/// The next batch read and planned, if any (given the writer's session, which it may use
+/// when reading and writing take turns).
+type NextBatch<'n, 't> =
+    dyn FnMut(&mut dyn crate::db::Connection) -> Option<Result<Batch<'t>>> + 'n;
+
+/// Writes each batch as it comes (in a dry run: records nothing) and reports its trees.
+fn settle_batches<'t>(
+    conn: &mut dyn crate::db::Connection,
+    next: &mut NextBatch<'_, 't>,
+    total: usize,
+    inv: &Inventory,
+    mode: &mode::Mode,
+    limits: Option<&crate::db::WriteSetLimits>,
+    report: &mut Report,
+    progress: &mut dyn FnMut(Progress) -> std::io::Result<()>,
+) -> Result<()> {
+    loop {
         if report.stopped.is_some() {
             break;
         }
@@ -366,72 +597,20 @@ fn convert_trees(
             report.signal = Some(signal);
             report.stopped = Some(format!(
                 "stopped by {signal} after {} of {} trees, each converted or untouched",
-                report.tally.trees,
-                trees.len()
+                report.tally.trees, total
             ));
             break;
         }
-        // One value per tree carries it through the batch: read, planned, settled.
-        let mut works: Vec<TreeWork> = chunk
-            .iter()
-            .map(|t| TreeWork {
-                tree: t,
-                stage: match eligibility::blocker(t, inv) {
-                    Some(b) => Stage::Done(Outcome::Skipped(b)),
-                    None => Stage::Eligible,
-                },
-                warnings: Vec::new(),
-                reviewed: None,
-                took: std::time::Duration::ZERO,
-            })
-            .collect();
-        // Only the trees that may convert need their resources and templates read; the
-        // resources of the whole chunk at once (one query), the templates per batch of
-        // planning (they are the large part, dropped once their trees are planned).
-        let stack_ids: Vec<String> = works
-            .iter()
-            .filter(|w| matches!(w.stage, Stage::Eligible))
-            .flat_map(|w| w.tree.stacks.iter().map(|s| s.id.clone()))
-            .collect();
-        let reading = std::time::Instant::now();
-        let resources = load::batch_resources(conn, inv, &stack_ids)?;
-        report.phases.reading += reading.elapsed();
-        for batch in works.chunks_mut(TREES_PER_PLAN) {
-            // Current templates, and previous ones (the types of the resources deleted).
-            let template_ids: Vec<i64> = batch
-                .iter()
-                .filter(|w| matches!(w.stage, Stage::Eligible))
-                .flat_map(|w| {
-                    w.tree
-                        .stacks
-                        .iter()
-                        .flat_map(|s| [s.raw_template_id, s.prev_raw_template_id])
-                        .flatten()
-                })
-                .collect();
-            let reading = std::time::Instant::now();
-            let templates = load::raw_templates(conn, &template_ids)?;
-            report.phases.reading += reading.elapsed();
-            let planning = std::time::Instant::now();
-            for w in batch
-                .iter_mut()
-                .filter(|w| matches!(w.stage, Stage::Eligible))
-            {
-                let started = std::time::Instant::now();
-                w.stage = match plan::plan_tree(w.tree, &resources, &templates, &opts.site)
-                    .and_then(|p| prepare(p, w.tree, &resources, &templates, inv, opts))
-                {
-                    Err(b) => Stage::Done(Outcome::Skipped(b)),
-                    Ok((p, review)) => {
-                        w.warnings = p.warnings();
-                        w.reviewed = review;
-                        Stage::Planned(p)
-                    }
-                };
-                w.took = started.elapsed();
-            }
-            report.phases.planning += planning.elapsed();
-        }
+        let Some(batch) = next(&mut *conn) else {
+            break;
+        };
+        let Batch {
+            mut works,
+            reading,
+            planning,
+        } = batch?;
+        report.phases.reading += reading;
+        report.phases.planning += planning;
         // Written together: the plans, and the record of each tree left alone so far, in
         // one transaction (see `apply`).
         let writing = std::time::Instant::now();
@@ -439,7 +618,14 @@ fn convert_trees(
             let plans: Vec<&TreePlan> = works.iter().filter_map(TreeWork::plan).collect();
             let left_alone: Vec<(&Tree, &Blocker)> =
                 works.iter().filter_map(TreeWork::left_alone).collect();
-            mode.settle(conn, &plans, &left_alone, inv, &mut report.retries)?
+            mode.settle(
+                conn,
+                &plans,
+                &left_alone,
+                inv,
+                limits,
+                &mut report.retries,
+            )?
         };
         report.phases.writing += writing.elapsed();
         let planned = works.iter().filter(|w| w.plan().is_some()).count();
@@ -505,7 +691,7 @@ fn convert_trees(
                 report.stopped = Some(format!(
                 "the output could not be written ({e}); stopped after {} of {} trees, each converted or untouched",
                 report.tally.trees + (in_chunk - i - 1),
-                trees.len()
+                total
             ));
             }
         }

@@ -9,7 +9,8 @@ use super::tree::Tree;
 use super::{Options, Outcome, Report};
 use crate::db::history::{self, RunEnd, RunStart, StackOutcome};
 use crate::db::read::Inventory;
-use crate::db::{Connection, Database};
+use crate::db::{Connection, Database, WriteSetLimits};
+use std::collections::HashMap;
 use anyhow::Result;
 
 #[derive(Clone, Debug)]
@@ -93,27 +94,75 @@ impl Mode {
         plans: &[&TreePlan],
         left_alone: &[(&Tree, &Blocker)],
         inv: &Inventory,
+        limits: Option<&WriteSetLimits>,
         retries: &mut apply::Retries,
     ) -> Result<(Vec<Outcome>, Option<anyhow::Error>)> {
+        // Transactions cut to the server's write-set limits, if it has any; a tree over
+        // them on its own is left alone (a dry run says so too).
+        let (mut groups, over) = match limits {
+            Some(l) => super::write_set::cut(plans, l),
+            None => (vec![plans.to_vec()], Vec::new()),
+        };
+        let mut over: HashMap<&str, Blocker> = over
+            .into_iter()
+            .map(|(p, b)| (p.root_id.as_str(), b))
+            .collect();
         let Mode::Write(rec) = self else {
             let would = plans
                 .iter()
-                .map(|p| Outcome::WouldConvert(p.changes()))
+                .map(|p| match over.remove(p.root_id.as_str()) {
+                    Some(b) => Outcome::Skipped(b),
+                    None => Outcome::WouldConvert(p.changes()),
+                })
                 .collect();
             return Ok((would, None));
         };
         let reasons = reasons(left_alone);
         let rows = skip_rows(rec, left_alone, &reasons);
-        let applied = apply::apply(conn, plans, &rows, inv, rec, retries)?;
-        let outcomes = applied
-            .outcomes
-            .into_iter()
-            .map(|r| match r {
-                Ok(c) => Outcome::Converted(c),
-                Err(b) => Outcome::Skipped(b),
-            })
-            .collect();
-        Ok((outcomes, applied.halted))
+        if groups.is_empty() {
+            groups.push(Vec::new());
+        }
+        // The trees left alone are recorded with the first transaction; under a limit, in
+        // transactions of their own that stay under it.
+        let mut records: Vec<&[StackOutcome]> = vec![&rows];
+        if let Some(per) = limits.and_then(super::write_set::records_per_transaction) {
+            for chunk in rows.chunks(per) {
+                let applied = apply::apply(conn, &[], chunk, inv, rec, retries)?;
+                if applied.halted.is_some() {
+                    return Ok((Vec::new(), applied.halted));
+                }
+            }
+            records.clear();
+        }
+        let mut written: HashMap<&str, Outcome> = HashMap::new();
+        let mut halted = None;
+        for (i, group) in groups.iter().enumerate() {
+            let also = records.get(i).copied().unwrap_or(&[]);
+            let applied = apply::apply(conn, group, also, inv, rec, retries)?;
+            for (p, r) in group.iter().zip(applied.outcomes) {
+                written.insert(
+                    p.root_id.as_str(),
+                    match r {
+                        Ok(c) => Outcome::Converted(c),
+                        Err(b) => Outcome::Skipped(b),
+                    },
+                );
+            }
+            if applied.halted.is_some() {
+                halted = applied.halted;
+                break;
+            }
+        }
+        // In the order of the plans, up to the first one not written (a halted run).
+        let mut outcomes = Vec::with_capacity(plans.len());
+        for p in plans {
+            let root = p.root_id.as_str();
+            match over.remove(root).map(Outcome::Skipped).or_else(|| written.remove(root)) {
+                Some(o) => outcomes.push(o),
+                None => break,
+            }
+        }
+        Ok((outcomes, halted))
     }
 
     /// Records trees the database refused while they were written (each is left alone).

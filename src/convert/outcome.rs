@@ -114,6 +114,8 @@ pub struct Report {
     pub retries: apply::Retries,
     /// The temporary indexes the run created on Heat's tables (and dropped at its end).
     pub indexes: Vec<String>,
+    /// Heat's tables the run gathered planner statistics on, since they had none.
+    pub statistics: Vec<String>,
     /// Those another session's lock kept it from dropping, with why.
     pub indexes_left: Vec<String>,
     /// Where the time went (logged at `-v`).

@@ -234,6 +234,13 @@ pub trait Connection {
     /// metadata, the database file) to `wait`; past it the statement fails with a
     /// [`LockWaitTimeout`].
     fn bound_lock_waits(&mut self, wait: std::time::Duration) -> Result<()>;
+    /// Which of two forms of a statement this server takes, where the servers' SQL
+    /// differs beyond what `sql/` can write once: the standard one (PostgreSQL, SQLite)
+    /// or MySQL's (a multi-row `UPDATE` joins a derived table: MySQL has no
+    /// `UPDATE ... FROM`).
+    fn dialect(&self) -> Dialect {
+        Dialect::Standard
+    }
     /// What makes a `SELECT` of rows lock those nobody else holds and leave out the
     /// others, without waiting (`FOR UPDATE SKIP LOCKED`), where the server has it.
     fn skip_locked(&self) -> Option<&'static str> {
@@ -244,6 +251,40 @@ pub trait Connection {
     fn lock_holders(&mut self, _table: &str, _ids: &[Param]) -> Result<Vec<String>> {
         Ok(Vec::new())
     }
+    /// The largest transaction the server will commit, where it has a limit (a Galera
+    /// node: `wsrep_max_ws_rows`, `wsrep_max_ws_size`); None where it has none.
+    fn write_set_limits(&mut self) -> Result<Option<WriteSetLimits>> {
+        Ok(None)
+    }
+}
+
+/// See [`Connection::dialect`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Standard,
+    MySql,
+}
+
+impl Dialect {
+    /// The statement of the two that this dialect takes.
+    pub fn pick(self, standard: &'static str, mysql: &'static str) -> &'static str {
+        match self {
+            Dialect::Standard => standard,
+            Dialect::MySql => mysql,
+        }
+    }
+}
+
+/// A server's limits on one transaction's write-set, and what it says a row of each table
+/// weighs (for an estimate of a transaction's bytes).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WriteSetLimits {
+    /// Rows (None: no limit).
+    pub max_rows: Option<u64>,
+    /// Bytes (None: no limit).
+    pub max_bytes: Option<u64>,
+    /// Table -> its average row length in bytes, as the server reports it.
+    pub row_bytes: std::collections::HashMap<String, u64>,
 }
 
 /// A connection to Heat's database with every capability the tool uses.

@@ -740,6 +740,10 @@ impl Connection for MySql {
         self.2.then_some(" FOR UPDATE SKIP LOCKED")
     }
 
+    fn dialect(&self) -> super::Dialect {
+        super::Dialect::MySql
+    }
+
     fn lock_holders(&mut self, _table: &str, _ids: &[Param]) -> Result<Vec<String>> {
         let rows = self.query(include_str!("../../sql/row_lock_holders_mysql.sql"), &[])?;
         rows.iter()
@@ -754,6 +758,39 @@ impl Connection for MySql {
                 ))
             })
             .collect()
+    }
+
+    fn write_set_limits(&mut self) -> Result<Option<super::WriteSetLimits>> {
+        let mut vars = std::collections::HashMap::new();
+        for r in self.query(include_str!("../../sql/write_set_limits_mysql.sql"), &[])? {
+            vars.insert(
+                r.string("Variable_name")?.to_ascii_lowercase(),
+                r.text("Value")?.unwrap_or_default(),
+            );
+        }
+        if !vars
+            .get("wsrep_on")
+            .is_some_and(|v| v.eq_ignore_ascii_case("ON"))
+        {
+            return Ok(None);
+        }
+        // 0 means no limit, for both.
+        let limit = |name: &str| -> Option<u64> {
+            vars.get(name)
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .filter(|n| *n > 0)
+        };
+        let mut limits = super::WriteSetLimits {
+            max_rows: limit("wsrep_max_ws_rows"),
+            max_bytes: limit("wsrep_max_ws_size"),
+            row_bytes: Default::default(),
+        };
+        for t in self.query(include_str!("../../sql/table_row_bytes_mysql.sql"), &[])? {
+            if let Some(n) = t.int("row_bytes")?.filter(|n| *n > 0) {
+                limits.row_bytes.insert(t.string("name")?, n as u64);
+            }
+        }
+        Ok(Some(limits))
     }
 }
 

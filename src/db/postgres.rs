@@ -216,14 +216,22 @@ impl Postgres {
             .client
             .prepare(&numbered_placeholders(sql))
             .map_err(|e| plain(&e, ""))?;
-        // Multi-row statements come in many sizes: kept, they would pile up on the server
-        // for the whole run. Only the plain ones are kept.
-        if stmt.params().len() <= 64 {
+        // Multi-row statements come in many sizes, but most of a run's are full ones of
+        // the same few texts: parsing each again cost a tenth of the server's write time
+        // at 100,000 roots. A bounded number are kept (the server holds each until it is
+        // dropped here); past it the big ones are forgotten, the plain ones stay.
+        if self.statements.len() >= KEPT_STATEMENTS {
+            self.statements.retain(|_, s| s.params().len() <= 64);
+        }
+        if self.statements.len() < KEPT_STATEMENTS {
             self.statements.insert(sql.to_string(), stmt.clone());
         }
         Ok(stmt)
     }
 }
+
+/// How many prepared statements a session keeps at most.
+const KEPT_STATEMENTS: usize = 64;
 
 /// What to do about the common SQLSTATEs.
 fn advice(code: &str) -> Option<&'static str> {
@@ -506,6 +514,20 @@ impl super::indexes::Indexes for Postgres {
 
     fn drop_index(&mut self, _table: &str, name: &str) -> Result<()> {
         self.execute(&format!("DROP INDEX IF EXISTS {name}"), &[])?;
+        Ok(())
+    }
+
+    fn without_statistics(&mut self, tables: &[&str]) -> Result<Vec<String>> {
+        let names: Vec<Param> = tables.iter().map(|t| Param::Text(t.to_string())).collect();
+        let b = super::named::ids(include_str!("../../sql/without_statistics_postgresql.sql"), &names)?;
+        self.query(&b.sql, &b.params)?
+            .iter()
+            .map(|r| r.string("name"))
+            .collect()
+    }
+
+    fn analyze(&mut self, table: &str) -> Result<()> {
+        self.execute(&format!("ANALYZE {table}"), &[])?;
         Ok(())
     }
 }

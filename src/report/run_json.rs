@@ -76,6 +76,7 @@ pub fn to_json(report: &Report) -> serde_json::Value {
         "convergence_roots": report.convergence_roots,
         "temporary_indexes": report.indexes,
         "temporary_indexes_left": report.indexes_left,
+        "statistics_gathered": report.statistics,
         "retried_transactions": report.retries.transient,
         "exit_code": exit_code(report),
         "trees": trees,

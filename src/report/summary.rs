@@ -92,6 +92,14 @@ pub fn summary(report: &Report) -> String {
             report.indexes.join(", ")
         );
     }
+    if !report.statistics.is_empty() {
+        let _ = writeln!(
+            s,
+            "  planner statistics gathered   {:>6}   (ANALYZE of Heat's tables that had none: {})",
+            report.statistics.len(),
+            report.statistics.join(", ")
+        );
+    }
     if !report.indexes_left.is_empty() {
         let _ = writeln!(
             s,
