@@ -178,7 +178,8 @@ fn temporary_indexes_are_created_where_missing_and_gone_after_the_run() {
     for backend in BACKENDS {
         let db = bed.demo(backend);
         // What a run killed after creating them leaves (MariaDB has every index it needs,
-        // so no run creates one there).
+        // so no run creates one there); here one an older build made, which this one no
+        // longer makes (an index on resource.stack_id), and drops all the same.
         let left: &[&str] = if backend == Backend::MariaDb {
             &[]
         } else {
@@ -209,7 +210,6 @@ fn temporary_indexes_are_created_where_missing_and_gone_after_the_run() {
             _ => assert_eq!(
                 created,
                 [
-                    "heat_converge_ix_resource_stack_id",
                     "heat_converge_ix_resource_current_template_id",
                     "heat_converge_ix_stack_raw_template_id",
                     "heat_converge_ix_stack_prev_raw_template_id",

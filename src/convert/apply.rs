@@ -64,6 +64,10 @@ pub struct Recording {
 /// Rows per `UPDATE ... CASE` statement (see [`for_chunks`]).
 const ROWS_PER_CASE: usize = 100;
 
+/// Parameters of one multi-row statement (see [`for_chunks`]): half SQLite's limit of
+/// 32,766, a quarter of MySQL's and PostgreSQL's 65,535.
+const PARAMS_PER_STATEMENT: usize = 16_000;
+
 /// How many times a transaction that failed for a transient reason is tried in all.
 pub const ATTEMPTS: u32 = 4;
 
@@ -311,11 +315,14 @@ fn for_chunks<T>(
     values: impl Fn(&T) -> Vec<(&'static str, Param)>,
 ) -> Result<()> {
     // A `CASE id WHEN ...` is searched row by row for each row updated: its cost grows
-    // with the square of its length, so those statements are kept short.
+    // with the square of its length, so those statements are kept short. Others take as
+    // many rows as stay well under every server's limit on parameters: a statement less
+    // is a round trip and a parse less.
     let per = if sql.contains("{cases:") {
         ROWS_PER_CASE
     } else {
-        ROWS_PER_STATEMENT
+        let width = rows.first().map_or(1, |r| values(r).len().max(1));
+        (PARAMS_PER_STATEMENT / width).max(1)
     };
     for chunk in rows.chunks(per) {
         let owned: Vec<Vec<(&str, Param)>> = chunk.iter().map(&values).collect();
@@ -360,7 +367,7 @@ fn write(
         .collect();
     claim(conn, &stacks)?;
     lock(conn, &stacks, inv, rec)?;
-    check_unchanged(conn, plans, &stacks)?;
+    check_unchanged(conn, plans, &stacks, inv)?;
 
     let deletes: Vec<(&TreePlan, &StackPlan, &ResourceDeletion)> = stacks
         .iter()
@@ -610,6 +617,7 @@ fn check_unchanged(
     conn: &mut dyn Connection,
     plans: &[&TreePlan],
     stacks: &[(&TreePlan, &StackPlan)],
+    inv: &Inventory,
 ) -> Result<()> {
     let ids: Vec<&str> = stacks.iter().map(|(_, sp)| sp.stack.id.as_str()).collect();
     let states = stack_states(conn, &ids)?;
@@ -632,7 +640,7 @@ fn check_unchanged(
     }
     for p in plans {
         if let Some(expected) = &p.must_match {
-            if &rows_now(conn, p)? != expected {
+            if &rows_now(conn, p, inv)? != expected {
                 bail!(
                     "changed since the plan was made: its rows, read again under the lock, differ"
                 );
@@ -778,8 +786,9 @@ fn delete_previous_templates<'a>(
     Ok(deleted)
 }
 
-/// The `rows` fingerprint of the planned tree, read again (under the conversion's locks).
-fn rows_now(conn: &mut dyn Connection, plan: &TreePlan) -> Result<String> {
+/// The `rows` fingerprint of the planned tree, read again (under the conversion's locks;
+/// its resources where the inventory found them, as they were read to plan it).
+fn rows_now(conn: &mut dyn Connection, plan: &TreePlan, inv: &Inventory) -> Result<String> {
     let mut stacks = Vec::new();
     for sp in &plan.stacks {
         stacks.push(
@@ -793,7 +802,7 @@ fn rows_now(conn: &mut dyn Connection, plan: &TreePlan) -> Result<String> {
         .flat_map(|s| [s.raw_template_id, s.prev_raw_template_id])
         .flatten()
         .collect();
-    let resources = crate::db::read::resources(conn, &ids)?;
+    let resources = crate::db::read::batch_resources(conn, inv, &ids)?;
     let templates = crate::db::read::raw_templates(conn, &template_ids)?;
     let tree = super::tree::Tree {
         stacks: stacks.into_iter().map(std::sync::Arc::new).collect(),

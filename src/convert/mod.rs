@@ -255,14 +255,9 @@ pub fn run(
         ..Report::default()
     };
     let reading = std::time::Instant::now();
-    // A writing run reads each batch's resources by stack, through the index it creates
-    // where Heat's schema has none (below). A dry run creates no index: it learns where
-    // every resource row is in one pass, with the inventory, and reads them by id.
-    let inv = if opts.dry_run {
-        load::inventory_with_resource_ids(db.conn())?
-    } else {
-        load::inventory(db.conn())?
-    };
+    // Where every resource row is, learned in one pass with the inventory: each batch
+    // reads its resources by id (see `ResourceIds`).
+    let inv = load::inventory_with_resource_ids(db.conn())?;
     report.phases.inventory = reading.elapsed();
     let forest = tree::forest(&inv);
     let trees = select(&forest, &inv, db.conn(), opts)?;

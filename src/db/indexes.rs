@@ -1,8 +1,7 @@
 //! heat-converge's temporary indexes on Heat's tables, for the length of a run.
 //!
 //! Heat's PostgreSQL and SQLite schemas have no index on some columns a conversion looks
-//! rows up by: `resource.stack_id` (every batch reads its resources by stack), and the
-//! foreign keys that point at `raw_template` (`stack.raw_template_id`,
+//! rows up by: the foreign keys that point at `raw_template` (`stack.raw_template_id`,
 //! `stack.prev_raw_template_id`, `resource.current_template_id`) and at
 //! `raw_template_files` (`raw_template.files_id`). Deleting a previous template makes the
 //! database check each of those foreign keys, and without an index that is a scan of the
@@ -29,12 +28,15 @@ use anyhow::{Context, Result};
 
 /// Columns a conversion looks rows up by: (table, column).
 pub const LOOKUP_COLUMNS: &[(&str, &str)] = &[
-    ("resource", "stack_id"),
     ("resource", "current_template_id"),
     ("stack", "raw_template_id"),
     ("stack", "prev_raw_template_id"),
     ("raw_template", "files_id"),
 ];
+
+/// Columns an older heat-converge indexed for its run and this one does not: an index of
+/// ours left there by a killed run of that build is dropped all the same.
+pub const RETIRED_COLUMNS: &[(&str, &str)] = &[("resource", "stack_id")];
 
 /// Finding and dropping indexes, and the planner statistics that make the server use
 /// them, one implementation per driver.
@@ -69,8 +71,8 @@ pub const READ_TABLES: &[&str] = &[
 ///
 /// A PostgreSQL database that was just restored or upgraded, or one autovacuum has not
 /// reached yet, has no statistics: the planner then guesses, and at 100,000 stacks it
-/// guessed a scan of the whole `resource` table for every batch's read by `stack_id`
-/// (21.8 s of the server's time where the index takes 6.1 s, after an `ANALYZE` of 1.9 s).
+/// guessed a scan of the whole `resource` table for each batch's read of resources (21.8 s
+/// of the server's time where an index takes 6.1 s, after an `ANALYZE` of 1.9 s).
 /// Statistics are the planner's, not Heat's rows, and `ANALYZE` is what autovacuum runs
 /// anyway; a table the user may not analyze (not its owner) is read as it is, said in the
 /// log.
@@ -115,6 +117,16 @@ pub fn name(table: &str, column: &str) -> String {
 /// wrong.
 pub fn create_missing(db: &mut dyn super::Database) -> Result<Vec<String>> {
     let mut ours = Vec::new();
+    for (table, column) in RETIRED_COLUMNS {
+        let name = name(table, column);
+        match db.drop_index(table, &name) {
+            Err(e) if super::is_lock_wait_timeout(&e) => {
+                tracing::warn!("the index {name} a killed run left stays: {e:#}");
+            }
+            other => other
+                .with_context(|| format!("dropping the index {name} a killed run left"))?,
+        }
+    }
     for (table, column) in LOOKUP_COLUMNS {
         let name = name(table, column);
         match db.drop_index(table, &name) {

@@ -508,6 +508,16 @@ pub fn ddl_plan(db: &mut dyn Database) -> Result<DdlPlan> {
             }
         }
     }
+    for (table, column) in indexes::RETIRED_COLUMNS {
+        let name = indexes::name(table, column);
+        if db.index_exists(table, &name)? {
+            add(
+                P::Index,
+                table,
+                format!("a killed run left the temporary index {name}: the run drops it"),
+            );
+        }
+    }
     for (table, column) in indexes::LOOKUP_COLUMNS {
         let name = indexes::name(table, column);
         if db.index_exists(table, &name)? {

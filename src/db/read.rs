@@ -225,10 +225,11 @@ pub fn resources(
 /// Where the resource rows of some stacks are, learned in one pass over `resource`, so
 /// that a run that creates no index reads each batch's resources by primary key.
 ///
-/// Heat's PostgreSQL and SQLite schemas have no index on `resource.stack_id`. A writing
-/// run creates one for its length ([`super::indexes`]); a read-only run (`status`,
-/// `plan`, `migrate --dry-run`, `verify`) writes nothing to Heat's database, DDL included,
-/// so there every read of resources by stack is a scan of the whole table: one scan per
+/// Heat's PostgreSQL and SQLite schemas have no index on `resource.stack_id`, and no run
+/// creates one: a read-only run (`status`, `plan`, `migrate --dry-run`, `verify`) writes
+/// nothing to Heat's database, DDL included, and a writing run would pay for one on
+/// every resource it updates ([`super::indexes`]). Without it every read of resources by
+/// stack is a scan of the whole table: one scan per
 /// stack made `verify` quadratic (18 minutes for 26,000 stacks on PostgreSQL), and even
 /// one per batch of 1,000 trees is (28 s of `status`'s 35 s at 100,000 roots on SQLite).
 /// Instead such a run reads `id, stack_id` of every row once (`sql/resource_ids.sql`: one
