@@ -14,6 +14,7 @@ pub mod outcome;
 pub mod plan;
 pub mod tree;
 
+use crate::db::history::stopped;
 use crate::db::read::{self as load, Inventory};
 use crate::db::Database;
 use crate::escape::text as esc;
@@ -121,10 +122,23 @@ pub fn convergence_roots(inv: &Inventory) -> usize {
         .count()
 }
 
-/// The current UTC time as ISO 8601, for the run record.
+/// The current UTC time as ISO 8601, to the second (a plan file's `created_at`).
 pub fn now_utc() -> String {
-    let format =
-        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    utc(time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+    ))
+}
+
+/// The current UTC time as ISO 8601, to the millisecond: a run's start and end in its
+/// record, so that runs started within one second are still told apart and ordered
+/// (`history` lists the newest first).
+pub fn now_utc_ms() -> String {
+    utc(time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    ))
+}
+
+fn utc(format: &[time::format_description::BorrowedFormatItem<'_>]) -> String {
     time::OffsetDateTime::now_utc()
         .format(format)
         .unwrap_or_default()
@@ -263,8 +277,9 @@ pub fn run(
         Err(e) => match crate::db::preflight::refusal(&e) {
             Some(kind) => {
                 report.stopped = Some(format!(
-                    "stopped after {} of {} trees (each converted or untouched): {} during \
-                     the run ({}); fix that first",
+                    "{}{} of {} trees (each converted or untouched): {} during the run ({}); \
+                     fix that first",
+                    stopped::BY_DATABASE,
                     report.tally.trees,
                     trees.len(),
                     kind.words(),
@@ -281,7 +296,7 @@ pub fn run(
     if let Err(e) = converted {
         // What was written before stands (each tree whole): the record says where the run
         // stopped (if the database still answers), and the error carries the counts.
-        report.stopped = Some(format!("failed: {e:#}"));
+        report.stopped = Some(format!("{}{e:#}", stopped::FAILED));
         let _ = mode.end(db.conn(), &report);
         let _ = crate::db::indexes::drop_ours(db, &report.indexes);
         return Err(e.context(RunFailed {
@@ -355,7 +370,8 @@ fn convert_trees(
     );
     if let Err(e) = progress(Progress::Start { trees: trees.len() }) {
         report.stopped = Some(format!(
-            "the output could not be written ({e}); stopped before the first tree"
+            "{} ({e}); stopped before the first tree",
+            stopped::OUTPUT_CLOSED
         ));
     }
     for chunk in trees.chunks(TREES_PER_WRITE) {
@@ -365,7 +381,8 @@ fn convert_trees(
         if let Some(signal) = crate::stop::requested() {
             report.signal = Some(signal);
             report.stopped = Some(format!(
-                "stopped by {signal} after {} of {} trees, each converted or untouched",
+                "{}{signal} after {} of {} trees, each converted or untouched",
+                stopped::BY_SIGNAL,
                 report.tally.trees,
                 trees.len()
             ));
@@ -503,10 +520,11 @@ fn convert_trees(
             if let Err(e) = shown {
                 // The chunk is written: its trees are counted; the run stops after it.
                 report.stopped = Some(format!(
-                "the output could not be written ({e}); stopped after {} of {} trees, each converted or untouched",
-                report.tally.trees + (in_chunk - i - 1),
-                trees.len()
-            ));
+                    "{} ({e}); stopped after {} of {} trees, each converted or untouched",
+                    stopped::OUTPUT_CLOSED,
+                    report.tally.trees + (in_chunk - i - 1),
+                    trees.len()
+                ));
             }
         }
         // The trees written before it are counted; the rest of the run would be refused.
