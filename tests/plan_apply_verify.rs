@@ -2,6 +2,7 @@
 //! verify`, on copies of the shipped demo (made by the real Heat) on every backend; on
 //! the servers, a real convergence engine then moves converted stacks on.
 
+#[macro_use]
 mod common;
 
 use common::{json, tree, Backend, Bed};
@@ -342,14 +343,6 @@ fn plan_and_apply(backend: Backend) {
         Some("no")
     );
     let _ = std::fs::remove_file(&file);
-}
-
-macro_rules! on_every_backend {
-    ($($name:ident),*) => {
-        mod sqlite { $( #[test] fn $name() { super::$name(super::Backend::Sqlite) } )* }
-        mod mariadb { $( #[test] fn $name() { super::$name(super::Backend::MariaDb) } )* }
-        mod postgres { $( #[test] fn $name() { super::$name(super::Backend::Postgres) } )* }
-    };
 }
 
 on_every_backend!(audit, verify, plan_and_apply);

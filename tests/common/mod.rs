@@ -12,6 +12,17 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// `on_every_backend!(a, b)`: the tests `sqlite::a`, `mariadb::a`, `postgres::a`, ... each
+/// calling `a(Backend)` of the test file (which imports `Backend`; `#[macro_use] mod common;`).
+#[allow(unused_macros)]
+macro_rules! on_every_backend {
+    ($($name:ident),*) => {
+        mod sqlite { $( #[test] fn $name() { super::$name(super::Backend::Sqlite) } )* }
+        mod mariadb { $( #[test] fn $name() { super::$name(super::Backend::MariaDb) } )* }
+        mod postgres { $( #[test] fn $name() { super::$name(super::Backend::Postgres) } )* }
+    };
+}
+
 /// The database servers the bed can put a Heat database on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -746,6 +757,13 @@ impl HeatDb {
             .collect()
     }
 
+    /// The newest run `heat-converge history --format json` lists (the schema's `run`).
+    pub fn newest_run(&self) -> Value {
+        let (code, out, err) = self.heat_converge(&["history", "--format", "json"]);
+        assert_eq!(code, 0, "{out}{err}");
+        json(&out)["runs"][0].clone()
+    }
+
     /// A resource row of the demo's `dropped` that its template no longer defines (a port
     /// the previous template declared, with a physical id in the cloud), and its data
     /// row: a conversion of `dropped` deletes both and audits the resource. Returns the
@@ -806,6 +824,18 @@ pub fn assert_schemas(docs: &[(&str, Value)]) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The stacks of the trees a `migrate --format json` report converted (what the run's
+/// record counts as `stacks_converted`).
+pub fn stacks_converted(report: &Value) -> u64 {
+    report["trees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["outcome"] == "converted")
+        .map(|t| t["stacks"].as_u64().unwrap())
+        .sum()
 }
 
 /// A command's stdout as JSON.
