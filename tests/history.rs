@@ -223,21 +223,11 @@ fn history(backend: Backend) {
                 Value::Null => String::new(),
                 other => other.to_string(),
             };
-            [
-                "kind",
-                "row_id",
-                "uuid",
-                "name",
-                "type",
-                "physical_id",
-                "action",
-                "status",
-                "stack_id",
-                "root_stack_id",
-                "reason",
-            ]
-            .map(s)
-            .to_vec()
+            // In the order of the SELECT above.
+            "kind row_id uuid name type physical_id action status stack_id root_stack_id reason"
+                .split(' ')
+                .map(s)
+                .collect()
         })
         .collect();
     assert_eq!(shown, audit);
