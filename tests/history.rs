@@ -321,4 +321,50 @@ fn history(backend: Backend) {
     common::assert_schemas(&docs);
 }
 
+/// A record an older heat-converge left (before V3 no `stopped`, before V4 no audit) is
+/// read as it is and said so: history upgrades nothing.
+#[test]
+fn an_older_record_is_read_as_it_is() {
+    let bed = Bed::new("history-older");
+    let db = bed.demo(Backend::Sqlite);
+    let (code, out, err) = db.heat_converge(&["migrate", "--format", "json"]);
+    assert_eq!(code, 3, "{out}{err}");
+    let report = json(&out);
+    db.exec(
+        "DROP TABLE heat_converge_deleted;
+         ALTER TABLE heat_converge_run DROP COLUMN stopped;
+         ALTER TABLE heat_converge_stack DROP COLUMN traversal;
+         DELETE FROM heat_converge_schema_history WHERE version >= 3",
+    );
+    let tables = db.our_tables();
+    let (code, out, err) = db.heat_converge(&["history", "--format", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let listed = json(&out);
+    assert_eq!(listed["audit_table"], false, "{listed}");
+    let run = &listed["runs"][0];
+    assert_eq!(run["run_id"], report["run_id"]);
+    assert_eq!(run["ending"], "completed");
+    assert_eq!(run["rows_deleted"], Value::Null);
+    assert_eq!(run["trees_converted"], report["converted"]);
+    let (code, out, _) = db.heat_converge(&[
+        "history",
+        "--run",
+        run["run_id"].as_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let detail = json(&out);
+    assert_eq!(detail["deleted_rows"], Value::Null);
+    assert_eq!(detail["trees"].as_array().unwrap().len(), 13, "{detail}");
+    let (code, text, _) = db.heat_converge(&["history"]);
+    assert_eq!(code, 0);
+    assert!(
+        text.contains("  deleted   not audited (heat_converge_deleted came with V4)\n"),
+        "{text}"
+    );
+    assert_eq!(db.our_tables(), tables, "history changed our tables");
+    common::assert_schemas(&[("history", listed), ("history", detail)]);
+}
+
 on_every_backend!(history);
