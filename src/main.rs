@@ -4,8 +4,8 @@
 
 use clap::{Parser, Subcommand};
 use commands::{
-    graph::GraphArgs, migrate::MigrateArgs, plan::PlanArgs, status::StatusArgs, verify::VerifyArgs,
-    OutputFormat, JSON_COMMAND, STARTED,
+    graph::GraphArgs, history::HistoryArgs, migrate::MigrateArgs, plan::PlanArgs,
+    status::StatusArgs, verify::VerifyArgs, OutputFormat, JSON_COMMAND, STARTED,
 };
 use heat_converge::{convert, report};
 use std::io::Write as _;
@@ -57,6 +57,13 @@ enum Command {
     /// Prove that every conversion still holds (or was moved on by the convergence engine).
     #[command(after_help = commands::verify::HELP)]
     Verify(VerifyArgs),
+    /// List the runs heat-converge recorded in Heat's database, newest first; with --run,
+    /// one run's trees and the rows it deleted.
+    ///
+    /// Each run: when it started and ended, the host, the command, its counts and how it
+    /// stopped. Reads only: nothing is written, no table of ours is made.
+    #[command(after_help = commands::history::HELP)]
+    History(HistoryArgs),
     /// Show the dependency graph Heat computes for a template or a stored stack.
     #[command(after_help = commands::graph::HELP)]
     Graph(GraphArgs),
@@ -85,6 +92,7 @@ fn main() -> ExitCode {
         Command::Migrate(a) if a.format == OutputFormat::Json => Some("migrate"),
         Command::Status(a) if a.format == OutputFormat::Json => Some("status"),
         Command::Verify(a) if a.format == OutputFormat::Json => Some("verify"),
+        Command::History(a) if a.format == OutputFormat::Json => Some("history"),
         _ => None,
     };
     if let Some(c) = json {
@@ -95,6 +103,7 @@ fn main() -> ExitCode {
         Command::Status(args) => commands::status::run(args),
         Command::Verify(args) => commands::verify::run(args),
         Command::Plan(args) => commands::plan::run(args),
+        Command::History(args) => commands::history::run(args),
         Command::Graph(args) => commands::graph::run(args).map(|()| 0),
         Command::Man => commands::docs::man().map(|()| 0),
         Command::Completions { shell } => commands::docs::completions(shell).map(|()| 0),

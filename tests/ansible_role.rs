@@ -164,26 +164,6 @@ impl Drop for Runs {
     }
 }
 
-/// heat-converge's tables in `db` (none before the first real run).
-fn our_tables(db: &HeatDb) -> Vec<String> {
-    let sql = match db.backend {
-        Backend::Sqlite => {
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'heat_converge%'"
-        }
-        Backend::MariaDb => {
-            "SELECT table_name FROM information_schema.tables
-             WHERE table_schema = DATABASE() AND table_name LIKE 'heat_converge%'"
-        }
-        Backend::Postgres => {
-            "SELECT tablename FROM pg_tables WHERE tablename LIKE 'heat_converge%'"
-        }
-    };
-    db.rows(sql)
-        .into_iter()
-        .map(|r| r[0].clone().unwrap())
-        .collect()
-}
-
 /// The vars every case gives: the binary this test build made, nothing installed.
 fn base_vars() -> Value {
     json!({
@@ -226,7 +206,7 @@ fn converge_twice(bed: &Bed, db: &HeatDb, runs: &Runs, vars: &Value) {
         p.output
     );
     assert_same_rows(&before, &bed.snapshot(db), "check mode changes no row");
-    assert!(our_tables(db).is_empty(), "{what}: {:?}", our_tables(db));
+    assert!(db.our_tables().is_empty(), "{what}: {:?}", db.our_tables());
     assert!(
         p.output
             .contains("would convert 11 of 13 legacy stack trees, left alone 2"),
@@ -422,7 +402,7 @@ fn review_mode_plans_stops_then_applies_the_reviewed_plan() {
         p.output
     );
     assert_same_rows(&before, &bed.snapshot(&db), "plan changes no row");
-    assert!(our_tables(&db).is_empty());
+    assert!(db.our_tables().is_empty());
 
     // apply_plan with the fetched plan, to another place on the host.
     let host_plan = runs.dir.join("host-apply/plan.json");
@@ -532,7 +512,7 @@ fn a_wrong_password_fails_the_play_without_showing_it() {
         p.output
     );
     assert!(!runs.marker().exists());
-    assert!(our_tables(&db).is_empty());
+    assert!(db.our_tables().is_empty());
 }
 
 #[test]

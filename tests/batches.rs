@@ -103,13 +103,7 @@ fn a_batch_that_cannot_be_written_whole_is_written_tree_by_tree() {
             assert_eq!(tree(&report, name)["outcome"], "converted", "{backend:?}");
         }
         // The run's record counts the stacks of every converted tree.
-        let stacks: u64 = report["trees"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|t| t["outcome"] == "converted")
-            .map(|t| t["stacks"].as_u64().unwrap())
-            .sum();
+        let stacks = common::stacks_converted(&report);
         let recorded = db.value("SELECT CAST(stacks_converted AS CHAR(10)) FROM heat_converge_run");
         assert_eq!(
             recorded.as_deref().map(str::trim),

@@ -19,7 +19,7 @@ fn heat_converge(args: &[&str]) -> String {
 
 #[test]
 fn every_subcommand_help_has_exit_codes_and_examples() {
-    for sub in ["migrate", "status", "plan", "verify", "graph"] {
+    for sub in ["migrate", "status", "plan", "verify", "history", "graph"] {
         let help = heat_converge(&[sub, "--help"]);
         assert!(help.contains("Exit codes"), "{sub}: {help}");
         assert!(help.contains("Examples:"), "{sub}: {help}");
@@ -65,12 +65,14 @@ fn the_man_page_renders_with_every_subcommand() {
         "HEAT-CONVERGE STATUS",
         "HEAT-CONVERGE PLAN",
         "HEAT-CONVERGE VERIFY",
+        "HEAT-CONVERGE HISTORY",
         "HEAT-CONVERGE GRAPH",
     ] {
         assert!(text.contains(section), "{section} missing:\n{text}");
     }
     assert!(text.contains("--no-wait"), "{text}");
     assert!(text.contains("a converted stack does not hold"), "{text}");
+    assert!(text.contains("--run"), "{text}");
 }
 
 #[test]
@@ -92,12 +94,14 @@ fn bash_completes_the_subcommands() {
     };
     assert_eq!(complete("mi"), "migrate");
     assert_eq!(complete("ve"), "verify");
+    assert_eq!(complete("hi"), "history");
     let all = complete("");
     for sub in [
         "migrate",
         "status",
         "plan",
         "verify",
+        "history",
         "graph",
         "man",
         "completions",

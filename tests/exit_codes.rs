@@ -4,6 +4,7 @@
 //! stacks whose engine is gone get Heat's remedy, and a closed output ends the run
 //! cleanly. Each test makes its own databases and drops them.
 
+#[macro_use]
 mod common;
 
 use common::{json, tree, Backend, Bed, HeatDb};
@@ -316,6 +317,7 @@ fn closed_output(backend: Backend) {
             .contains("could not be written"),
         "the run row says why: {runs:?}"
     );
+    assert_eq!(db.newest_run()["ending"], "output_closed");
     // Every tree is converted or untouched, never half.
     let mixed = db.rows(
         "SELECT s.id FROM stack s JOIN stack c ON c.owner_id = s.id
@@ -344,14 +346,6 @@ fn closed_output(backend: Backend) {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(!err.contains("panicked"), "{err}");
-}
-
-macro_rules! on_every_backend {
-    ($($name:ident),*) => {
-        mod sqlite { $( #[test] fn $name() { super::$name(super::Backend::Sqlite) } )* }
-        mod mariadb { $( #[test] fn $name() { super::$name(super::Backend::MariaDb) } )* }
-        mod postgres { $( #[test] fn $name() { super::$name(super::Backend::Postgres) } )* }
-    };
 }
 
 on_every_backend!(filters, strays, cycle_warning, engine_gone, closed_output);

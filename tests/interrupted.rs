@@ -172,6 +172,12 @@ fn stopped_run(db: &HeatDb, sig: &str, format: &str) -> u64 {
             .any(|r| r[0].as_deref().unwrap_or("").starts_with(&why)),
         "{recorded:?}"
     );
+    // history says how it ended, with what it converted.
+    let run = db.newest_run();
+    assert_eq!(run["ending"], "stopped_by_signal", "{run}");
+    if format == "json" {
+        assert_eq!(run["trees_converted"], converted, "{run}");
+    }
     assert_eq!(temporary_indexes(db), "0", "temporary indexes stay");
     no_half_trees(db);
     converted

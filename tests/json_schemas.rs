@@ -1,11 +1,10 @@
 //! The JSON documents heat-converge prints are the ones `schemas/` documents: real output
-//! of `status`, `migrate --dry-run`, `migrate`, `verify` and of failing commands, validated
+//! of `status`, `migrate --dry-run`, `migrate`, `verify`, `history` and of failing commands, validated
 //! by Python's jsonschema (in the bed's virtualenv) against the schema files. A field added
 //! or renamed without its schema fails here.
 
 mod common;
 
-use common::venv_python;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -65,43 +64,31 @@ fn every_json_output_matches_its_schema() {
     ]);
     assert_eq!(code, 2);
     docs.push(("error", v));
+    let (code, v) = run(&["history", "--format", "json", "--db-url", &url]);
+    assert_eq!(code, 0);
+    let run_id = v["runs"][0]["run_id"].as_str().unwrap().to_string();
+    docs.push(("history", v));
+    let (code, v) = run(&[
+        "history", "--run", &run_id, "--format", "json", "--db-url", &url,
+    ]);
+    assert_eq!(code, 0);
+    docs.push(("history", v));
+    let (code, v) = run(&[
+        "history",
+        "--run",
+        "no-such-run",
+        "--format",
+        "json",
+        "--db-url",
+        &url,
+    ]);
+    assert_eq!(code, 2);
+    docs.push(("error", v));
     let missing = format!("sqlite:///{}", dir.join("missing.sqlite").display());
     let (code, v) = run(&["status", "--format", "json", "--db-url", &missing]);
     assert_eq!(code, 1);
     docs.push(("error", v));
 
-    let jobs: Vec<Value> = docs
-        .iter()
-        .map(|(schema, doc)| {
-            serde_json::json!({
-                "schema": top.join(format!("schemas/{schema}.schema.json")).display().to_string(),
-                "doc": doc,
-            })
-        })
-        .collect();
-    let jobs_file = dir.join("jobs.json");
-    std::fs::write(&jobs_file, Value::from(jobs).to_string()).unwrap();
-    let out = Command::new(venv_python())
-        .arg("-c")
-        .arg(
-            "import json, sys, jsonschema\n\
-             bad = []\n\
-             for i, job in enumerate(json.load(open(sys.argv[1]))):\n\
-             \x20   schema = json.load(open(job['schema']))\n\
-             \x20   jsonschema.Draft202012Validator.check_schema(schema)\n\
-             \x20   for e in jsonschema.Draft202012Validator(schema).iter_errors(job['doc']):\n\
-             \x20       bad.append('%d %s: %s at %s' % (i, job['schema'].split('/')[-1], e.message, list(e.absolute_path)))\n\
-             print('\\n'.join(bad))\n\
-             sys.exit(1 if bad else 0)\n",
-        )
-        .arg(&jobs_file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_schemas(&docs);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,31 +2,16 @@
 //! verify`, on copies of the shipped demo (made by the real Heat) on every backend; on
 //! the servers, a real convergence engine then moves converted stacks on.
 
+#[macro_use]
 mod common;
 
-use common::{json, tree, Backend, Bed, HeatDb};
+use common::{json, tree, Backend, Bed};
 use serde_json::Value;
-
-/// A resource row of `dropped` that its template no longer defines (a port the
-/// previous template declared, with a physical id in the cloud), and its data row.
-fn plant_orphaned_port(db: &HeatDb) -> String {
-    let dropped = db.root_id("dropped");
-    db.exec(&format!(
-        "UPDATE raw_template SET template = REPLACE(template, '\"resources\": {{',
-            '\"resources\": {{\"orphaned_port\": {{\"type\": \"OS::Neutron::Port\"}}, ')
-         WHERE id = (SELECT prev_raw_template_id FROM stack WHERE id = '{dropped}');
-         INSERT INTO resource (id, uuid, name, stack_id, root_stack_id, action, status, nova_instance)
-         VALUES (9001, 'aaaaaaaa-0000-4000-8000-000000000451', 'orphaned_port', '{dropped}',
-                 '{dropped}', 'CREATE', 'COMPLETE', 'phys-0451');
-         INSERT INTO resource_data (id, resource_id, value) VALUES (9001, 9001, 'x')"
-    ));
-    dropped
-}
 
 fn audit(backend: Backend) {
     let bed = Bed::new(&format!("audit-{backend:?}").to_lowercase());
     let db = bed.demo(backend);
-    let dropped = plant_orphaned_port(&db);
+    let dropped = db.plant_orphaned_port();
     let prev: Vec<String> = db
         .rows("SELECT CAST(prev_raw_template_id AS CHAR(20)) FROM stack WHERE prev_raw_template_id IS NOT NULL ORDER BY 1")
         .into_iter()
@@ -358,14 +343,6 @@ fn plan_and_apply(backend: Backend) {
         Some("no")
     );
     let _ = std::fs::remove_file(&file);
-}
-
-macro_rules! on_every_backend {
-    ($($name:ident),*) => {
-        mod sqlite { $( #[test] fn $name() { super::$name(super::Backend::Sqlite) } )* }
-        mod mariadb { $( #[test] fn $name() { super::$name(super::Backend::MariaDb) } )* }
-        mod postgres { $( #[test] fn $name() { super::$name(super::Backend::Postgres) } )* }
-    };
 }
 
 on_every_backend!(audit, verify, plan_and_apply);

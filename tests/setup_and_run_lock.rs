@@ -238,7 +238,12 @@ fn migrate(url: &str, extra: &[&str]) -> Ran {
 fn a_database_that_is_not_heats_is_refused_and_stays_empty() {
     for backend in [Backend::Sqlite, Backend::MariaDb, Backend::Postgres] {
         let db = EmptyDb::new(backend);
-        for args in [&["status"][..], &["migrate", "--dry-run"], &["migrate"]] {
+        for args in [
+            &["status"][..],
+            &["migrate", "--dry-run"],
+            &["migrate"],
+            &["history"],
+        ] {
             let r = run(&db.url(), args);
             assert_eq!(r.code, 1, "{backend:?} {args:?}: {}", r.stderr);
             assert!(
@@ -302,7 +307,12 @@ fn a_heat_schema_without_a_column_we_use_is_refused_untouched() {
     }
     let before = std::fs::read(&path).unwrap();
     let url = format!("sqlite:///{}", path.display());
-    for args in [&["status"][..], &["migrate", "--dry-run"], &["migrate"]] {
+    for args in [
+        &["status"][..],
+        &["migrate", "--dry-run"],
+        &["migrate"],
+        &["history"],
+    ] {
         let r = run(&url, args);
         assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
         assert!(

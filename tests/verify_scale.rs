@@ -7,6 +7,7 @@
 //! resources the same way, must create no index and predict exactly what `migrate` then
 //! does. How fast is the benchmark's business (bench/bench.sh), not this test's.
 
+#[macro_use]
 mod common;
 
 use common::{json, Backend, Bed, HeatDb};
@@ -199,14 +200,6 @@ fn verify_at_scale(backend: Backend) {
     ));
     let (code, v) = verify(&db);
     assert_eq!((code, &v["not_holding"]), (3, &Value::from(0)));
-}
-
-macro_rules! on_every_backend {
-    ($($name:ident),*) => {
-        mod sqlite { $( #[test] fn $name() { super::$name(super::Backend::Sqlite) } )* }
-        mod mariadb { $( #[test] fn $name() { super::$name(super::Backend::MariaDb) } )* }
-        mod postgres { $( #[test] fn $name() { super::$name(super::Backend::Postgres) } )* }
-    };
 }
 
 on_every_backend!(verify_at_scale);

@@ -1,11 +1,12 @@
 //! The subcommands, one file each: each turns its arguments into one typed request for
 //! the library (a conversion's options, a verification's) and prints its result. What
-//! they share lives here: where Heat's database and configuration are (`DbArgs`, which
-//! also builds the cloud's Heat, `HeatSite`), which trees a command looks at, the output
-//! format and the envelope every JSON document is printed in.
+//! they share lives here: where Heat's database is (`DatabaseArgs`), and with its
+//! configuration (`DbArgs`, which also builds the cloud's Heat, `HeatSite`), which trees a
+//! command looks at, the output format and the envelope every JSON document is printed in.
 
 pub mod docs;
 pub mod graph;
+pub mod history;
 pub mod migrate;
 pub mod plan;
 pub mod status;
@@ -24,9 +25,9 @@ pub use std::io::Write as _;
 pub use std::path::PathBuf;
 pub use std::sync::Arc;
 
-/// Where Heat's database and configuration are.
+/// Where Heat's database is: all a command that reads only the database needs (`history`).
 #[derive(clap::Args)]
-pub struct DbArgs {
+pub struct DatabaseArgs {
     /// heat.conf files, read in order, later files win [default: heat-manage's, those that
     /// exist: heat.conf and heat-engine.conf in ~/.heat, ~, /etc/heat or /etc].
     #[arg(long = "config-file")]
@@ -37,6 +38,21 @@ pub struct DbArgs {
     /// Heat's database as a SQLAlchemy URL; overrides the config files.
     #[arg(long, env = "HEAT_CONVERGE_DB_URL", hide_env_values = true)]
     pub db_url: Option<String>,
+    /// How long any statement may wait for a lock another session holds (a row, a table,
+    /// the SQLite file) before that tree is left alone, or the command fails.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub lock_wait: u64,
+    /// The config files as read, once, the first time a value of them is needed.
+    #[arg(skip)]
+    pub conf: std::cell::OnceCell<config::HeatConf>,
+}
+
+/// Where Heat's database and configuration are, for the commands that read stacks: the
+/// database ([`DatabaseArgs`], reached through this by `Deref`) and the cloud's Heat.
+#[derive(clap::Args)]
+pub struct DbArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
     /// Heat's global environment directory [default: `environment_dir` in heat.conf, else
     /// /etc/heat/environment.d].
     #[arg(long)]
@@ -51,16 +67,16 @@ pub struct DbArgs {
     /// [default: the interpreter of `heat-manage` when it is on PATH].
     #[arg(long, value_name = "PATH")]
     pub heat_python: Option<PathBuf>,
-    /// How long any statement may wait for a lock another session holds (a row, a table,
-    /// the SQLite file) before that tree is left alone, or the command fails.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=86400))]
-    pub lock_wait: u64,
-    /// The config files as read, once, the first time a value of them is needed.
-    #[arg(skip)]
-    pub conf: std::cell::OnceCell<config::HeatConf>,
 }
 
-impl DbArgs {
+impl std::ops::Deref for DbArgs {
+    type Target = DatabaseArgs;
+    fn deref(&self) -> &DatabaseArgs {
+        &self.database
+    }
+}
+
+impl DatabaseArgs {
     /// The config files, read on first use and kept.
     pub fn conf(&self) -> Result<&config::HeatConf> {
         if let Some(conf) = self.conf.get() {
@@ -101,7 +117,9 @@ impl DbArgs {
             None => config::database_connection(self.conf()?),
         }
     }
+}
 
+impl DbArgs {
     /// What the cloud's Heat gives every command that reads stacks (see `site`).
     pub fn site(&self) -> Result<Arc<HeatSite>> {
         let conf = self.conf()?;

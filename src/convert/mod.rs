@@ -15,6 +15,7 @@ pub mod plan;
 pub mod tree;
 pub mod write_set;
 
+use crate::db::history::stopped;
 use crate::db::read::{self as load, Inventory};
 use crate::db::Database;
 use crate::escape::text as esc;
@@ -141,10 +142,23 @@ pub fn convergence_roots(inv: &Inventory) -> usize {
         .count()
 }
 
-/// The current UTC time as ISO 8601, for the run record.
+/// The current UTC time as ISO 8601, to the second (a plan file's `created_at`).
 pub fn now_utc() -> String {
-    let format =
-        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    utc(time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+    ))
+}
+
+/// The current UTC time as ISO 8601, to the millisecond: a run's start and end in its
+/// record, so that runs started within one second are still told apart and ordered
+/// (`history` lists the newest first).
+pub fn now_utc_ms() -> String {
+    utc(time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    ))
+}
+
+fn utc(format: &[time::format_description::BorrowedFormatItem<'_>]) -> String {
     time::OffsetDateTime::now_utc()
         .format(format)
         .unwrap_or_default()
@@ -300,8 +314,9 @@ pub fn run(
         Err(e) => match crate::db::preflight::refusal(&e) {
             Some(kind) => {
                 report.stopped = Some(format!(
-                    "stopped after {} of {} trees (each converted or untouched): {} during \
-                     the run ({}); fix that first",
+                    "{}{} of {} trees (each converted or untouched): {} during the run ({}); \
+                     fix that first",
+                    stopped::BY_DATABASE,
                     report.tally.trees,
                     trees.len(),
                     kind.words(),
@@ -318,7 +333,7 @@ pub fn run(
     if let Err(e) = converted {
         // What was written before stands (each tree whole): the record says where the run
         // stopped (if the database still answers), and the error carries the counts.
-        report.stopped = Some(format!("failed: {e:#}"));
+        report.stopped = Some(format!("{}{e:#}", stopped::FAILED));
         let _ = mode.end(db.conn(), &report);
         let _ = crate::db::indexes::drop_ours(db, &report.indexes);
         return Err(e.context(RunFailed {
@@ -400,7 +415,8 @@ fn convert_trees(
     );
     if let Err(e) = progress(Progress::Start { trees: trees.len() }) {
         report.stopped = Some(format!(
-            "the output could not be written ({e}); stopped before the first tree"
+            "{} ({e}); stopped before the first tree",
+            stopped::OUTPUT_CLOSED
         ));
     }
     let chunks: Vec<&[&Tree]> = trees.chunks(TREES_PER_WRITE).collect();
@@ -591,8 +607,10 @@ fn settle_batches<'t>(
         if let Some(signal) = crate::stop::requested() {
             report.signal = Some(signal);
             report.stopped = Some(format!(
-                "stopped by {signal} after {} of {} trees, each converted or untouched",
-                report.tally.trees, total
+                "{}{signal} after {} of {} trees, each converted or untouched",
+                stopped::BY_SIGNAL,
+                report.tally.trees,
+                total
             ));
             break;
         }
@@ -684,10 +702,11 @@ fn settle_batches<'t>(
             if let Err(e) = shown {
                 // The chunk is written: its trees are counted; the run stops after it.
                 report.stopped = Some(format!(
-                "the output could not be written ({e}); stopped after {} of {} trees, each converted or untouched",
-                report.tally.trees + (in_chunk - i - 1),
-                total
-            ));
+                    "{} ({e}); stopped after {} of {} trees, each converted or untouched",
+                    stopped::OUTPUT_CLOSED,
+                    report.tally.trees + (in_chunk - i - 1),
+                    total
+                ));
             }
         }
         // The trees written before it are counted; the rest of the run would be refused.

@@ -68,7 +68,7 @@ impl Mode {
             db.conn(),
             &RunStart {
                 id: &rec.run_id,
-                started_at: &super::now_utc(),
+                started_at: &super::now_utc_ms(),
                 host: &opts.record.host,
                 options: &opts.record.described,
             },
@@ -189,7 +189,7 @@ impl Mode {
         history::end_run(
             conn,
             &rec.run_id,
-            &super::now_utc(),
+            &super::now_utc_ms(),
             &RunEnd {
                 // The tally counts every tree; the report keeps only some trees' lines.
                 stacks_converted: report.tally.stacks_converted as i64,

@@ -220,6 +220,21 @@ pub fn start_run(conn: &mut dyn Connection, run: &RunStart) -> Result<()> {
     Ok(())
 }
 
+/// How `heat_converge_run.stopped` begins for each way a run ends before its end: the run
+/// writes them ([`crate::convert::run`]), `history` tells them apart by them
+/// ([`super::past_runs::Ending`]).
+pub mod stopped {
+    /// A failure ended the run; the error follows.
+    pub const FAILED: &str = "failed: ";
+    /// A signal stopped it: `stopped by SIGTERM after ...`.
+    pub const BY_SIGNAL: &str = "stopped by ";
+    /// A refusal of the database's that every tree would meet (a privilege, read-only, a
+    /// full disk): `stopped after N of M trees ...`.
+    pub const BY_DATABASE: &str = "stopped after ";
+    /// Its output was closed.
+    pub const OUTPUT_CLOSED: &str = "the output could not be written";
+}
+
 /// The counts a run ends with.
 pub struct RunEnd<'a> {
     pub stacks_converted: i64,

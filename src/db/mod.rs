@@ -16,6 +16,7 @@ mod mysql;
 pub mod named;
 pub mod option_file;
 pub mod own_schema;
+pub mod past_runs;
 mod postgres;
 pub mod preflight;
 pub mod read;

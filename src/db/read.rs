@@ -132,7 +132,7 @@ pub fn inventory_with_resource_ids(conn: &mut dyn Connection) -> Result<Inventor
 }
 
 /// Runs `read` in one read-only snapshot.
-fn in_snapshot<T>(
+pub(crate) fn in_snapshot<T>(
     conn: &mut dyn Connection,
     read: impl FnOnce(&mut dyn Connection) -> Result<T>,
 ) -> Result<T> {

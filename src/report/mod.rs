@@ -41,12 +41,14 @@ impl Kept {
         }
     }
 }
+mod history;
 mod run_json;
 mod spool;
 mod status;
 mod summary;
 mod verify;
 
+pub use history::{history_json, history_text, run_detail_json, run_detail_text};
 pub use run_json::{to_json, tree_json};
 pub use spool::TreeSpool;
 pub use status::status_text;

@@ -12,6 +12,17 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// `on_every_backend!(a, b)`: the tests `sqlite::a`, `mariadb::a`, `postgres::a`, ... each
+/// calling `a(Backend)` of the test file (which imports `Backend`; `#[macro_use] mod common;`).
+#[allow(unused_macros)]
+macro_rules! on_every_backend {
+    ($($name:ident),*) => {
+        mod sqlite { $( #[test] fn $name() { super::$name(super::Backend::Sqlite) } )* }
+        mod mariadb { $( #[test] fn $name() { super::$name(super::Backend::MariaDb) } )* }
+        mod postgres { $( #[test] fn $name() { super::$name(super::Backend::Postgres) } )* }
+    };
+}
+
 /// The database servers the bed can put a Heat database on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -723,6 +734,108 @@ impl HeatDb {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     }
+}
+
+impl HeatDb {
+    /// heat-converge's tables in this database (none before the first real run).
+    pub fn our_tables(&self) -> Vec<String> {
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'heat_converge%'"
+            }
+            Backend::MariaDb => {
+                "SELECT table_name FROM information_schema.tables
+                 WHERE table_schema = DATABASE() AND table_name LIKE 'heat_converge%'"
+            }
+            Backend::Postgres => {
+                "SELECT tablename FROM pg_tables WHERE tablename LIKE 'heat_converge%'"
+            }
+        };
+        self.rows(sql)
+            .into_iter()
+            .map(|r| r[0].clone().unwrap())
+            .collect()
+    }
+
+    /// The newest run `heat-converge history --format json` lists (the schema's `run`).
+    pub fn newest_run(&self) -> Value {
+        let (code, out, err) = self.heat_converge(&["history", "--format", "json"]);
+        assert_eq!(code, 0, "{out}{err}");
+        json(&out)["runs"][0].clone()
+    }
+
+    /// A resource row of the demo's `dropped` that its template no longer defines (a port
+    /// the previous template declared, with a physical id in the cloud), and its data
+    /// row: a conversion of `dropped` deletes both and audits the resource. Returns the
+    /// stack's id.
+    pub fn plant_orphaned_port(&self) -> String {
+        let dropped = self.root_id("dropped");
+        self.exec(&format!(
+            "UPDATE raw_template SET template = REPLACE(template, '\"resources\": {{',
+                '\"resources\": {{\"orphaned_port\": {{\"type\": \"OS::Neutron::Port\"}}, ')
+             WHERE id = (SELECT prev_raw_template_id FROM stack WHERE id = '{dropped}');
+             INSERT INTO resource (id, uuid, name, stack_id, root_stack_id, action, status, nova_instance)
+             VALUES (9001, 'aaaaaaaa-0000-4000-8000-000000000451', 'orphaned_port', '{dropped}',
+                     '{dropped}', 'CREATE', 'COMPLETE', 'phys-0451');
+             INSERT INTO resource_data (id, resource_id, value) VALUES (9001, 9001, 'x')"
+        ));
+        dropped
+    }
+}
+
+/// Checks each document against its schema, `schemas/NAME.schema.json` (NAME given with
+/// it), with Python's jsonschema in the bed's virtualenv; fails naming every mismatch.
+pub fn assert_schemas(docs: &[(&str, Value)]) {
+    let top = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let jobs: Vec<Value> = docs
+        .iter()
+        .map(|(schema, doc)| {
+            serde_json::json!({
+                "schema": top.join(format!("schemas/{schema}.schema.json")).display().to_string(),
+                "doc": doc,
+            })
+        })
+        .collect();
+    let dir = top.join("target/json-schemas");
+    std::fs::create_dir_all(&dir).unwrap();
+    let n = SERIAL.fetch_add(1, Ordering::SeqCst);
+    let jobs_file = dir.join(format!("jobs-{}-{n}.json", std::process::id()));
+    std::fs::write(&jobs_file, Value::from(jobs).to_string()).unwrap();
+    let out = Command::new(venv_python())
+        .arg("-c")
+        .arg(
+            "import json, sys, jsonschema\n\
+             bad = []\n\
+             for i, job in enumerate(json.load(open(sys.argv[1]))):\n\
+             \x20   schema = json.load(open(job['schema']))\n\
+             \x20   jsonschema.Draft202012Validator.check_schema(schema)\n\
+             \x20   for e in jsonschema.Draft202012Validator(schema).iter_errors(job['doc']):\n\
+             \x20       bad.append('%d %s: %s at %s' % (i, job['schema'].split('/')[-1], e.message, list(e.absolute_path)))\n\
+             print('\\n'.join(bad))\n\
+             sys.exit(1 if bad else 0)\n",
+        )
+        .arg(&jobs_file)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&jobs_file);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The stacks of the trees a `migrate --format json` report converted (what the run's
+/// record counts as `stacks_converted`).
+pub fn stacks_converted(report: &Value) -> u64 {
+    report["trees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["outcome"] == "converted")
+        .map(|t| t["stacks"].as_u64().unwrap())
+        .sum()
 }
 
 /// A command's stdout as JSON.
