@@ -583,3 +583,46 @@ macro_rules! on_every_backend {
 }
 
 on_every_backend!(names, plans, next_lines);
+
+/// Where `pg_control_system()` is revoked (in this database only: each database has its
+/// own catalog), the plan names the server by when it started and its port, and still
+/// applies through another spelling of it.
+#[test]
+fn postgres_without_pg_control_system() {
+    let bed = Bed::new("plans-pg-revoked");
+    let db = bed.demo(Backend::Postgres);
+    let mut admin = ::postgres::Client::connect(
+        &format!("host=127.0.0.1 port=5432 user=postgres dbname={}", db.name),
+        ::postgres::NoTls,
+    )
+    .unwrap();
+    admin
+        .batch_execute("REVOKE EXECUTE ON FUNCTION pg_control_system() FROM PUBLIC")
+        .unwrap();
+    let dir = bed.dir("plans");
+    let (code, out, err) = hc(&dir, &["plan", "--out", "A.json", "--db-url", &db.url], &[]);
+    assert_eq!(code, 3, "{out}{err}");
+    let a = json(&std::fs::read_to_string(dir.join("A.json")).unwrap());
+    let started = db
+        .value("SELECT CAST(pg_postmaster_start_time() AS TEXT)")
+        .unwrap();
+    assert_eq!(
+        a["database"]["identity"]["server"],
+        format!("PostgreSQL started at {started} port 5432"),
+        "{a}"
+    );
+    let other = db.url.replace("127.0.0.1", "localhost");
+    let (code, out, err) = hc(
+        &dir,
+        &[
+            "migrate",
+            "--plan",
+            "A.json",
+            "--dry-run",
+            "--db-url",
+            &other,
+        ],
+        &[],
+    );
+    assert_eq!(code, 3, "{out}{err}");
+}
