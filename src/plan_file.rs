@@ -19,7 +19,8 @@ pub const FORMAT: &str = "heat-converge-plan";
 /// The version of the file's layout; a reader refuses any other. `database.identity` came
 /// later within version 1, as an addition: a file without it (made by heat-converge
 /// before it) is still read, and bound to its URL's text as it was then; a reader from
-/// before it ignores it and compares the URL, which refuses more, never less.
+/// before it ignores it and compares the URL's text, as it always did. No new version:
+/// that would make every plan file made before unreadable, for no gain in safety.
 pub const VERSION: i64 = 1;
 
 /// The plan file of a dry run's report.
