@@ -75,8 +75,12 @@ impl Selection {
         conn: &mut dyn crate::db::Connection,
         deleted: stack_ref::Deleted,
     ) -> Result<Vec<String>> {
-        self.stacks
-            .iter()
+        // Each value once (a script may repeat one): one or two queries each.
+        let mut given: Vec<&String> = self.stacks.iter().collect();
+        given.sort();
+        given.dedup();
+        given
+            .into_iter()
             .map(|given| stack_ref::root(conn, given, deleted))
             .collect()
     }
