@@ -82,7 +82,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let _ = STARTED.set(std::time::Instant::now());
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     if let Err(e) = logging::init(cli.verbose, cli.log_file.as_deref()) {
         let _ = writeln!(std::io::stderr(), "heat-converge: error: {e:#}");
         return ExitCode::from(report::EXIT_ERROR);
@@ -125,10 +128,7 @@ fn main() -> ExitCode {
             };
             // A pipeline parsing stdout as JSON gets a JSON error, never an empty string.
             if let Some(command) = JSON_COMMAND.get() {
-                let mut body = serde_json::json!({
-                    "exit_code": code,
-                    "error": {"kind": kind, "message": format!("{e:#}")},
-                });
+                let mut body = error_body(code, kind, &format!("{e:#}"));
                 // A run that failed midway: what it had converted by then.
                 if let Some(f) = e.downcast_ref::<convert::RunFailed>() {
                     body["run_id"] = serde_json::json!(f.run_id);
@@ -136,14 +136,60 @@ fn main() -> ExitCode {
                     body["converted"] = serde_json::json!(f.converted);
                     body["left_alone"] = serde_json::json!(f.left_alone);
                 }
-                let _ = writeln!(
-                    std::io::stdout(),
-                    "{}",
-                    serde_json::to_string_pretty(&commands::envelope(command, body))
-                        .unwrap_or_default()
-                );
+                print_json(&commands::envelope(command, body));
             }
             ExitCode::from(code)
         }
     }
+}
+
+/// The body of a JSON error document (`schemas/error.schema.json`).
+fn error_body(code: u8, kind: &str, message: &str) -> serde_json::Value {
+    serde_json::json!({
+        "exit_code": code,
+        "error": {"kind": kind, "message": message},
+    })
+}
+
+fn print_json(doc: &serde_json::Value) {
+    let _ = writeln!(
+        std::io::stdout(),
+        "{}",
+        serde_json::to_string_pretty(doc).unwrap_or_default()
+    );
+}
+
+/// An error the argument parser found: printed as clap prints it (help and version are
+/// not errors), and, when the command line asks for JSON anywhere (`--format json`, even
+/// where `--format` is the mistake), also as one JSON error document on stdout: a
+/// pipeline gets JSON for every outcome.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        e.exit();
+    }
+    let _ = e.print();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let json = args.iter().enumerate().any(|(i, a)| {
+        a == "--format=json" || (a == "--format" && args.get(i + 1).is_some_and(|v| v == "json"))
+    });
+    if json {
+        let command = <Cli as clap::CommandFactory>::command();
+        // The subcommand named, if any (the first word that is one).
+        let named = args.iter().find_map(|a| {
+            command
+                .get_subcommands()
+                .map(|c| c.get_name())
+                .find(|name| name == a)
+                .map(String::from)
+        });
+        let message = e.render().to_string();
+        let mut doc = commands::envelope(
+            named.as_deref().unwrap_or_default(),
+            error_body(report::EXIT_USAGE, "usage", message.trim_end()),
+        );
+        doc["command"] = serde_json::json!(named);
+        print_json(&doc);
+    }
+    ExitCode::from(report::EXIT_USAGE)
 }

@@ -1,24 +1,30 @@
 //! The plan file: what `heat-converge plan` reviewed, and what `migrate --plan` applies.
 //!
 //! A versioned JSON document (schema: `schemas/plan.schema.json`): the database it was
-//! made for (its URL without secrets), and per tree its stacks and every row change
+//! made for (its identity as the server reports it, [`crate::db::identity`], and its URL
+//! without secrets, for people), and per tree its stacks and every row change
 //! (`requires`, `needed_by`, `current_template_id`, every resource and template row to
 //! delete, with the reason), with the fingerprints of the rows it was made from. The
 //! trees left alone and the stray stacks are listed for the reviewer; they are not applied.
 
 use crate::convert::fingerprint::Fingerprint;
 use crate::convert::{Outcome, PlanFile, Report, ReviewedTree};
+use crate::db::identity::Identity;
 use crate::db::url::DbUrl;
 use anyhow::{anyhow, bail, Result};
 use serde_json::{json, Value};
 
 /// The value of the file's `format` key.
 pub const FORMAT: &str = "heat-converge-plan";
-/// The version of the file's layout; a reader refuses any other.
+/// The version of the file's layout; a reader refuses any other. `database.identity` came
+/// later within version 1, as an addition: a file without it (made by heat-converge
+/// before it) is still read, and bound to its URL's text as it was then; a reader from
+/// before it ignores it and compares the URL's text, as it always did. No new version:
+/// that would make every plan file made before unreadable, for no gain in safety.
 pub const VERSION: i64 = 1;
 
 /// The plan file of a dry run's report.
-pub fn to_json(report: &Report, url: &DbUrl, created_at: &str) -> Value {
+pub fn to_json(report: &Report, url: &DbUrl, identity: &Identity, created_at: &str) -> Value {
     let trees: Vec<Value> = report
         .trees
         .iter()
@@ -54,7 +60,7 @@ pub fn to_json(report: &Report, url: &DbUrl, created_at: &str) -> Value {
         "version": VERSION,
         "tool_version": env!("CARGO_PKG_VERSION"),
         "created_at": created_at,
-        "database": {"url": url.to_string()},
+        "database": {"url": url.to_string(), "identity": identity.to_json()},
         "filter": report.filter,
         "trees": trees,
         "left_alone": left_alone,
@@ -67,8 +73,8 @@ pub fn to_json(report: &Report, url: &DbUrl, created_at: &str) -> Value {
     })
 }
 
-/// Reads a plan file made for the database at `url`.
-pub fn read(text: &str, url: &DbUrl) -> Result<PlanFile> {
+/// Reads a plan file made for the database `identity` reached through `url`.
+pub fn read(text: &str, url: &DbUrl, identity: &Identity) -> Result<PlanFile> {
     let v: Value =
         serde_json::from_str(text).map_err(|e| anyhow!("the plan file is not JSON: {e}"))?;
     if v["format"] != FORMAT {
@@ -80,9 +86,17 @@ pub fn read(text: &str, url: &DbUrl) -> Result<PlanFile> {
             v["version"]
         );
     }
-    let made_for = v["database"]["url"].as_str().unwrap_or_default();
-    if made_for != url.to_string() {
-        bail!("the plan was made for another database ({made_for}), not {url}: make the plan on the database it is applied to");
+    let made_for_url = v["database"]["url"].as_str().unwrap_or_default();
+    match Identity::from_json(&v["database"]["identity"]) {
+        Some(made_for) if !made_for.same(identity) => bail!(
+            "the plan was made for another database ({made_for}, reached through {made_for_url}), not {identity} (reached through {url}): make the plan on the database it is applied to"
+        ),
+        Some(_) => {}
+        // A plan file from before identities: bound to its URL's text, as it was.
+        None if made_for_url != url.to_string() => bail!(
+            "the plan was made for another database ({made_for_url}), not {url} (the plan file records no database identity, so the URLs must be the same text): make the plan on the database it is applied to"
+        ),
+        None => {}
     }
     let mut planned = PlanFile::default();
     for t in v["trees"].as_array().into_iter().flatten() {

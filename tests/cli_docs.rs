@@ -76,22 +76,30 @@ fn the_man_page_renders_with_every_subcommand() {
 }
 
 #[test]
-fn bash_completes_the_subcommands() {
+fn bash_completes_the_subcommands_and_their_options() {
     let script = heat_converge(&["completions", "bash"]);
     let file = std::env::temp_dir().join(format!("hc-complete-{}.bash", std::process::id()));
     std::fs::write(&file, script).unwrap();
-    let complete = |word: &str| {
+    // As bash calls a completion function: COMP_WORDS and COMP_CWORD set, then the
+    // command, the word being completed and the word before it.
+    let complete_words = |words: &[&str]| {
+        let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+        let cword = words.len() - 1;
         let out = Command::new("bash")
             .arg("-c")
             .arg(format!(
-                "source {}; COMP_WORDS=(heat-converge '{word}'); COMP_CWORD=1; \
-                 _heat__converge heat-converge '{word}' heat-converge; echo \"${{COMPREPLY[@]}}\"",
-                file.display()
+                "source {}; COMP_WORDS=({}); COMP_CWORD={cword}; \
+                 _heat__converge heat-converge {} {}; echo \"${{COMPREPLY[@]}}\"",
+                file.display(),
+                quoted.join(" "),
+                quoted[cword],
+                quoted[cword - 1],
             ))
             .output()
             .unwrap();
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     };
+    let complete = |word: &str| complete_words(&["heat-converge", word]);
     assert_eq!(complete("mi"), "migrate");
     assert_eq!(complete("ve"), "verify");
     assert_eq!(complete("hi"), "history");
@@ -108,6 +116,17 @@ fn bash_completes_the_subcommands() {
     ] {
         assert!(all.split_whitespace().any(|w| w == sub), "{sub} in {all}");
     }
+    // After a subcommand: its options (clap_complete's bug with a hyphenated program
+    // name, worked around in `completions`), and an option's values.
+    assert_eq!(
+        complete_words(&["heat-converge", "migrate", "--fo"]),
+        "--format"
+    );
+    assert_eq!(complete_words(&["heat-converge", "plan", "--ou"]), "--out");
+    assert_eq!(
+        complete_words(&["heat-converge", "verify", "--format", ""]),
+        "text json"
+    );
     let _ = std::fs::remove_file(&file);
 }
 

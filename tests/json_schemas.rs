@@ -84,6 +84,29 @@ fn every_json_output_matches_its_schema() {
     ]);
     assert_eq!(code, 2);
     docs.push(("error", v));
+    // Usage errors the argument parser finds: JSON too, wherever --format json is, and
+    // when --format is the mistake (plan has none) or no subcommand is named.
+    for (args, command) in [
+        (
+            vec!["migrate", "--format", "json", "--no-such-option"],
+            Value::from("migrate"),
+        ),
+        (
+            vec!["status", "--lock-wait", "0", "--format=json"],
+            Value::from("status"),
+        ),
+        (
+            vec!["plan", "--format", "json", "--out", "x.json"],
+            Value::from("plan"),
+        ),
+        (vec!["--format", "json"], Value::Null),
+    ] {
+        let (code, v) = run(&args);
+        assert_eq!(code, 2, "{args:?}: {v}");
+        assert_eq!(v["command"], command, "{args:?}: {v}");
+        assert_eq!(v["error"]["kind"], "usage", "{args:?}: {v}");
+        docs.push(("error", v));
+    }
     let missing = format!("sqlite:///{}", dir.join("missing.sqlite").display());
     let (code, v) = run(&["status", "--format", "json", "--db-url", &missing]);
     assert_eq!(code, 1);

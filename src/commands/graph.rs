@@ -14,7 +14,9 @@ Examples:
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["stack_id", "template"])))]
 pub struct GraphArgs {
-    /// A stack stored in Heat's database: its graph as Heat loads it.
+    /// A stack stored in Heat's database, by id or by name (unique among live root
+    /// stacks, else among all live stacks): its graph as Heat loads it.
+    #[arg(value_name = "STACK")]
     pub stack_id: Option<String>,
     #[command(flatten)]
     pub db: DbArgs,
@@ -40,9 +42,11 @@ pub enum GraphFormat {
 pub fn run(args: GraphArgs) -> Result<()> {
     let site = args.db.site()?;
     let graph = match (&args.stack_id, &args.template) {
-        (Some(id), _) => {
+        (Some(given), _) => {
             let url = args.db.url()?;
             let mut conn = args.db.connect(&url)?;
+            // An id, or a name (`convert::stack_ref`).
+            let id = &convert::stack_ref::any(conn.conn(), given)?;
             // A hidden parameter that cannot be read: say which stack.
             let name_stack = |e: anyhow::Error| match e.downcast_ref::<Unopened>() {
                 Some(_) => e.context(format!("stack {id}")),
@@ -67,7 +71,7 @@ pub fn run(args: GraphArgs) -> Result<()> {
                 graph => graph?,
             }
         }
-        (None, None) => return Err(anyhow!("give a STACK_ID or --template")),
+        (None, None) => return Err(anyhow!("give a STACK (id or name) or --template")),
     };
     let mut out = std::io::stdout().lock();
     match args.format {

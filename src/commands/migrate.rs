@@ -57,7 +57,8 @@ pub fn run(args: MigrateArgs, verbose: bool, quiet: bool) -> Result<u8> {
                 Some(path) => {
                     let text = std::fs::read_to_string(path)
                         .with_context(|| format!("cannot read the plan file {}", path.display()))?;
-                    let mut planned = heat_converge::plan_file::read(&text, &url)
+                    let identity = db.identity()?;
+                    let mut planned = heat_converge::plan_file::read(&text, &url, &identity)
                         .with_context(|| format!("the plan file {}", path.display()))?;
                     planned.label = format!("--plan {}", path.display());
                     Some(planned)

@@ -36,7 +36,7 @@ pub struct DatabaseArgs {
     #[arg(long = "config-dir")]
     pub config_dirs: Vec<PathBuf>,
     /// Heat's database as a SQLAlchemy URL; overrides the config files.
-    #[arg(long, env = "HEAT_CONVERGE_DB_URL", hide_env_values = true)]
+    #[arg(long, env = DB_URL_ENV, hide_env_values = true)]
     pub db_url: Option<String>,
     /// How long any statement may wait for a lock another session holds (a row, a table,
     /// the SQLite file) before that tree is left alone, or the command fails.
@@ -164,11 +164,100 @@ impl DbArgs {
     }
 }
 
+/// A command line for the operator to run next: its words (each quoted for a POSIX
+/// shell where it needs to be) and what to know before running it.
+pub struct NextCommand {
+    pub words: Vec<String>,
+    /// Said under the command: a secret left out, the URL taken from the environment.
+    pub notes: Vec<String>,
+}
+
+impl NextCommand {
+    /// The command, on one line, each word quoted where a shell would split or expand it.
+    pub fn line(&self) -> String {
+        self.words
+            .iter()
+            .map(|w| shell_word(w))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// What stands for a secret in a command line printed for the operator.
+pub const SECRET_PLACEHOLDER: &str = "PASSWORD";
+
+/// `word` as a POSIX shell reads it back: as it is when it holds only characters no shell
+/// acts on, else in single quotes (a quote inside as `'\''`).
+pub fn shell_word(word: &str) -> std::borrow::Cow<'_, str> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        std::borrow::Cow::Borrowed(word)
+    } else {
+        std::borrow::Cow::Owned(format!("'{}'", word.replace('\'', "'\\''")))
+    }
+}
+
+impl DbArgs {
+    /// The options that say where Heat's database and the cloud's Heat are (what a plan
+    /// was made with, and must be applied with), as the operator gave them, for a
+    /// command to run next: never a secret (replaced by [`SECRET_PLACEHOLDER`], and said).
+    pub fn as_given(&self, next: &mut NextCommand) {
+        let mut push = |option: &str, value: &std::path::Path| {
+            next.words.push(option.to_string());
+            next.words.push(value.display().to_string());
+        };
+        for f in &self.config_files {
+            push("--config-file", f);
+        }
+        for d in &self.config_dirs {
+            push("--config-dir", d);
+        }
+        if let Some(d) = &self.environment_dir {
+            push("--environment-dir", d);
+        }
+        for d in &self.plugin_dirs {
+            push("--plugin-dir", d);
+        }
+        if let Some(p) = &self.heat_python {
+            push("--heat-python", p);
+        }
+        if self.lock_wait != db::DEFAULT_LOCK_WAIT.as_secs() {
+            next.words.push("--lock-wait".into());
+            next.words.push(self.lock_wait.to_string());
+        }
+        let Some(url) = &self.db_url else {
+            return;
+        };
+        let on_command_line =
+            std::env::args().any(|a| a == "--db-url" || a.starts_with("--db-url="));
+        if !on_command_line {
+            next.notes.push(format!(
+                "the database URL is read from {DB_URL_ENV}, as it was for this command"
+            ));
+            return;
+        }
+        next.words.push("--db-url".into());
+        match db::url::with_secrets_replaced(url, SECRET_PLACEHOLDER) {
+            None => next.words.push(url.clone()),
+            Some(shown) => {
+                next.words.push(shown);
+                next.notes.push(format!(
+                    "{SECRET_PLACEHOLDER} stands for the secret of your --db-url, not printed: put it back, or give the URL in {DB_URL_ENV} (or heat.conf with --config-file) instead of --db-url"
+                ));
+            }
+        }
+    }
+}
+
+/// The environment variable `--db-url` may be given in.
+pub const DB_URL_ENV: &str = "HEAT_CONVERGE_DB_URL";
+
 /// Which trees a command looks at (all, if neither is given).
 #[derive(clap::Args)]
 pub struct Selection {
-    /// Only the tree of this root stack (repeatable).
-    #[arg(long = "stack")]
+    /// Only the tree of this root stack, by id or by name (a name unique among the live
+    /// root stacks) (repeatable).
+    #[arg(long = "stack", value_name = "ID-or-NAME")]
     pub stacks: Vec<String>,
     /// Only the stacks of this project.
     #[arg(long)]

@@ -41,7 +41,8 @@ pub fn run(args: PlanArgs) -> Result<u8> {
         Ok(())
     })?;
     report.trees = kept.trees;
-    let file = heat_converge::plan_file::to_json(&report, &url, &convert::now_utc());
+    let identity = db.identity()?;
+    let file = heat_converge::plan_file::to_json(&report, &url, &identity, &convert::now_utc());
     std::fs::write(&args.out, serde_json::to_string_pretty(&file)? + "\n")
         .with_context(|| format!("cannot write the plan file {}", args.out.display()))?;
     let mut out = std::io::stdout().lock();
@@ -50,13 +51,23 @@ pub fn run(args: PlanArgs) -> Result<u8> {
         writeln!(out, "{}", report::tree_line(t))?;
     }
     write!(out, "{}", report::summary(&report))?;
+    let mut next = NextCommand {
+        words: vec!["heat-converge".into(), "migrate".into(), "--plan".into()],
+        notes: Vec::new(),
+    };
+    next.words.push(args.out.display().to_string());
+    args.db.as_given(&mut next);
     writeln!(
         out,
-        "Plan written to {}: {} to convert. Review it, take a database backup, then: heat-converge migrate --plan {}",
+        "Plan written to {} for {}: {} to convert. Review it, take a database backup, then run:\n  {}",
         args.out.display(),
+        report::escape::text(&identity.to_string()),
         report::plural(report.would_convert(), "tree", "trees"),
-        args.out.display()
+        next.line()
     )?;
+    for note in &next.notes {
+        writeln!(out, "  ({note})")?;
+    }
     out.flush()?;
     Ok(report::exit_code(&report))
 }

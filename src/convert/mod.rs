@@ -12,6 +12,7 @@ pub mod fingerprint;
 pub mod mode;
 pub mod outcome;
 pub mod plan;
+pub mod stack_ref;
 pub mod tree;
 pub mod write_set;
 
@@ -88,6 +89,23 @@ pub struct RunRecord {
 }
 
 impl Selection {
+    /// The root stack ids `--stack` names (each an id or a name: [`stack_ref::root`]);
+    /// empty when none is given.
+    pub fn roots(
+        &self,
+        conn: &mut dyn crate::db::Connection,
+        deleted: stack_ref::Deleted,
+    ) -> Result<Vec<String>> {
+        // Each value once (a script may repeat one): one or two queries each.
+        let mut given: Vec<&String> = self.stacks.iter().collect();
+        given.sort();
+        given.dedup();
+        given
+            .into_iter()
+            .map(|given| stack_ref::root(conn, given, deleted))
+            .collect()
+    }
+
     /// The filter in the operator's words, if any (`--stack A --project P`).
     pub fn filter(&self) -> Option<String> {
         let mut parts: Vec<String> = self.plan.iter().map(|p| p.label.clone()).collect();
@@ -170,36 +188,16 @@ const TREES_PER_WRITE: usize = 1000;
 /// Trees planned together: their templates, the large part, are read and held together.
 const TREES_PER_PLAN: usize = 200;
 
-/// The trees the filter selects; every stack or project it names must exist, or the
-/// command is wrong ([`FilterError`]).
+/// The trees the filter selects; every stack or project it names must exist, each stack
+/// be a live root given by id or name ([`stack_ref`]), or the command is wrong
+/// ([`FilterError`]).
 fn select<'f>(
     forest: &'f Forest,
     inv: &Inventory,
     conn: &mut dyn crate::db::Connection,
     opts: &Options,
 ) -> Result<Vec<&'f Tree>> {
-    for id in &opts.selection.stacks {
-        let known = match inv.stacks.get(id) {
-            Some(s) => Some(crate::db::read::StackRow::clone(s)),
-            None => crate::db::read::stack(conn, id)?,
-        };
-        let wrong = match known {
-            None => format!("--stack {id}: Heat's database has no stack with this id"),
-            Some(s) if s.deleted => format!("--stack {id}: stack {} was deleted", s.name),
-            Some(s) if s.backup => format!(
-                "--stack {id}: {} is a backup stack; give the id of its tree's root",
-                s.name
-            ),
-            Some(s) => match &s.owner_id {
-                Some(owner) => format!(
-                    "--stack {id}: {} is a nested stack (its owner is {owner}); heat-converge converts whole trees: give the id of their root",
-                    s.name
-                ),
-                None => continue,
-            },
-        };
-        return Err(FilterError(wrong).into());
-    }
+    let roots = opts.selection.roots(conn, stack_ref::Deleted::Refused)?;
     if let Some(p) = &opts.selection.project {
         if !inv.stacks.values().any(|s| *s.tenant == **p) {
             return Err(FilterError(format!(
@@ -217,9 +215,7 @@ fn select<'f>(
                 .as_ref()
                 .is_none_or(|p| p.trees.contains_key(&t.root().id))
         })
-        .filter(|t| {
-            opts.selection.stacks.is_empty() || opts.selection.stacks.contains(&t.root().id)
-        })
+        .filter(|t| roots.is_empty() || roots.contains(&t.root().id))
         .filter(|t| {
             opts.selection
                 .project
@@ -276,6 +272,19 @@ pub fn run(
     let forest = tree::forest(&inv);
     let trees = select(&forest, &inv, db.conn(), opts)?;
     report.outside_filter = forest.trees.len() - trees.len();
+    report.by_plan = opts.selection.plan.is_some();
+    // Which trees outside the filter the rule would leave alone without it too: the next
+    // step says "run without the filter" only of the others.
+    let selected: std::collections::HashSet<&str> =
+        trees.iter().map(|t| t.root().id.as_str()).collect();
+    for t in &forest.trees {
+        if selected.contains(t.root().id.as_str()) {
+            continue;
+        }
+        if let Some(b) = eligibility::blocker(t, &inv) {
+            *report.outside_left_alone.entry(b.label()).or_default() += 1;
+        }
+    }
     report.strays = forest.strays.clone();
     report.convergence_roots = convergence_roots(&inv);
     let (mode, applied) = mode::Mode::begin(db, opts)?;

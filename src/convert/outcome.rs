@@ -124,6 +124,11 @@ pub struct Report {
     pub filter: Option<String>,
     /// Legacy trees the filter left out: still legacy after the run.
     pub outside_filter: usize,
+    /// Of those, the ones the eligibility rule leaves alone now anyway (busy, failed...),
+    /// by reason (label -> count): running without the filter would not convert them.
+    pub outside_left_alone: std::collections::BTreeMap<&'static str, usize>,
+    /// The filter is a plan file (`migrate --plan`).
+    pub by_plan: bool,
     /// Legacy stacks in no convertible tree (always the whole database).
     pub strays: Vec<Stray>,
     /// Set when the run stopped before looking at every tree (e.g. its output was closed).

@@ -6,11 +6,13 @@
 //! database it talks to. The SQL lives in `sql/`, written once with `?` placeholders.
 //! What needs more than plain statements has one small trait per capability, one
 //! implementation per driver: [`history::Migrations`] (refinery), [`RunLock`] (one
-//! heat-converge run at a time on a database) and [`preflight::Privileges`] (what the
-//! database user may do, asked before a run writes).
+//! heat-converge run at a time on a database), [`preflight::Privileges`] (what the
+//! database user may do, asked before a run writes) and [`identity::Identify`] (which
+//! database this is, for a plan file).
 
 pub mod heat_schema;
 pub mod history;
+pub mod identity;
 pub mod indexes;
 mod mysql;
 pub mod named;
@@ -290,14 +292,25 @@ pub struct WriteSetLimits {
 
 /// A connection to Heat's database with every capability the tool uses.
 pub trait Database:
-    Connection + history::Migrations + RunLock + indexes::Indexes + preflight::Privileges
+    Connection
+    + history::Migrations
+    + RunLock
+    + indexes::Indexes
+    + preflight::Privileges
+    + identity::Identify
 {
     /// The plain statement capability (for code that needs nothing else).
     fn conn(&mut self) -> &mut dyn Connection;
 }
 
-impl<T: Connection + history::Migrations + RunLock + indexes::Indexes + preflight::Privileges>
-    Database for T
+impl<
+        T: Connection
+            + history::Migrations
+            + RunLock
+            + indexes::Indexes
+            + preflight::Privileges
+            + identity::Identify,
+    > Database for T
 {
     fn conn(&mut self) -> &mut dyn Connection {
         self

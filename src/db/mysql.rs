@@ -836,6 +836,12 @@ impl MySql {
     }
 }
 
+impl super::identity::Identify for MySql {
+    fn identity(&mut self) -> Result<super::identity::Identity> {
+        super::identity::mysql(self)
+    }
+}
+
 impl super::indexes::Indexes for MySql {
     fn indexed(&mut self, table: &str, column: &str) -> Result<bool> {
         let sql = "SELECT COUNT(*) AS n FROM information_schema.statistics \

@@ -498,6 +498,12 @@ impl super::history::Migrations for Postgres {
 /// other.
 const RUN_LOCK_KEY: i64 = i64::from_be_bytes(*b"heatconv");
 
+impl super::identity::Identify for Postgres {
+    fn identity(&mut self) -> Result<super::identity::Identity> {
+        super::identity::postgres(self)
+    }
+}
+
 impl super::indexes::Indexes for Postgres {
     fn indexed(&mut self, table: &str, column: &str) -> Result<bool> {
         let sql = "SELECT COUNT(*) AS n FROM pg_index i \

@@ -551,6 +551,15 @@ pub fn stack(conn: &mut dyn Connection, id: &str) -> Result<Option<StackRow>> {
     .next())
 }
 
+/// The live stacks named `name`, in the order of their ids (`sql/stacks_named.sql`).
+pub fn stacks_named(conn: &mut dyn Connection, name: &str) -> Result<Vec<StackRow>> {
+    query_as(
+        conn,
+        include_str!("../../sql/stacks_named.sql"),
+        &[Param::Text(name.into())],
+    )
+}
+
 /// The state of a stack read again under its lock (`sql/stack_state.sql`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StackState {

@@ -130,6 +130,15 @@ impl Sqlite {
     }
 }
 
+impl super::identity::Identify for Sqlite {
+    fn identity(&mut self) -> Result<super::identity::Identity> {
+        match self.0.path() {
+            Some(p) if !p.is_empty() => super::identity::sqlite_file(std::path::Path::new(p)),
+            _ => bail!("an SQLite database without a file has no identity"),
+        }
+    }
+}
+
 impl super::indexes::Indexes for Sqlite {
     fn indexed(&mut self, table: &str, column: &str) -> Result<bool> {
         let sql = "SELECT COUNT(*) AS n FROM pragma_index_list(?) l, pragma_index_info(l.name) i \

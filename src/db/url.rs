@@ -217,6 +217,34 @@ fn port_int(s: &str) -> Result<String, UrlError> {
     })
 }
 
+/// The text of a URL as given, each secret in it (the password, and an option whose value
+/// is one) replaced by `placeholder`, for a command line printed to be run again; None
+/// when it holds no secret. Only a text [`DbUrl::parse`] reads is given here.
+pub fn with_secrets_replaced(text: &str, placeholder: &str) -> Option<String> {
+    let c = pattern()?.captures(text)?;
+    let mut out = text.to_string();
+    let mut replaced = false;
+    // From the end, so that the earlier ranges stay where they are.
+    if let Some(q) = c.name("query") {
+        let mut query = Vec::new();
+        for pair in q.as_str().split('&') {
+            let (key, _) = pair.split_once('=').unwrap_or((pair, ""));
+            if SECRET_OPTIONS.contains(&unquote(key).as_str()) {
+                query.push(format!("{key}={placeholder}"));
+                replaced = true;
+            } else {
+                query.push(pair.to_string());
+            }
+        }
+        out.replace_range(q.range(), &query.join("&"));
+    }
+    if let Some(p) = c.name("password") {
+        out.replace_range(p.range(), placeholder);
+        replaced = true;
+    }
+    replaced.then_some(out)
+}
+
 /// A parsed connection URL, as the drivers use it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DbUrl {
@@ -592,6 +620,28 @@ impl fmt::Debug for DbUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_are_replaced_in_the_text_as_given() {
+        assert_eq!(
+            with_secrets_replaced(
+                "mysql+pymysql://heat:s3cr%40t@db:3306/heat?charset=utf8&ssl_key_password=k",
+                "PASSWORD"
+            )
+            .as_deref(),
+            Some(
+                "mysql+pymysql://heat:PASSWORD@db:3306/heat?charset=utf8&ssl_key_password=PASSWORD"
+            )
+        );
+        assert_eq!(
+            with_secrets_replaced("postgresql://heat@db/heat?sslmode=require", "PASSWORD"),
+            None
+        );
+        assert_eq!(
+            with_secrets_replaced("sqlite:////var/lib/heat.sqlite", "PASSWORD"),
+            None
+        );
+    }
 
     #[test]
     fn the_patterns_compile() {

@@ -212,13 +212,7 @@ fn next_step(report: &Report) -> String {
             blocked - needs_heat
         ));
     }
-    if report.outside_filter > 0 {
-        why.push(format!(
-            "{} outside {}: run without the filter to convert them",
-            report.outside_filter,
-            esc(report.filter.as_deref().unwrap_or("the filter"))
-        ));
-    }
+    why.extend(outside(report));
     if !report.strays.is_empty() {
         why.push(format!(
             "{} in no convertible tree: delete or repair them with Heat (they are never converted)",
@@ -243,4 +237,40 @@ fn next_step(report: &Report) -> String {
         },
         why.join("; ")
     )
+}
+
+/// What the next step says of the legacy trees outside the filter: those it would convert
+/// without the filter, and those the rule leaves alone now anyway (busy, failed: running
+/// without the filter converts none of them), each counted and worded for what they need.
+fn outside(report: &Report) -> Vec<String> {
+    let filter = esc(report.filter.as_deref().unwrap_or("the filter"));
+    let left_alone: usize = report.outside_left_alone.values().sum();
+    let open = report.outside_filter.saturating_sub(left_alone);
+    let mut why = Vec::new();
+    if open > 0 {
+        why.push(if report.by_plan {
+            format!(
+                "{open} outside {filter}: make a plan of them (heat-converge plan) and apply it, or run without --plan to convert them"
+            )
+        } else {
+            format!("{open} outside {filter}: run without the filter to convert them")
+        });
+    }
+    if left_alone > 0 {
+        let reasons: Vec<String> = report
+            .outside_left_alone
+            .iter()
+            .map(|(label, n)| format!("{n} {label}"))
+            .collect();
+        why.push(format!(
+            "{left_alone} outside {filter} that would be left alone without it too ({}): let busy stacks finish (or reset those whose engine is gone), repair or delete failed ones, then {}",
+            reasons.join("; "),
+            if report.by_plan {
+                "make a new plan and apply it"
+            } else {
+                "run again"
+            }
+        ));
+    }
+    why
 }

@@ -131,6 +131,9 @@ pub fn verify(
     opts: &Options,
     each: &mut dyn FnMut(&StackCheck) -> Result<()>,
 ) -> Result<Verification> {
+    let roots = opts
+        .selection
+        .roots(conn, crate::convert::stack_ref::Deleted::Accepted)?;
     let mut inv = read::inventory_with_resource_ids(conn)?;
     let forest = tree::forest(&inv);
     let mut out = Verification {
@@ -161,7 +164,7 @@ pub fn verify(
     let mut projects: HashMap<String, Option<String>> = HashMap::new();
     let mut selected: Vec<&ConvertedStack> = Vec::new();
     for c in latest.values() {
-        if !opts.selection.stacks.is_empty() && !opts.selection.stacks.contains(&c.root_stack_id) {
+        if !roots.is_empty() && !roots.contains(&c.root_stack_id) {
             continue;
         }
         if let Some(p) = &opts.selection.project {
