@@ -8,6 +8,10 @@ ResourceGroup holds GIANT provider stacks, the same contenders on it.
                               no argument N = 1000 10000 100000 and the giant tree,
                               else what is named (giant: the giant tree)
   floor URL PLAN CHANGES      the floor on URL (a child of run, so it is timed alone)
+  derive BEFORE AFTER         the floor's changes: what Heat's conversion did to BEFORE
+                              (AFTER is a copy Heat converted), as JSON
+  agree URL_A URL_B [--ignore TABLE.COLUMN]...
+                              whether two databases hold the same converted rows (JSON)
   explain URL                 which foreign-key columns a conversion's deletes check,
                               whether an index leads each, and the database's plan
 
@@ -647,7 +651,19 @@ def main(argv):
     s.add_argument('url'); s.add_argument('plan'); s.add_argument('changes')
     s = sub.add_parser('explain')
     s.add_argument('url')
+    s = sub.add_parser('derive')
+    s.add_argument('before'); s.add_argument('after')
+    s = sub.add_parser('agree')
+    s.add_argument('a'); s.add_argument('b')
+    s.add_argument('--ignore', action='append', default=[])
     args = p.parse_args(argv)
+    if args.command == 'derive':
+        json.dump(floor.derive(args.before, args.after), sys.stdout)
+        return 0
+    if args.command == 'agree':
+        json.dump(agree.compare(args.a, args.b, ignore={tuple(i.split('.', 1))
+                                                        for i in args.ignore}), sys.stdout)
+        return 0
     if args.command == 'floor':
         with open(args.plan) as f:
             plan = floor.load_plan(json.load(f))

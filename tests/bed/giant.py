@@ -34,6 +34,7 @@ names change. A source that is not so is refused, not approximated.
 
 import copy
 import json
+import re
 import time
 import uuid
 
@@ -43,6 +44,8 @@ from dbapi import Db
 GROUP_TYPE = 'OS::Heat::ResourceGroup'
 # Copies written per transaction.
 COPIES_PER_BATCH = 500
+# Heat's short id (heat.common.short_id): 12 characters of lower-case base32.
+_SHORT_ID = re.compile(r'^[a-z2-7]{12}$')
 
 
 class WidenPlan(object):
@@ -515,3 +518,85 @@ def _renew(table, cols, row, plan, names, k, j, memo):
         elif row[at['resource_name']] == tree.stacks[sid]['name']:
             out[at['resource_name']] = names.stack_name(sid, k, j, memo)
     return out
+
+
+def shape(url, root_name):
+    """A tree's rows with what Heat makes afresh each time taken out (ids, uuids, short
+    ids in names, random values, timestamps): two trees Heat made from the same template
+    at the same count have the same shape, and so must a widening and Heat's own tree.
+
+    Names are given relative to the root's; physical ids that are stacks by the stack's
+    name, other uuids as 'uuid'; integer ids that point into the tree by what they name.
+    """
+    src = replica.Source(url)
+    stacks = {s['id']: s for s in src.dicts('stack')}
+    root = [sid for sid, s in stacks.items() if s['name'] == root_name
+            and s['owner_id'] is None and s['deleted_at'] is None]
+    if len(root) != 1:
+        raise RuntimeError('%d live roots named %s' % (len(root), root_name))
+    root = root[0]
+    tree = {sid for sid in stacks if src.roots[sid] == root}
+    rname = stacks[root]['name']
+
+    def name(n):
+        if n is None:
+            return None
+        if n == rname or n.startswith(rname + '-'):
+            n = 'ROOT' + n[len(rname):]
+        return '-'.join('ID' if _SHORT_ID.match(p) else p for p in n.split('-'))
+
+    def physical(v):
+        if v in stacks:
+            return 'stack ' + name(stacks[v]['name'])
+        if _is_uuid4(v):
+            return 'uuid'
+        return name(v)
+
+    templates = {t['id']: t for t in src.dicts('raw_template')}
+    files = {t['id']: t for t in src.dicts('raw_template_files')}
+    props = {p['id']: p for p in src.dicts('resource_properties_data')}
+    resources = [r for r in src.dicts('resource') if r['stack_id'] in tree]
+    res_by_id = {r['id']: r for r in resources}
+
+    def template(tid):
+        t = templates.get(tid)
+        if t is None:
+            return None
+        return [t['template'], t['environment'],
+                files[t['files_id']]['files'] if t.get('files_id') in files else None]
+
+    def data(pid):
+        p = props.get(pid)
+        return None if p is None else [_no_random(p['data']), bool(p['encrypted'])]
+
+    out = {'stacks': sorted(
+        [name(s['name']), name(stacks[s['owner_id']]['name']) if s['owner_id'] else None,
+         s['parent_resource_name'], s['nested_depth'], s['action'], s['status'],
+         s['status_reason'], bool(s['convergence']), s['disable_rollback'], s['timeout'],
+         s['tenant'], s['username'], s['stack_user_project_id'], bool(s['backup']),
+         template(s['raw_template_id']), template(s['prev_raw_template_id']),
+         s['user_creds_id'] == stacks[root]['user_creds_id']]
+        for sid, s in stacks.items() if sid in tree)}
+    out['resources'] = sorted(
+        [name(stacks[r['stack_id']]['name']), r['name'], physical(r['nova_instance']),
+         r['action'], r['status'], r['status_reason'], r['requires'], r['needed_by'],
+         r['current_template_id'], r['rsrc_metadata'], data(r['rsrc_prop_data_id']),
+         data(r['attr_data_id']), r['root_stack_id'] == root, r['properties_data']]
+        for r in resources)
+    out['resource_data'] = sorted(
+        [name(stacks[res_by_id[d['resource_id']]['stack_id']]['name']),
+         res_by_id[d['resource_id']]['name'], d['key'], bool(d['redact']),
+         d['decrypt_method'], None if d['redact'] else _no_random(d['value'])]
+        for d in src.dicts('resource_data') if d['resource_id'] in res_by_id)
+    out['events'] = sorted(
+        [name(stacks[e['stack_id']]['name']), name(e['resource_name']),
+         physical(e['physical_resource_id']), e['resource_action'], e['resource_status'],
+         e['resource_status_reason'], e['resource_type'], data(e['rsrc_prop_data_id'])]
+        for e in src.dicts('event') if e['stack_id'] in tree)
+    return json.loads(json.dumps(out, default=str))
+
+
+def _no_random(text):
+    """A RandomString's value (the label, a dash and 8 random letters and digits) with
+    the random part taken out."""
+    return re.sub(r'-[A-Za-z0-9]{8}\b', '-RANDOM', text) if isinstance(text, str) else text

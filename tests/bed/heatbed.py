@@ -16,6 +16,9 @@ virtualenv made by tests/bed/setup.sh (openstack-heat 27.0.1) and offers:
                                giant) with its ResourceGroup widened to WIDTH members, as
                                Heat would have made it (see giant.py; --map: also write
                                the plan that names every member's ids)
+  giant-shape URL ROOT         the tree ROOT with what Heat makes afresh each time taken
+                               out (ids, short ids, random values): a widening's shape
+                               must be Heat's own tree's (giant.shape)
   build URL WORKDIR [--cases F] [--global-env F] [--auth-key K] [--plugin-dir D]...
                                start a legacy heat-engine, create every test case, stop it
                                (--auth-key: the engine encrypts hidden parameters with K)
@@ -276,6 +279,11 @@ def cmd_widen(args):
         with open(args.map, 'w') as f:
             json.dump(result['plan'], f, indent=1, sort_keys=True)
     return result
+
+
+def cmd_giant_shape(args):
+    import giant
+    return giant.shape(args.url, args.root)
 
 
 # --------------------------------------------------------------------------- snapshot
@@ -885,6 +893,8 @@ def main(argv):
     s.add_argument('width', type=int); s.add_argument('--root', default='giant')
     s.add_argument('--seed', default='giant')
     s.add_argument('--map'); s.set_defaults(f=cmd_widen)
+    s = sub.add_parser('giant-shape'); s.add_argument('url'); s.add_argument('root')
+    s.set_defaults(f=cmd_giant_shape)
     s = sub.add_parser('build'); s.add_argument('url'); s.add_argument('workdir')
     s.add_argument('--cases', default='cases.yaml')
     s.add_argument('--global-env'); s.add_argument('--auth-key')
