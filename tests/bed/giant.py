@@ -131,6 +131,11 @@ class FloorCopies(object):
             stacks += [p.uuid(k, s) for k in ([0] if m is None else ks[m])]
         resources = []
         for rid, tid, req, by in t['resources']:
+            # An edge stays within its stack, so within its unit (or out of every unit):
+            # a member's copy then carries its edges with it.
+            m = p.unit_of('resource', rid)
+            if any(p.unit_of('resource', x) != m for x in list(req) + list(by)):
+                raise RuntimeError('resource %s has edges across members' % rid)
             for k in each('resource', rid):
                 resources.append((
                     p.int_id('resource', k, rid), p.int_id('raw_template', k, tid),
