@@ -1,10 +1,17 @@
 """The scale benchmark of issue 11: heat-converge, Heat's own logic and the database floor,
 side by side on identical N-root Heat databases, per backend; and heat-converge's
 read-only commands on the same databases (issue 18): status, migrate --dry-run and plan
-before the conversion, verify after it.
+before the conversion, verify after it. And the giant tree (issue 20): one root whose
+ResourceGroup holds GIANT provider stacks, the same contenders on it.
 
-  run [N...]                  the benchmark (bench/bench.sh runs it; see README)
+  run [N...] [giant]          the benchmark (bench/bench.sh runs it; see README); with
+                              no argument N = 1000 10000 100000 and the giant tree,
+                              else what is named (giant: the giant tree)
   floor URL PLAN CHANGES      the floor on URL (a child of run, so it is timed alone)
+  derive BEFORE AFTER         the floor's changes: what Heat's conversion did to BEFORE
+                              (AFTER is a copy Heat converted), as JSON
+  agree URL_A URL_B [--ignore TABLE.COLUMN]...
+                              whether two databases hold the same converted rows (JSON)
   explain URL                 which foreign-key columns a conversion's deletes check,
                               whether an index leads each, and the database's plan
 
@@ -14,11 +21,21 @@ examples/demo.sqlite), copies it for each contender, runs each as a child proces
 and prints two Markdown tables (also written to target/bench/results.md, with the raw
 figures in target/bench/results.json).
 
+The giant tree is examples/giant.sqlite's tree "giant" (a root, a ResourceGroup of 3
+provider stacks of 4 resources each, made by the real legacy engine) widened by
+`heatbed.py widen` (tests/bed/giant.py) to GIANT members inside the same tree: 5,000
+members are 5,002 stacks and 25,002 resources, converted in one transaction. The floor's
+changes are Heat's own conversion of the 3-member source, carried over to every member.
+Heat's own logic runs on the giant tree when GIANT <= GIANT_HEAT_MAX; when GIANT is
+larger, a second giant tree GIANT_HEAT_MAX members wide is built and all three
+contenders run on it, so that heat-converge's rows are compared with Heat's there.
+
 Environment: BACKENDS (default "sqlite mariadb postgresql"), HEAT_MAX_N (default 1000:
 Heat's logic runs up to that N, larger N are extrapolated linearly from the largest N
 it ran on that backend and marked "*"), BENCH_SOURCE (default examples/demo.sqlite),
-BENCH_TAG (default hc_bench: the databases are named TAG_PID_...), HEATBED_KEEP=1 keeps
-the databases.
+GIANT (default 5000: the giant tree's members; 0 leaves it out), GIANT_HEAT_MAX
+(default 500), BENCH_GIANT_SOURCE (default examples/giant.sqlite), BENCH_TAG (default
+hc_bench: the databases are named TAG_PID_...), HEATBED_KEEP=1 keeps the databases.
 """
 
 import argparse
@@ -38,7 +55,6 @@ sys.path.insert(0, BED)
 import agree  # noqa: E402
 import floor  # noqa: E402
 import heatbed  # noqa: E402
-import replica  # noqa: E402
 from dbapi import Db  # noqa: E402
 
 BIN = os.path.join(TOP, 'target', 'release', 'heat-converge')
@@ -196,16 +212,43 @@ def needs_index(entry):
 
 # --------------------------------------------------------------------------- the run
 
+class Case(object):
+    """One database of the benchmark: N roots (kind 'roots') or the giant tree N members
+    wide (kind 'giant'); trees: the floor's changes, derived from the source `changes`."""
+
+    def __init__(self, kind, n, trees, changes):
+        self.kind = kind
+        self.n = n
+        self.trees = trees
+        self.changes = changes
+        # heat-converge's exit code on it: 3 while trees remain legacy (the demo's failed
+        # and busy trees), 0 when every tree converts (the giant tree).
+        self.rc = 0 if kind == 'giant' else 3
+
+    def label(self):
+        return _label({'case': self.kind, 'n': self.n})
+
+
+def _label(r):
+    if r.get('case') == 'giant':
+        return 'giant tree of %s members' % '{:,}'.format(r['n'])
+    return 'N=%s' % '{:,}'.format(r['n'])
+
+
 class Run(object):
-    def __init__(self, ns, backends, heat_max, keep):
+    def __init__(self, ns, backends, heat_max, keep, giants=(), giant_heat_max=500):
         self.ns = ns
         self.backends = backends
         self.heat_max = heat_max
         self.keep = keep
+        self.giants = list(giants)          # the giant trees' widths, largest first
+        self.giant_heat_max = giant_heat_max
         self.tag = '%s_%d' % (os.environ.get('BENCH_TAG', 'hc_bench'), os.getpid())
         self.dir = os.path.join(WORK, 'run-%d' % os.getpid())
         self.source = os.environ.get('BENCH_SOURCE',
                                      os.path.join(TOP, 'examples', 'demo.sqlite'))
+        self.giant_source = os.environ.get('BENCH_GIANT_SOURCE',
+                                           os.path.join(TOP, 'examples', 'giant.sqlite'))
         self.made = []
         self.results = []
         self.failures = []
@@ -213,34 +256,41 @@ class Run(object):
     def file(self, name):
         return os.path.join(self.dir, name)
 
-    def derive_changes(self):
-        """What Heat's own conversion does to the source, once (for the floor)."""
-        before = self.file('source.sqlite')
-        after = self.file('source-heat.sqlite')
-        shutil.copyfile(self.source, before)
-        shutil.copyfile(self.source, after)
+    def derive_changes(self, source, what):
+        """What Heat's own conversion does to a source, once (for the floor)."""
+        before = self.file('%s.sqlite' % what)
+        after = self.file('%s-heat.sqlite' % what)
+        shutil.copyfile(source, before)
+        shutil.copyfile(source, after)
         rc, secs, _ = measured(
             [sys.executable, os.path.join(BED, 'heatbed.py'), 'convert',
-             'sqlite:///' + after, self.file('source-convert')],
-            self.file('source-convert.json'), self.file('source-convert.err'))
+             'sqlite:///' + after, self.file('%s-convert' % what)],
+            self.file('%s-convert.json' % what), self.file('%s-convert.err' % what))
         if rc != 0:
-            raise RuntimeError('Heat\'s conversion of the source failed (see %s)'
-                               % self.file('source-convert.err'))
+            raise RuntimeError('Heat\'s conversion of %s failed (see %s)'
+                               % (source, self.file('%s-convert.err' % what)))
         trees = floor.derive('sqlite:///' + before, 'sqlite:///' + after)
-        with open(self.file('changes.json'), 'w') as f:
+        with open(self.file('changes-%s.json' % what), 'w') as f:
             json.dump(trees, f)
-        log('Heat converted %d of the source\'s trees in %.1f s; the floor copies that'
-            % (sum(1 for t in trees.values() if t['stacks']), secs))
+        log('Heat converted %d of %s\'s trees in %.1f s; the floor copies that'
+            % (sum(1 for t in trees.values() if t['stacks']), os.path.basename(source),
+               secs))
         return trees
 
     def main(self):
         os.makedirs(os.path.join(WORK, 'db'), exist_ok=True)
         os.makedirs(self.dir, exist_ok=True)
         try:
-            trees = self.derive_changes()
+            cases = []
+            if self.ns:
+                trees = self.derive_changes(self.source, 'source')
+                cases += [Case('roots', n, trees, 'source') for n in self.ns]
+            if self.giants:
+                trees = self.derive_changes(self.giant_source, 'giant')
+                cases += [Case('giant', w, trees, 'giant') for w in self.giants]
             for backend in self.backends:
-                for n in self.ns:
-                    self.one(backend, n, trees)
+                for case in cases:
+                    self.one(backend, case)
         finally:
             if not self.keep:
                 for url in self.made:
@@ -260,34 +310,46 @@ class Run(object):
             shutil.rmtree(self.dir, ignore_errors=True)
         return 1 if self.failures else 0
 
-    def name(self, backend, n, what):
-        return '%s_%s_%d_%s' % (self.tag, backend[:2], n, what)
+    def name(self, backend, case, what):
+        return '%s_%s_%s%d_%s' % (self.tag, backend[:2],
+                                  'g' if case.kind == 'giant' else '', case.n, what)
 
-    def one(self, backend, n, trees):
-        r = {'n': n, 'backend': backend}
+    def one(self, backend, case):
+        n = case.n
+        r = {'n': n, 'backend': backend, 'case': case.kind}
         self.results.append(r)
-        base = url_for(backend, self.name(backend, n, 'base'))
+        label = case.label()
+        base = url_for(backend, self.name(backend, case, 'base'))
         self.made.append(base)
-        log('%s N=%d: replicating' % (backend, n))
-        gen = bed('replicate', 'sqlite:///' + self.source, base, str(n))
+        plan_file = self.file('plan-%s-%s%d.json' % (backend, case.kind, n))
+        if case.kind == 'giant':
+            log('%s %s: widening' % (backend, label))
+            gen = bed('widen', 'sqlite:///' + self.giant_source, base, str(n))
+            r.update(stacks=gen['stacks'], resources=gen['resources'])
+        else:
+            log('%s %s: replicating' % (backend, label))
+            gen = bed('replicate', 'sqlite:///' + self.source, base, str(n))
         r['replicate_s'] = gen['seconds']
         r['rows'] = sum(gen['rows'].values())
-        plan = replica.Plan.from_json(gen['plan'])
-        with open(self.file('plan-%s-%d.json' % (backend, n)), 'w') as f:
+        plan = floor.load_plan(gen['plan'])
+        with open(plan_file, 'w') as f:
             json.dump(gen['plan'], f)
-        expected = sum(1 for _ in floor.Copies(plan, trees).jobs())
+        expected = sum(1 for _ in floor.copies_of(plan, case.trees).jobs())
         r['indexes'] = explain(base)
-        log('%s N=%d: %d rows in %.1f s; copying' % (backend, n, r['rows'], gen['seconds']))
-        runs = ['ours', 'floor'] + (['heat'] if n <= self.heat_max else [])
+        log('%s %s: %d rows in %.1f s; copying' % (backend, label, r['rows'],
+                                                   gen['seconds']))
+        heat_max = self.giant_heat_max if case.kind == 'giant' else self.heat_max
+        runs = ['ours', 'floor'] + (['heat'] if n <= heat_max else [])
         urls = {}
         for what in runs:
-            urls[what] = url_for(backend, self.name(backend, n, what))
+            urls[what] = url_for(backend, self.name(backend, case, what))
             self.made.append(urls[what])
-            copy_db(backend, self.name(backend, n, 'base'), self.name(backend, n, what))
+            copy_db(backend, self.name(backend, case, 'base'),
+                    self.name(backend, case, what))
         # heat-converge's read-only commands, on its copy before it converts
-        self.read_only(r, urls['ours'], expected)
+        self.read_only(r, urls['ours'], expected, case.rc)
         # heat-converge
-        log('%s N=%d: heat-converge' % (backend, n))
+        log('%s %s: heat-converge' % (backend, label))
         rc, secs, mb = measured([BIN, 'migrate', '--db-url', urls['ours'], '--format',
                                  'json', '--quiet'], self.file('ours.json'),
                                 self.file('ours.err'))
@@ -298,19 +360,19 @@ class Run(object):
             r['converted'] = report.get('converted')
         except ValueError:
             report = {}
-        if rc not in (0, 3) or r.get('converted') != expected:
+        if rc != case.rc or r.get('converted') != expected:
             self.fail(r, 'heat-converge exited %d and converted %s trees, %d expected '
                       '(see %s)' % (rc, r.get('converted'), expected, self.file('ours.err')))
         left = leftover_indexes(urls['ours'])
         if left:
             self.fail(r, 'heat-converge left its temporary indexes behind: %s'
                       % ', '.join(left))
-        self.verify(r, urls['ours'], report)
+        self.verify(r, urls['ours'], report, case.rc)
         # the floor
-        log('%s N=%d: floor' % (backend, n))
+        log('%s %s: floor' % (backend, label))
         rc, secs, mb = measured(
             [sys.executable, os.path.join(HERE, 'bench.py'), 'floor', urls['floor'],
-             self.file('plan-%s-%d.json' % (backend, n)), self.file('changes.json')],
+             plan_file, self.file('changes-%s.json' % case.changes)],
             self.file('floor.json'), self.file('floor.err'))
         # The floor's own time (connect, indexes, statements): Python's start and
         # imports are not the database's work. Its process time is kept as well.
@@ -326,10 +388,10 @@ class Run(object):
                           % (r['floor']['trees'], expected))
         # Heat's own logic
         if 'heat' in urls:
-            log('%s N=%d: Heat\'s own logic' % (backend, n))
+            log('%s %s: Heat\'s own logic' % (backend, label))
             rc, secs, mb = measured(
                 [sys.executable, os.path.join(BED, 'heatbed.py'), 'convert', urls['heat'],
-                 self.file('heat-convert-%s-%d' % (backend, n))],
+                 self.file('heat-convert-%s-%s%d' % (backend, case.kind, n))],
                 self.file('heat.json'), self.file('heat.err'))
             r.update(heat_s=secs, heat_mb=mb)
             converted = None
@@ -342,7 +404,7 @@ class Run(object):
                 self.fail(r, 'Heat\'s logic converted %s trees, %d expected (see %s)'
                           % (converted, expected, self.file('heat.err')))
         # rows
-        log('%s N=%d: comparing rows' % (backend, n))
+        log('%s %s: comparing rows' % (backend, label))
         r['agree'] = {}
         r['agree']['floor'] = agree.compare(urls['ours'], urls['floor'])
         if 'heat' in urls:
@@ -357,11 +419,11 @@ class Run(object):
             for url in [base] + list(urls.values()):
                 drop_db(url)
                 self.made.remove(url)
-        log('%s N=%d: heat-converge %.1f s, verify %.1f s, floor %.1f s%s' % (
-            backend, n, r['ours_s'], r.get('verify_s', -1), r.get('floor_s', -1),
+        log('%s %s: heat-converge %.1f s, verify %.1f s, floor %.1f s%s' % (
+            backend, label, r['ours_s'], r.get('verify_s', -1), r.get('floor_s', -1),
             ', Heat %.1f s' % r['heat_s'] if 'heat_s' in r else ''))
 
-    def read_only(self, r, url, expected):
+    def read_only(self, r, url, expected, want_rc):
         """status, migrate --dry-run and plan on the unconverted copy: timed, and what they
         predict checked against the trees the floor converts."""
         plan_file = self.file('plan-out.json')
@@ -369,13 +431,13 @@ class Run(object):
                 ('status', ['status', '--format', 'json']),
                 ('dry_run', ['migrate', '--dry-run', '--format', 'json']),
                 ('plan', ['plan', '--out', plan_file])):
-            log('%s N=%d: heat-converge %s' % (r['backend'], r['n'], ' '.join(argv[:2])))
+            log('%s %s: heat-converge %s' % (r['backend'], _label(r), ' '.join(argv[:2])))
             rc, secs, mb = measured([BIN] + argv + ['--db-url', url, '--quiet'],
                                     self.file(what + '.out'), self.file(what + '.err'))
             r.update({what + '_s': secs, what + '_mb': mb, what + '_rc': rc})
-            if rc != 3:
-                self.fail(r, 'heat-converge %s exited %d, 3 expected (see %s)'
-                          % (' '.join(argv[:2]), rc, self.file(what + '.err')))
+            if rc != want_rc:
+                self.fail(r, 'heat-converge %s exited %d, %d expected (see %s)'
+                          % (' '.join(argv[:2]), rc, want_rc, self.file(what + '.err')))
                 continue
             if what == 'dry_run':
                 with open(self.file(what + '.out')) as f:
@@ -393,10 +455,10 @@ class Run(object):
         if left:
             self.fail(r, 'a read-only command left indexes behind: %s' % ', '.join(left))
 
-    def verify(self, r, url, report):
+    def verify(self, r, url, report, want_rc):
         """verify on heat-converge's copy after its migrate: every converted stack holds,
         and no index is left."""
-        log('%s N=%d: heat-converge verify' % (r['backend'], r['n']))
+        log('%s %s: heat-converge verify' % (r['backend'], _label(r)))
         rc, secs, mb = measured([BIN, 'verify', '--db-url', url, '--format', 'json',
                                  '--quiet'], self.file('verify.json'),
                                 self.file('verify.err'))
@@ -410,7 +472,7 @@ class Run(object):
             v = {}
         holding = sum(1 for s in v.get('stacks', []) if s.get('finding') == 'holds')
         r['verify_checked'] = v.get('checked')
-        if rc != 3 or v.get('checked') != converted or holding != converted:
+        if rc != want_rc or v.get('checked') != converted or holding != converted:
             self.fail(r, 'verify exited %d: %s stacks checked, %d holding, %d converted '
                       '(see %s)' % (rc, v.get('checked'), holding, converted,
                                     self.file('verify.err')))
@@ -420,16 +482,16 @@ class Run(object):
 
     def fail(self, r, msg):
         r.setdefault('failures', []).append(msg)
-        self.failures.append('%s N=%d: %s' % (r['backend'], r['n'], msg))
+        self.failures.append('%s %s: %s' % (r['backend'], _label(r), msg))
         log('FAILED: ' + msg)
 
     def extrapolate(self):
         """Heat's time where it did not run: linear in N from its largest run."""
         for r in self.results:
-            if 'heat_s' in r:
+            if 'heat_s' in r or r['case'] == 'giant':
                 continue
-            done = [x for x in self.results
-                    if x['backend'] == r['backend'] and 'heat_s' in x]
+            done = [x for x in self.results if x['backend'] == r['backend']
+                    and 'heat_s' in x and x['case'] != 'giant']
             if done:
                 top = max(done, key=lambda x: x['n'])
                 r['heat_s_extrapolated'] = top['heat_s'] * r['n'] / top['n']
@@ -442,23 +504,15 @@ class Run(object):
         lines = [head, '|' + '---|' * 12]
         starred = False
         for r in self.results:
+            if r['case'] == 'giant':
+                continue
             ours = r.get('ours_s')
             heat = r.get('heat_s')
             mark = ''
             if heat is None and 'heat_s_extrapolated' in r:
                 heat, mark = r['heat_s_extrapolated'], '*'
                 starred = True
-            agreed = r.get('agree', {})
-            if not agreed:
-                rows = 'not checked'
-            elif all(v['agree'] for v in agreed.values()):
-                rows = 'yes (%s)' % ', '.join(
-                    {'floor': 'floor', 'heat': 'Heat'}[k] for k in agreed)
-            else:
-                rows = 'NO: ' + ', '.join('%s %d' % (k, v['differences'])
-                                          for k, v in agreed.items() if not v['agree'])
-            if r.get('failures') and rows.startswith('yes'):
-                rows = 'FAILED'
+            rows = _agreed(r)
             verify = r.get('verify_s')
             lines.append('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
                 '{:,}'.format(r['n']), BACKENDS[r['backend']], _s(ours),
@@ -486,9 +540,16 @@ class Run(object):
         gens = ['%s %s: %s rows in %.1f s' % (BACKENDS[r['backend']],
                                               '{:,}'.format(r['n']),
                                               '{:,}'.format(r['rows']), r['replicate_s'])
-                for r in self.results if 'replicate_s' in r]
+                for r in self.results if 'replicate_s' in r and r['case'] != 'giant']
         if gens:
             notes.append('Databases built by `heatbed.py replicate`: ' + '; '.join(gens) + '.')
+        gens = ['%s %s: %s rows in %.1f s' % (BACKENDS[r['backend']],
+                                              '{:,}'.format(r['n']),
+                                              '{:,}'.format(r['rows']), r['replicate_s'])
+                for r in self.results if 'replicate_s' in r and r['case'] == 'giant']
+        if gens:
+            notes.append('Giant trees built by `heatbed.py widen` (members: rows in all '
+                         'tables): ' + '; '.join(gens) + '.')
         idx = {}
         for r in self.results:
             for e in r.get('indexes', []):
@@ -500,7 +561,36 @@ class Run(object):
                          'an index (EXPLAIN): ' + '; '.join(
                              '%s: %s' % (b, ', '.join(sorted(v)))
                              for b, v in sorted(idx.items())) + '.')
-        return '\n'.join(lines + notes + [''] + self.read_only_table())
+        if not any(r['case'] != 'giant' for r in self.results):
+            lines, notes = [], notes[1:]  # no roots: only the notes on the columns
+        return '\n'.join(lines + notes + [''] + self.giant_table() + [''] +
+                         self.read_only_table())
+
+    def giant_table(self):
+        """The giant tree: one root, its ResourceGroup GIANT members wide."""
+        rows = [r for r in self.results if r['case'] == 'giant']
+        if not rows:
+            return []
+        lines = ['| giant tree: members | backend | stacks | resources | heat-converge s | '
+                 'peak MB | floor s | ratio to floor | Heat\'s logic s | heat-converge '
+                 'speed-up vs Heat | verify s | rows agree |', '|' + '---|' * 12]
+        for r in rows:
+            ours, heat = r.get('ours_s'), r.get('heat_s')
+            lines.append('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
+                '{:,}'.format(r['n']), BACKENDS[r['backend']],
+                '{:,}'.format(r['stacks']) if 'stacks' in r else '-',
+                '{:,}'.format(r['resources']) if 'resources' in r else '-',
+                _s(ours), '%.0f' % r['ours_mb'] if 'ours_mb' in r else '-',
+                _s(r.get('floor_s')),
+                '%.1fx' % (ours / r['floor_s']) if ours and r.get('floor_s') else '-',
+                _s(heat), '%.0fx' % (heat / ours) if heat and ours else '-',
+                _s(r.get('verify_s')), _agreed(r)))
+        return lines + ['', 'The giant tree: one root whose ResourceGroup holds that many '
+                        'provider stacks of 4 resources each (examples/giant.sqlite\'s '
+                        'tree, made by the real legacy engine with 3 members, widened by '
+                        '`heatbed.py widen`), converted in one transaction. Columns as '
+                        'above; Heat\'s logic runs on trees of up to GIANT_HEAT_MAX (%s) '
+                        'members.' % '{:,}'.format(self.giant_heat_max)]
 
     def read_only_table(self):
         """The read-only commands: seconds (and per 1,000 roots, which stays flat where
@@ -512,17 +602,35 @@ class Run(object):
         for r in self.results:
             if not any(k + '_s' in r for k in kinds):
                 continue
+            giant = r['case'] == 'giant'
             lines.append('| %s | %s | %s | %s | %s | %s | %s | %s |' % (
-                '{:,}'.format(r['n']), BACKENDS[r['backend']],
+                ('giant %s' if giant else '%s') % '{:,}'.format(r['n']),
+                BACKENDS[r['backend']],
                 *[_s(r.get(k + '_s')) for k in kinds],
-                ' / '.join('%.2f' % (r[k + '_s'] * 1000 / r['n']) if k + '_s' in r else '-'
-                           for k in kinds),
+                ' / '.join('%.2f' % (r[k + '_s'] * 1000 / r['n'])
+                           if k + '_s' in r and not giant else '-' for k in kinds),
                 ' / '.join('%.0f' % r[k + '_mb'] if k + '_mb' in r else '-'
                            for k in kinds)))
         return lines + ['', 'Read-only commands (`--format json --quiet`; plan with '
                         '`--out`): status, migrate --dry-run and plan on heat-converge\'s '
                         'copy before its migrate, verify after it. None creates an index; '
-                        'each must leave none.']
+                        'each must leave none. "giant W": the giant tree W members wide (one '
+                        'root: no figure per 1,000 roots).']
+
+
+def _agreed(r):
+    agreed = r.get('agree', {})
+    if not agreed:
+        rows = 'not checked'
+    elif all(v['agree'] for v in agreed.values()):
+        rows = 'yes (%s)' % ', '.join(
+            {'floor': 'floor', 'heat': 'Heat'}[k] for k in agreed)
+    else:
+        rows = 'NO: ' + ', '.join('%s %d' % (k, v['differences'])
+                                  for k, v in agreed.items() if not v['agree'])
+    if r.get('failures') and rows.startswith('yes'):
+        rows = 'FAILED'
+    return rows
 
 
 def _s(v):
@@ -538,15 +646,27 @@ def main(argv):
                                 formatter_class=argparse.RawTextHelpFormatter)
     sub = p.add_subparsers(dest='command', required=True)
     s = sub.add_parser('run')
-    s.add_argument('n', nargs='*', type=int)
+    s.add_argument('n', nargs='*', help='N (roots) or "giant"')
     s = sub.add_parser('floor')
     s.add_argument('url'); s.add_argument('plan'); s.add_argument('changes')
     s = sub.add_parser('explain')
     s.add_argument('url')
+    s = sub.add_parser('derive')
+    s.add_argument('before'); s.add_argument('after')
+    s = sub.add_parser('agree')
+    s.add_argument('a'); s.add_argument('b')
+    s.add_argument('--ignore', action='append', default=[])
     args = p.parse_args(argv)
+    if args.command == 'derive':
+        json.dump(floor.derive(args.before, args.after), sys.stdout)
+        return 0
+    if args.command == 'agree':
+        json.dump(agree.compare(args.a, args.b, ignore={tuple(i.split('.', 1))
+                                                        for i in args.ignore}), sys.stdout)
+        return 0
     if args.command == 'floor':
         with open(args.plan) as f:
-            plan = replica.Plan.from_json(json.load(f))
+            plan = floor.load_plan(json.load(f))
         with open(args.changes) as f:
             trees = json.load(f)
         json.dump(floor.run(args.url, plan, trees), sys.stdout)
@@ -560,9 +680,19 @@ def main(argv):
         p.error('unknown backend %s (known: %s)' % (', '.join(bad), ', '.join(BACKENDS)))
     if not os.path.exists(BIN):
         p.error('%s is missing: cargo build --release' % BIN)
-    run = Run(args.n or [1000, 10000, 100000], backends,
-              int(os.environ.get('HEAT_MAX_N', '1000')),
-              os.environ.get('HEATBED_KEEP') == '1')
+    bad = [n for n in args.n if n != 'giant' and not n.isdigit()]
+    if bad:
+        p.error('not an N nor "giant": %s' % ', '.join(bad))
+    ns = [int(n) for n in args.n if n != 'giant'] if args.n else [1000, 10000, 100000]
+    width = int(os.environ.get('GIANT', '5000'))
+    giant_heat_max = int(os.environ.get('GIANT_HEAT_MAX', '500'))
+    giants = []
+    if width > 0 and ('giant' in args.n or not args.n):
+        # Heat's logic runs on the giant tree up to GIANT_HEAT_MAX members; above, a
+        # second tree that wide is where heat-converge's rows meet Heat's.
+        giants = [width] + ([giant_heat_max] if width > giant_heat_max > 0 else [])
+    run = Run(ns, backends, int(os.environ.get('HEAT_MAX_N', '1000')),
+              os.environ.get('HEATBED_KEEP') == '1', giants, giant_heat_max)
     return run.main()
 
 

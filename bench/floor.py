@@ -8,7 +8,9 @@ and nothing more: no reads, no planning. heat-converge is measured against it.
 The changes are not heat-converge's: they are what Heat's own conversion did to the
 source database (the small one the benchmark's databases are replicated from), found by
 comparing the source before and after Heat's conversion (derive()), then carried over to
-every copy through the replication's Plan (replica.py), which names every copy's ids.
+every copy through the replication's Plan (replica.py), which names every copy's ids;
+for the giant tree (giant.py), to every copy of a member inside the one tree through
+giant.WidenPlan, which names every member's ids (one tree: one transaction).
 `needed_by` is the one column Heat leaves empty ([]); heat-converge fills it with the
 reverse edges of `requires` within each stack, and so does the floor.
 
@@ -153,10 +155,27 @@ def needed_indexes(db, delete_tables):
     return out
 
 
+def copies_of(plan, trees):
+    """The changes as they read in the database plan made: replica.Plan's copies of
+    whole trees, or a plan's own carrier (giant.WidenPlan: one tree, its members
+    copied inside it)."""
+    if hasattr(plan, 'floor_copies'):
+        return plan.floor_copies(trees)
+    return Copies(plan, trees)
+
+
+def load_plan(d):
+    """A plan from its JSON: giant.WidenPlan when it says so, else replica.Plan."""
+    if d.get('kind') == 'giant':
+        import giant
+        return giant.WidenPlan.from_json(d)
+    return replica.Plan.from_json(d)
+
+
 def run(url, plan, trees, engine_id=None):
     """The floor on url: every copy's changes, TREES_PER_TRANSACTION trees at a time."""
     started = time.monotonic()
-    copies = Copies(plan, trees)
+    copies = copies_of(plan, trees)
     jobs = list(copies.jobs())
     engine_id = engine_id or str(uuid.uuid4())
     db = Db(url)

@@ -11,6 +11,14 @@ virtualenv made by tests/bed/setup.sh (openstack-heat 27.0.1) and offers:
                                make DST a Heat database of N live roots: SRC's trees
                                copied round-robin, fresh ids everywhere (see replica.py;
                                --map: also write the plan that names every copy's ids)
+  widen SRC DST WIDTH [--root NAME] [--seed S] [--map F]
+                               make DST a Heat database holding SRC's tree NAME (default
+                               giant) with its ResourceGroup widened to WIDTH members, as
+                               Heat would have made it (see giant.py; --map: also write
+                               the plan that names every member's ids)
+  giant-shape URL ROOT         the tree ROOT with what Heat makes afresh each time taken
+                               out (ids, short ids, random values): a widening's shape
+                               must be Heat's own tree's (giant.shape)
   build URL WORKDIR [--cases F] [--global-env F] [--auth-key K] [--plugin-dir D]...
                                start a legacy heat-engine, create every test case, stop it
                                (--auth-key: the engine encrypts hidden parameters with K)
@@ -259,6 +267,23 @@ def cmd_replicate(args):
         with open(args.map, 'w') as f:
             json.dump(result['plan'], f, indent=1, sort_keys=True)
     return result
+
+
+def cmd_widen(args):
+    """SRC's giant tree in a fresh Heat schema at DST, its group WIDTH members wide."""
+    import giant
+    cmd_createdb(argparse.Namespace(url=args.dst))
+    result = giant.widen(args.src, args.dst, args.width, root_name=args.root,
+                         seed=args.seed)
+    if args.map:
+        with open(args.map, 'w') as f:
+            json.dump(result['plan'], f, indent=1, sort_keys=True)
+    return result
+
+
+def cmd_giant_shape(args):
+    import giant
+    return giant.shape(args.url, args.root)
 
 
 # --------------------------------------------------------------------------- snapshot
@@ -864,6 +889,12 @@ def main(argv):
     s = sub.add_parser('replicate'); s.add_argument('src'); s.add_argument('dst')
     s.add_argument('n', type=int); s.add_argument('--seed', default='heatbed')
     s.add_argument('--map'); s.set_defaults(f=cmd_replicate)
+    s = sub.add_parser('widen'); s.add_argument('src'); s.add_argument('dst')
+    s.add_argument('width', type=int); s.add_argument('--root', default='giant')
+    s.add_argument('--seed', default='giant')
+    s.add_argument('--map'); s.set_defaults(f=cmd_widen)
+    s = sub.add_parser('giant-shape'); s.add_argument('url'); s.add_argument('root')
+    s.set_defaults(f=cmd_giant_shape)
     s = sub.add_parser('build'); s.add_argument('url'); s.add_argument('workdir')
     s.add_argument('--cases', default='cases.yaml')
     s.add_argument('--global-env'); s.add_argument('--auth-key')
