@@ -1,8 +1,9 @@
--- resource_convert.sql for MySQL and MariaDB, which update through a join with a derived
--- table (they have no UPDATE ... FROM).
+-- resource_convert.sql for MySQL and MariaDB, which have no UPDATE ... FROM: a CASE per
+-- column (kept short: see apply.rs). Not a join with a derived table of the rows: a
+-- MariaDB Galera node with wsrep_max_ws_rows set refuses that statement outright (error
+-- 4165, "Galera replication not supported").
 UPDATE resource
-JOIN ({union: SELECT :id AS id, :template_id AS template_id, :requires AS requires, :needed_by AS needed_by}) AS v
-  ON resource.id = v.id
-SET resource.current_template_id = v.template_id,
-    resource.requires = v.requires,
-    resource.needed_by = v.needed_by
+SET current_template_id = CASE id {cases: WHEN :id THEN :template_id} END,
+    requires = CASE id {cases: WHEN :id THEN :requires} END,
+    needed_by = CASE id {cases: WHEN :id THEN :needed_by} END
+WHERE id IN ({each: :id})

@@ -383,20 +383,14 @@ fn write(
         include_str!("../../sql/resource_convert.sql"),
         include_str!("../../sql/resource_convert_mysql.sql"),
     );
-    for_chunks(
-        conn,
-        convert,
-        &[],
-        &converts,
-        |(c, template_id)| {
-            vec![
-                ("id", Param::Int(c.id)),
-                ("template_id", Param::Int(*template_id)),
-                ("requires", Param::Text(id_list(&c.requires))),
-                ("needed_by", Param::Text(id_list(&c.needed_by))),
-            ]
-        },
-    )?;
+    for_chunks(conn, convert, &[], &converts, |(c, template_id)| {
+        vec![
+            ("id", Param::Int(c.id)),
+            ("template_id", Param::Int(*template_id)),
+            ("requires", Param::Text(id_list(&c.requires))),
+            ("needed_by", Param::Text(id_list(&c.needed_by))),
+        ]
+    })?;
 
     let traversals: Vec<(&str, String)> = stacks
         .iter()

@@ -429,25 +429,26 @@ fn convert_trees(
         ));
     }
     let chunks: Vec<&[&Tree]> = trees.chunks(TREES_PER_WRITE).collect();
-    let sequential = |conn: &mut dyn crate::db::Connection,
-                      report: &mut Report,
-                      progress: &mut dyn FnMut(Progress) -> std::io::Result<()>| {
-        let mut chunks = chunks.iter();
-        settle_batches(
-            conn,
-            &mut |conn| {
-                chunks
-                    .next()
-                    .map(|chunk| read_and_plan(conn, chunk, inv, opts))
-            },
-            trees.len(),
-            inv,
-            mode,
-            limits,
-            report,
-            progress,
-        )
-    };
+    let sequential =
+        |conn: &mut dyn crate::db::Connection,
+         report: &mut Report,
+         progress: &mut dyn FnMut(Progress) -> std::io::Result<()>| {
+            let mut chunks = chunks.iter();
+            settle_batches(
+                conn,
+                &mut |conn| {
+                    chunks
+                        .next()
+                        .map(|chunk| read_and_plan(conn, chunk, inv, opts))
+                },
+                trees.len(),
+                inv,
+                mode,
+                limits,
+                report,
+                progress,
+            )
+        };
     let Some(second) = opts.reader.as_ref().filter(|_| chunks.len() > 1) else {
         return sequential(conn, report, &mut progress);
     };
@@ -640,14 +641,7 @@ fn settle_batches<'t>(
             let plans: Vec<&TreePlan> = works.iter().filter_map(TreeWork::plan).collect();
             let left_alone: Vec<(&Tree, &Blocker)> =
                 works.iter().filter_map(TreeWork::left_alone).collect();
-            mode.settle(
-                conn,
-                &plans,
-                &left_alone,
-                inv,
-                limits,
-                &mut report.retries,
-            )?
+            mode.settle(conn, &plans, &left_alone, inv, limits, &mut report.retries)?
         };
         report.phases.writing += writing.elapsed();
         let planned = works.iter().filter(|w| w.plan().is_some()).count();

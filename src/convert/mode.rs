@@ -10,8 +10,8 @@ use super::{Options, Outcome, Report};
 use crate::db::history::{self, RunEnd, RunStart, StackOutcome};
 use crate::db::read::Inventory;
 use crate::db::{Connection, Database, WriteSetLimits};
-use std::collections::HashMap;
 use anyhow::Result;
+use std::collections::HashMap;
 
 #[derive(Clone, Debug)]
 pub enum Mode {
@@ -157,7 +157,11 @@ impl Mode {
         let mut outcomes = Vec::with_capacity(plans.len());
         for p in plans {
             let root = p.root_id.as_str();
-            match over.remove(root).map(Outcome::Skipped).or_else(|| written.remove(root)) {
+            match over
+                .remove(root)
+                .map(Outcome::Skipped)
+                .or_else(|| written.remove(root))
+            {
                 Some(o) => outcomes.push(o),
                 None => break,
             }

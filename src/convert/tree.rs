@@ -263,7 +263,13 @@ mod tests {
         let roots: Vec<&str> = f.trees.iter().map(|t| t.root().id.as_str()).collect();
         assert_eq!(
             roots,
-            ["c-updated", "b-oldest", "e-nested-older", "a-newest", "d-no-template"]
+            [
+                "c-updated",
+                "b-oldest",
+                "e-nested-older",
+                "a-newest",
+                "d-no-template"
+            ]
         );
     }
 

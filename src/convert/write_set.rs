@@ -55,7 +55,10 @@ pub fn of(plan: &TreePlan, limits: &WriteSetLimits) -> WriteSet {
         add("resource_data", deleted, 1);
         add(
             "resource_properties_data",
-            sp.deletes.iter().filter(|d| d.attr_data_id.is_some()).count() as u64,
+            sp.deletes
+                .iter()
+                .filter(|d| d.attr_data_id.is_some())
+                .count() as u64,
             1,
         );
         add("heat_converge_deleted", deleted, 1);
@@ -75,7 +78,12 @@ pub fn too_large(ws: WriteSet, limits: &WriteSetLimits) -> Option<Blocker> {
     let (what, setting, size, limit) = if over(limits.max_rows, ws.rows) {
         ("rows", "wsrep_max_ws_rows", ws.rows, limits.max_rows?)
     } else if over(limits.max_bytes, ws.bytes) {
-        ("bytes (estimated)", "wsrep_max_ws_size", ws.bytes, limits.max_bytes?)
+        (
+            "bytes (estimated)",
+            "wsrep_max_ws_size",
+            ws.bytes,
+            limits.max_bytes?,
+        )
     } else {
         return None;
     };
@@ -102,7 +110,8 @@ pub fn cut<'p>(
 ) -> (Vec<Vec<&'p TreePlan>>, Vec<(&'p TreePlan, Blocker)>) {
     let budget = |limit: Option<u64>| limit.map(|l| l - l / 10);
     let (rows, bytes) = (budget(limits.max_rows), budget(limits.max_bytes));
-    let fits = |ws: WriteSet| rows.is_none_or(|r| ws.rows <= r) && bytes.is_none_or(|b| ws.bytes <= b);
+    let fits =
+        |ws: WriteSet| rows.is_none_or(|r| ws.rows <= r) && bytes.is_none_or(|b| ws.bytes <= b);
     let mut groups: Vec<Vec<&TreePlan>> = Vec::new();
     let mut refused = Vec::new();
     let mut current: Vec<&TreePlan> = Vec::new();

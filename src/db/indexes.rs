@@ -123,8 +123,9 @@ pub fn create_missing(db: &mut dyn super::Database) -> Result<Vec<String>> {
             Err(e) if super::is_lock_wait_timeout(&e) => {
                 tracing::warn!("the index {name} a killed run left stays: {e:#}");
             }
-            other => other
-                .with_context(|| format!("dropping the index {name} a killed run left"))?,
+            other => {
+                other.with_context(|| format!("dropping the index {name} a killed run left"))?
+            }
         }
     }
     for (table, column) in LOOKUP_COLUMNS {

@@ -239,8 +239,7 @@ pub trait Connection {
     fn bound_lock_waits(&mut self, wait: std::time::Duration) -> Result<()>;
     /// Which of two forms of a statement this server takes, where the servers' SQL
     /// differs beyond what `sql/` can write once: the standard one (PostgreSQL, SQLite)
-    /// or MySQL's (a multi-row `UPDATE` joins a derived table: MySQL has no
-    /// `UPDATE ... FROM`).
+    /// or MySQL's (a multi-row `UPDATE`: MySQL has no `UPDATE ... FROM`).
     fn dialect(&self) -> Dialect {
         Dialect::Standard
     }

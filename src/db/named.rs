@@ -8,9 +8,7 @@
 //! every row, each copy bound from that row's values:
 //! - `{each: X}` repeats `X` joined by `, ` (`VALUES {each: (:stack_id, :engine_id)}`,
 //!   `WHERE id IN ({each: :id})`);
-//! - `{cases: X}` repeats `X` joined by a space (`CASE id {cases: WHEN :id THEN :requires} END`);
-//! - `{union: X}` repeats `X` joined by `UNION ALL` (a derived table of the rows, for
-//!   MySQL, which has no `UPDATE ... FROM`).
+//! - `{cases: X}` repeats `X` joined by a space (`CASE id {cases: WHEN :id THEN :requires} END`).
 //!
 //! Outside a block, names are bound from the values shared by every row. Why by hand: no
 //! crate binds named parameters for rusqlite, postgres and mysql alike, and these two
@@ -59,7 +57,6 @@ pub fn bind(sql: &str, shared: &Values, rows: &[&Values]) -> Result<Bound> {
         let joiner = match kind.trim() {
             "each" => ", ",
             "cases" => " ",
-            "union" => " UNION ALL ",
             other => bail!("an unknown block {{{other}: ...}}"),
         };
         if rows.is_empty() {

@@ -525,7 +525,10 @@ impl super::indexes::Indexes for Postgres {
 
     fn without_statistics(&mut self, tables: &[&str]) -> Result<Vec<String>> {
         let names: Vec<Param> = tables.iter().map(|t| Param::Text(t.to_string())).collect();
-        let b = super::named::ids(include_str!("../../sql/without_statistics_postgresql.sql"), &names)?;
+        let b = super::named::ids(
+            include_str!("../../sql/without_statistics_postgresql.sql"),
+            &names,
+        )?;
         self.query(&b.sql, &b.params)?
             .iter()
             .map(|r| r.string("name"))
