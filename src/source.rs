@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 /// [`crate::parameters::Parameters::unread`] afterwards.
 pub fn stored(row: &StackRow, raw: &RawTemplateRow, site: &HeatSite) -> Result<StackDefinition> {
     let origin = format!("stack {} ({})", row.name, row.id);
-    let Value::Object(body) = raw.template.clone() else {
+    let Value::Object(body) = Value::clone(&raw.template) else {
         bail!("{origin}: raw_template {} is not a JSON object", raw.id);
     };
     let template = Template::from_body(body, &origin)?;

@@ -32,7 +32,7 @@ fn template(t: Option<&Result<RawTemplateRow, String>>) -> Value {
         Some(Err(e)) => json!({ "unreadable": e }),
         Some(Ok(t)) => {
             let files: BTreeMap<&String, &String> = t.files.iter().collect();
-            json!([t.id, t.template, t.environment, files])
+            json!([t.id, &*t.template, &*t.environment, files])
         }
     }
 }

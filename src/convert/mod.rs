@@ -568,23 +568,25 @@ fn read_and_plan<'t>(
         let templates = load::raw_templates(conn, &template_ids)?;
         reading += started.elapsed();
         let started_planning = std::time::Instant::now();
-        for w in batch
-            .iter_mut()
+        // Each tree is planned on its own: on every core.
+        use rayon::prelude::*;
+        batch
+            .par_iter_mut()
             .filter(|w| matches!(w.stage, Stage::Eligible))
-        {
-            let started = std::time::Instant::now();
-            w.stage = match plan::plan_tree(w.tree, &resources, &templates, &opts.site)
-                .and_then(|p| prepare(p, w.tree, &resources, &templates, inv, opts))
-            {
-                Err(b) => Stage::Done(Outcome::Skipped(b)),
-                Ok((p, review)) => {
-                    w.warnings = p.warnings();
-                    w.reviewed = review;
-                    Stage::Planned(p)
-                }
-            };
-            w.took = started.elapsed();
-        }
+            .for_each(|w| {
+                let started = std::time::Instant::now();
+                w.stage = match plan::plan_tree(w.tree, &resources, &templates, &opts.site)
+                    .and_then(|p| prepare(p, w.tree, &resources, &templates, inv, opts))
+                {
+                    Err(b) => Stage::Done(Outcome::Skipped(b)),
+                    Ok((p, review)) => {
+                        w.warnings = p.warnings();
+                        w.reviewed = review;
+                        Stage::Planned(p)
+                    }
+                };
+                w.took = started.elapsed();
+            });
         planning += started_planning.elapsed();
     }
     Ok(Batch {

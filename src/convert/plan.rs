@@ -205,15 +205,22 @@ pub fn id_list(ids: &[i64]) -> String {
 /// the root before a conversion committed and took its lock after: its `Stack.store()`
 /// writes `convergence = 0` back on the root, while the nested stacks it then updates
 /// are loaded afresh, as converted, and stay so (tests/running_engines.rs).
+/// Stacks of one tree planned together on one thread: a small tree stays on its thread.
+const STACKS_PER_TASK: usize = 64;
+
 pub fn plan_tree(
     tree: &Tree,
     resources: &HashMap<String, Vec<ResourceRow>>,
     templates: &HashMap<i64, Result<RawTemplateRow, String>>,
     site: &HeatSite,
 ) -> Result<TreePlan, Blocker> {
+    // A tree's stacks are planned each on its own: a giant tree's (a ResourceGroup of
+    // thousands of nested stacks) on every core.
+    use rayon::prelude::*;
     let stacks = tree
         .stacks
-        .iter()
+        .par_iter()
+        .with_min_len(STACKS_PER_TASK)
         .filter(|s| !s.convergence)
         .map(|s| {
             plan_stack(
@@ -235,6 +242,9 @@ pub fn plan_tree(
                 other => other,
             })
         })
+        .collect::<Vec<_>>()
+        // The first stack's refusal, as one thread would have found it.
+        .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
     Ok(TreePlan {
         root_id: tree.root().id.clone(),

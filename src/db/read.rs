@@ -394,18 +394,32 @@ pub fn raw_templates(
         .filter_map(|r| r.files_id)
         .map(Param::Int)
         .collect();
-    let mut files_rows: HashMap<i64, Option<String>> = HashMap::new();
+    // A files row is shared by every template of a tree (and of its updates): parsed
+    // once, held once.
+    let mut files_rows: HashMap<i64, Result<Files, String>> = HashMap::new();
     for r in in_batches(
         conn,
         include_str!("../../sql/raw_template_files.sql"),
         &files_ids,
     )? {
         let f = FilesRow::from_row(&r)?;
-        files_rows.insert(f.id, f.files);
+        let mut files = HashMap::new();
+        let parsed = json_column(f.id, f.files, "raw_template_files")
+            .and_then(|v| add_files(&mut files, f.id, v, "raw_template_files"))
+            .map(|()| Files::new(files))
+            .map_err(|e| format!("{e:#}"));
+        files_rows.insert(f.id, parsed);
     }
+    let mut texts = SameText::default();
     Ok(rows
         .into_iter()
-        .map(|r| (r.id, r.parse(&files_rows).map_err(|e| format!("{e:#}"))))
+        .map(|r| {
+            (
+                r.id,
+                r.parse(&files_rows, &mut texts)
+                    .map_err(|e| format!("{e:#}")),
+            )
+        })
         .collect())
 }
 
@@ -447,45 +461,81 @@ impl FromRow for FilesRow {
     }
 }
 
+/// JSON texts decoded once per read: text -> its value.
+#[derive(Default)]
+struct SameText(HashMap<String, std::sync::Arc<Value>>);
+
+impl SameText {
+    fn decode(&mut self, id: i64, v: Option<String>, what: &str) -> Result<std::sync::Arc<Value>> {
+        let Some(text) = v else {
+            return Ok(std::sync::Arc::new(Value::Null));
+        };
+        if let Some(known) = self.0.get(&text) {
+            return Ok(known.clone());
+        }
+        let value = std::sync::Arc::new(json_column(id, Some(text.clone()), what)?);
+        self.0.insert(text, value.clone());
+        Ok(value)
+    }
+}
+
 impl StoredTemplate {
     /// Its JSON columns decoded, its files merged from both places Heat keeps them.
-    fn parse(self, files_rows: &HashMap<i64, Option<String>>) -> Result<RawTemplateRow> {
+    fn parse(
+        self,
+        files_rows: &HashMap<i64, Result<Files, String>>,
+        texts: &mut SameText,
+    ) -> Result<RawTemplateRow> {
         let id = self.id;
-        let json = |v: Option<String>, what: &str| -> Result<Value> {
-            match v.as_deref().map(str::trim) {
-                None | Some("") => Ok(Value::Null),
-                Some(t) => serde_json::from_str(t)
-                    .with_context(|| format!("raw_template {id}: {what} is not valid JSON")),
-            }
+        let mut own = HashMap::new();
+        add_files(&mut own, id, json_column(id, self.files, "files")?, "files")?;
+        let stored = match self.files_id.and_then(|fid| files_rows.get(&fid)) {
+            Some(Err(e)) => bail!("{e}"),
+            Some(Ok(f)) => Some(f),
+            None => None,
         };
-        let mut files = HashMap::new();
-        let mut add_files = |v: Value, what: &str| -> Result<()> {
-            match v {
-                Value::Null => Ok(()),
-                Value::Object(m) => {
-                    for (k, v) in m {
-                        let content = match v {
-                            Value::String(s) => s,
-                            other => other.to_string(),
-                        };
-                        files.insert(k, content);
-                    }
-                    Ok(())
-                }
-                _ => bail!("raw_template {id}: {what} is not a map of files"),
+        let files = match stored {
+            // The usual case: the files row alone, shared with the tree's other templates.
+            Some(f) if own.is_empty() => Files::clone(f),
+            Some(f) => {
+                own.extend(f.iter().map(|(k, v)| (k.clone(), v.clone())));
+                Files::new(own)
             }
+            None => Files::new(own),
         };
-        add_files(json(self.files, "files")?, "files")?;
-        if let Some(fid) = self.files_id {
-            let stored = files_rows.get(&fid).cloned().flatten();
-            add_files(json(stored, "raw_template_files")?, "raw_template_files")?;
-        }
         Ok(RawTemplateRow {
             id,
-            template: json(self.template, "template")?,
-            environment: json(self.environment, "environment")?,
+            template: texts.decode(id, self.template, "template")?,
+            environment: texts.decode(id, self.environment, "environment")?,
             files,
         })
+    }
+}
+
+/// A JSON column of raw_template `id` (or of its files row) decoded; NULL or empty: null.
+fn json_column(id: i64, v: Option<String>, what: &str) -> Result<Value> {
+    match v.as_deref().map(str::trim) {
+        None | Some("") => Ok(Value::Null),
+        Some(t) => serde_json::from_str(t)
+            .with_context(|| format!("raw_template {id}: {what} is not valid JSON")),
+    }
+}
+
+/// Adds a map of files (name -> content) to `files`; a later one wins, as in Heat.
+fn add_files(files: &mut HashMap<String, String>, id: i64, v: Value, what: &str) -> Result<()> {
+    match v {
+        Value::Null => Ok(()),
+        Value::Object(m) => {
+            for (k, v) in m {
+                let content = match v {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                files.insert(k, content);
+            }
+            Ok(())
+        }
+        _ => bail!("raw_template {id}: {what} is not a map of files"),
     }
 }
 
@@ -515,11 +565,17 @@ pub type Word = std::sync::Arc<str>;
 #[derive(Clone, Debug)]
 pub struct RawTemplateRow {
     pub id: i64,
-    pub template: Value,
-    pub environment: Value,
+    /// Shared with the other templates of the same read that have the same text: a
+    /// ResourceGroup's thousands of members are one provider template, stored a thousand
+    /// times.
+    pub template: std::sync::Arc<Value>,
+    pub environment: std::sync::Arc<Value>,
     /// name -> content, from `raw_template.files` or its `raw_template_files` row.
-    pub files: HashMap<String, String>,
+    pub files: Files,
 }
+
+/// A template's files (name -> content): shared by the templates that have the same.
+pub type Files = std::sync::Arc<HashMap<String, String>>;
 
 /// A `StackRow` from a row of `sql/stack_by_id.sql` or `sql/live_stacks.sql`.
 impl FromRow for StackRow {

@@ -56,8 +56,8 @@ pub struct StackDefinition {
     parsed_conditions: RefCell<HashMap<String, Snippet>>,
     condition_state: RefCell<HashMap<String, CondState>>,
     /// Files given with the template (provider templates, `get_file` targets), by the
-    /// name the template uses.
-    pub files: HashMap<String, String>,
+    /// name the template uses (shared: every stack of a tree usually has the same).
+    pub files: std::sync::Arc<HashMap<String, String>>,
     /// The environment's `parameter_defaults`: they also reach nested provider templates.
     pub parameter_defaults: Map<String, Value>,
     mappings: Map<String, Value>,
@@ -70,7 +70,7 @@ impl StackDefinition {
         env: &Environment,
         resolver: Resolver,
         identity: &StackIdentity,
-        files: HashMap<String, String>,
+        files: impl Into<std::sync::Arc<HashMap<String, String>>>,
     ) -> Result<StackDefinition> {
         let parameters = Parameters::new(&template, env, identity)?;
         let condition_defns = template.conditions()?;
@@ -84,7 +84,7 @@ impl StackDefinition {
             condition_defns,
             parsed_conditions: RefCell::new(HashMap::new()),
             condition_state: RefCell::new(HashMap::new()),
-            files,
+            files: files.into(),
             parameter_defaults: env.parameter_defaults.clone(),
         };
         stack.parse_conditions()?;
