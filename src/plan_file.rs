@@ -8,7 +8,7 @@
 //! trees left alone and the stray stacks are listed for the reviewer; they are not applied.
 
 use crate::convert::fingerprint::Fingerprint;
-use crate::convert::{Outcome, PlanFile, Report, ReviewedTree};
+use crate::convert::{Outcome, PlanFile, Report, ReviewedTree, TreeReport};
 use crate::db::identity::Identity;
 use crate::db::url::DbUrl;
 use anyhow::{anyhow, bail, Result};
@@ -23,25 +23,28 @@ pub const FORMAT: &str = "heat-converge-plan";
 /// that would make every plan file made before unreadable, for no gain in safety.
 pub const VERSION: i64 = 1;
 
-/// The plan file of a dry run's report.
-pub fn to_json(report: &Report, url: &DbUrl, identity: &Identity, created_at: &str) -> Value {
-    let trees: Vec<Value> = report
-        .trees
-        .iter()
-        .filter_map(|t| match &t.outcome {
-            Outcome::WouldConvert(_) => t.reviewed.as_ref().map(|r| {
-                json!({
-                    "root_id": t.root_id,
-                    "name": t.root_name,
-                    "project": t.project,
-                    "fingerprint": {"rows": r.fingerprint.rows, "locks": r.fingerprint.locks},
-                    "stacks": r.changes,
-                    "warnings": t.warnings,
-                })
-            }),
-            _ => None,
-        })
-        .collect();
+/// A tree's entry in the plan file's `trees`: one the dry run would convert, with its
+/// fingerprints and row changes (None for the others).
+pub fn tree_json(t: &TreeReport) -> Option<Value> {
+    match &t.outcome {
+        Outcome::WouldConvert(_) => t.reviewed.as_ref().map(|r| {
+            json!({
+                "root_id": t.root_id,
+                "name": t.root_name,
+                "project": t.project,
+                "fingerprint": {"rows": r.fingerprint.rows, "locks": r.fingerprint.locks},
+                "stacks": r.changes,
+                "warnings": t.warnings,
+            })
+        }),
+        _ => None,
+    }
+}
+
+/// The plan file of a dry run's report, but for its `trees` (its last key, empty): those
+/// are written one at a time as the run goes ([`tree_json`]), so that a plan of 100,000
+/// trees is not held whole in memory.
+pub fn document(report: &Report, url: &DbUrl, identity: &Identity, created_at: &str) -> Value {
     let left_alone: Vec<Value> = report
         .trees
         .iter()
@@ -62,7 +65,6 @@ pub fn to_json(report: &Report, url: &DbUrl, identity: &Identity, created_at: &s
         "created_at": created_at,
         "database": {"url": url.to_string(), "identity": identity.to_json()},
         "filter": report.filter,
-        "trees": trees,
         "left_alone": left_alone,
         "stray_stacks": report.strays.iter().map(|s| json!({
             "id": s.stack.id,
@@ -70,6 +72,7 @@ pub fn to_json(report: &Report, url: &DbUrl, identity: &Identity, created_at: &s
             "reason_kind": s.reason.kind(),
             "reason": s.reason.to_string(),
         })).collect::<Vec<_>>(),
+        "trees": [],
     })
 }
 

@@ -33,23 +33,34 @@ pub fn run(args: PlanArgs) -> Result<u8> {
         reader: Some(args.db.second_session(&url)),
         ..convert::Options::default()
     };
-    let mut kept = report::Kept::every_tree(true);
+    // Each tree's line is printed, and its entry spooled for the file, as the run goes:
+    // only the trees left alone (and those with warnings) are kept, for the summary.
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "heat-converge plan of {url}")?;
+    let mut spool = report::TreeSpool::of("trees")?;
+    let mut kept = report::Kept::every_tree(false);
     let mut report = convert::run(db.as_mut(), &opts, |event| {
         if let convert::Progress::Tree(t, _) = &event {
+            writeln!(out, "{}", report::tree_line(t))?;
+            if let Some(entry) = heat_converge::plan_file::tree_json(t) {
+                spool.push_json(&entry)?;
+            }
             kept.offer(t);
         }
         Ok(())
     })?;
     report.trees = kept.trees;
     let identity = db.identity()?;
-    let file = heat_converge::plan_file::to_json(&report, &url, &identity, &convert::now_utc());
-    std::fs::write(&args.out, serde_json::to_string_pretty(&file)? + "\n")
-        .with_context(|| format!("cannot write the plan file {}", args.out.display()))?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "heat-converge plan of {url}")?;
-    for t in &report.trees {
-        writeln!(out, "{}", report::tree_line(t))?;
-    }
+    let file = heat_converge::plan_file::document(&report, &url, &identity, &convert::now_utc());
+    let written = std::fs::File::create(&args.out)
+        .map_err(anyhow::Error::from)
+        .and_then(|f| {
+            let mut w = std::io::BufWriter::new(f);
+            spool.print(&mut w, file)?;
+            w.flush()?;
+            Ok(())
+        });
+    written.with_context(|| format!("cannot write the plan file {}", args.out.display()))?;
     write!(out, "{}", report::summary(&report))?;
     let mut next = NextCommand {
         words: vec!["heat-converge".into(), "migrate".into(), "--plan".into()],
