@@ -34,6 +34,7 @@ use super::plan::{
 use crate::db::history::{record_deleted, record_stacks, DeletedRow, StackOutcome};
 use crate::db::named::{self, Values};
 use crate::db::read::StackState;
+use crate::db::FromRow as _;
 use crate::db::read::{stack_states, template_files_ids, unused_template_files, Inventory};
 use crate::db::{
     in_transaction, is_lock_wait_timeout, is_transient, Connection, Param, ROWS_PER_STATEMENT,
@@ -365,9 +366,9 @@ fn write(
         .iter()
         .flat_map(|p| p.stacks.iter().map(move |sp| (*p, sp)))
         .collect();
-    claim(conn, &stacks)?;
+    let claimed = claim(conn, &stacks)?;
     lock(conn, &stacks, inv, rec)?;
-    check_unchanged(conn, plans, &stacks, inv)?;
+    check_unchanged(conn, plans, &stacks, claimed, inv)?;
 
     let deletes: Vec<(&TreePlan, &StackPlan, &ResourceDeletion)> = stacks
         .iter()
@@ -455,10 +456,15 @@ fn write(
 
 /// Locks the batch's stack, resource and previous template rows without waiting (where
 /// the server can): a [`RowsHeld`] names the trees whose rows another session holds.
-fn claim(conn: &mut dyn Connection, stacks: &[(&TreePlan, &StackPlan)]) -> Result<()> {
+/// Returns the state of each stack as read under its row lock (where it took them).
+fn claim(
+    conn: &mut dyn Connection,
+    stacks: &[(&TreePlan, &StackPlan)],
+) -> Result<Option<HashMap<String, StackState>>> {
     let Some(skip_locked) = conn.skip_locked() else {
-        return Ok(());
+        return Ok(None);
     };
+    let mut states = HashMap::new();
     // table, SQL, and each row: (its id, its tree's root, what it is in words)
     type Wanted = Vec<(Param, String, String)>;
     let mut wanted: Vec<(&str, &str, Wanted)> = vec![
@@ -511,6 +517,9 @@ fn claim(conn: &mut dyn Connection, stacks: &[(&TreePlan, &StackPlan)]) -> Resul
             let params: Vec<Param> = chunk.iter().map(|(id, _, _)| id.clone()).collect();
             let b = named::ids(sql, &params)?;
             for r in conn.query(&format!("{}{skip_locked}", b.sql), &b.params)? {
+                if *table == "stack" {
+                    states.insert(r.string("id")?, StackState::from_row(&r)?);
+                }
                 got.insert(r.string("id")?);
             }
         }
@@ -536,7 +545,7 @@ fn claim(conn: &mut dyn Connection, stacks: &[(&TreePlan, &StackPlan)]) -> Resul
         }
     }
     if held.is_empty() {
-        return Ok(());
+        return Ok(Some(states));
     }
     let trees = held
         .into_iter()
@@ -611,10 +620,16 @@ fn check_unchanged(
     conn: &mut dyn Connection,
     plans: &[&TreePlan],
     stacks: &[(&TreePlan, &StackPlan)],
+    claimed: Option<HashMap<String, StackState>>,
     inv: &Inventory,
 ) -> Result<()> {
-    let ids: Vec<&str> = stacks.iter().map(|(_, sp)| sp.stack.id.as_str()).collect();
-    let states = stack_states(conn, &ids)?;
+    let states = match claimed {
+        Some(states) => states,
+        None => {
+            let ids: Vec<&str> = stacks.iter().map(|(_, sp)| sp.stack.id.as_str()).collect();
+            stack_states(conn, &ids)?
+        }
+    };
     for (_, sp) in stacks {
         let planned = StackState {
             status: "COMPLETE".into(),
