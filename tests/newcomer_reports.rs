@@ -1,0 +1,92 @@
+//! What a newcomer reads, on copies of the shipped demo (made by the real Heat): the
+//! progress bar as a terminal shows it (counts that agree, a rate people read), `-v`'s
+//! seconds, `status`'s two legacy counts told apart, `verify` where nothing was converted,
+//! and a dry run's line per tree. Counts are derived here from the database's rows. Each
+//! test makes its own databases and drops them.
+
+mod common;
+
+use common::{Backend, Bed, HeatDb};
+use regex::Regex;
+use std::process::Command;
+
+/// A count the database returns (as text on every backend).
+fn count(db: &HeatDb, sql: &str) -> usize {
+    db.value(sql).unwrap().trim().parse().unwrap()
+}
+
+/// Live legacy root stacks: the trees heat-converge looks at.
+const LEGACY_ROOTS: &str = "SELECT CAST(COUNT(*) AS CHAR(20)) FROM stack \
+     WHERE owner_id IS NULL AND deleted_at IS NULL AND NOT convergence AND NOT backup";
+
+/// Legacy trees one of whose live stacks is not *_COMPLETE: those a run leaves alone.
+const BLOCKED_ROOTS: &str = "WITH RECURSIVE t(root, id) AS (
+       SELECT id, id FROM stack
+       WHERE owner_id IS NULL AND deleted_at IS NULL AND NOT convergence AND NOT backup
+       UNION ALL
+       SELECT t.root, s.id FROM stack s JOIN t ON s.owner_id = t.id
+       WHERE s.deleted_at IS NULL AND NOT s.backup)
+     SELECT CAST(COUNT(DISTINCT t.root) AS CHAR(20)) FROM t
+     JOIN stack s ON s.id = t.id WHERE s.status <> 'COMPLETE'";
+
+/// The lines a terminal was shown, from what `script` recorded: split where the cursor
+/// went back to the line's start, escape sequences dropped.
+fn terminal_lines(raw: &str) -> Vec<String> {
+    let escapes = Regex::new(r"\x1b\[[0-9;?]*[A-Za-z]").unwrap();
+    escapes
+        .replace_all(raw, "")
+        .split(['\r', '\n'])
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// `migrate` on a pseudo-terminal (`script`), where the bar is drawn: every drawing of it
+/// counts each tree settled once (converted or left alone), and shows a rate only as
+/// `N.N trees/s` (or `1 tree per N s`), never indicatif's raw float.
+#[test]
+fn the_progress_bar_on_a_terminal() {
+    let bed = Bed::new("bar");
+    let db = bed.demo(Backend::Sqlite);
+    let roots = count(&db, LEGACY_ROOTS);
+    let blocked = count(&db, BLOCKED_ROOTS);
+    let command = format!(
+        "stty cols 200 rows 50; exec '{}' migrate --db-url '{}'",
+        env!("CARGO_BIN_EXE_heat-converge"),
+        db.url
+    );
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+        .expect("script (util-linux) is on this machine");
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let lines = terminal_lines(&String::from_utf8_lossy(&out.stdout));
+    let bar = Regex::new(
+        r"^[█░]{30} (\d+)/(\d+) trees · (\d+) converted, (\d+) left alone(?: · (?:\d+(?:\.\d)? trees/s|1 tree per \d+ (?:s|min \d+ s)) · ETA \d+ (?:s|min \d+ s|h \d\d min)| · \d+(?:\.\d)? trees/s)?$",
+    )
+    .unwrap();
+    let drawn: Vec<&String> = lines.iter().filter(|l| l.contains(" trees · ")).collect();
+    assert!(!drawn.is_empty(), "no bar drawn: {lines:#?}");
+    let mut last = 0;
+    for line in &drawn {
+        let c = bar
+            .captures(line)
+            .unwrap_or_else(|| panic!("not a bar line: {line:?}"));
+        let n = |i: usize| c[i].parse::<usize>().unwrap();
+        assert_eq!(n(1), n(3) + n(4), "position = converted + left alone: {line}");
+        assert_eq!(n(2), roots, "{line}");
+        assert!(n(1) >= last, "the position never goes back: {line}");
+        last = n(1);
+    }
+    assert!(last > 0, "a tree settled while the bar was drawn: {drawn:#?}");
+    assert!(
+        !lines.iter().any(|l| Regex::new(r"\d\.\d{2,}/s").unwrap().is_match(l)),
+        "{lines:#?}"
+    );
+    // The summary that follows agrees with the rows.
+    let summary = lines.join("\n");
+    assert!(
+        summary.contains(&format!("converted                     {:>6}", roots - blocked)),
+        "{summary}"
+    );
+}
