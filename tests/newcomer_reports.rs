@@ -4,6 +4,7 @@
 //! and a dry run's line per tree. Counts are derived here from the database's rows. Each
 //! test makes its own databases and drops them.
 
+#[macro_use]
 mod common;
 
 use common::{Backend, Bed, HeatDb};
@@ -73,20 +74,72 @@ fn the_progress_bar_on_a_terminal() {
             .captures(line)
             .unwrap_or_else(|| panic!("not a bar line: {line:?}"));
         let n = |i: usize| c[i].parse::<usize>().unwrap();
-        assert_eq!(n(1), n(3) + n(4), "position = converted + left alone: {line}");
+        assert_eq!(
+            n(1),
+            n(3) + n(4),
+            "position = converted + left alone: {line}"
+        );
         assert_eq!(n(2), roots, "{line}");
         assert!(n(1) >= last, "the position never goes back: {line}");
         last = n(1);
     }
-    assert!(last > 0, "a tree settled while the bar was drawn: {drawn:#?}");
     assert!(
-        !lines.iter().any(|l| Regex::new(r"\d\.\d{2,}/s").unwrap().is_match(l)),
+        last > 0,
+        "a tree settled while the bar was drawn: {drawn:#?}"
+    );
+    assert!(
+        !lines
+            .iter()
+            .any(|l| Regex::new(r"\d\.\d{2,}/s").unwrap().is_match(l)),
         "{lines:#?}"
     );
     // The summary that follows agrees with the rows.
     let summary = lines.join("\n");
     assert!(
-        summary.contains(&format!("converted                     {:>6}", roots - blocked)),
+        summary.contains(&format!(
+            "converted                     {:>6}",
+            roots - blocked
+        )),
         "{summary}"
     );
 }
+
+/// `-v`'s log on a demo copy: the seconds of "where the time went" (and of every other
+/// field that is a number with a fraction, such as PostgreSQL's statistics gathering)
+/// with three decimals, never a float's `Debug` form (`8.5077e-5`, `1.3516240609999999`).
+fn log_seconds(backend: Backend) {
+    let bed = Bed::new(&format!("logsecs-{backend:?}").to_lowercase());
+    let db = bed.demo(backend);
+    let (code, _, err) = db.heat_converge(&["migrate", "-v"]);
+    assert_eq!(code, 3, "{err}");
+    let seconds = r"\d+\.\d{3}";
+    let phases = Regex::new(&format!(
+        r"^ INFO where the time went inventory_s={seconds} reading_s={seconds} planning_s={seconds} writing_s={seconds}$"
+    ))
+    .unwrap();
+    let line = err
+        .lines()
+        .find(|l| l.contains("where the time went"))
+        .unwrap_or_else(|| panic!("no time line: {err}"));
+    assert!(phases.is_match(line), "{line}");
+    let three_decimals = Regex::new(&format!("^{seconds}$")).unwrap();
+    let mut fractions = 0;
+    for l in err.lines() {
+        for (key, value) in l.split_whitespace().filter_map(|w| w.split_once('=')) {
+            if value.parse::<f64>().is_ok() && value.parse::<u64>().is_err() {
+                assert!(three_decimals.is_match(value), "{key}={value} in {l}");
+                fractions += 1;
+            }
+        }
+    }
+    assert!(fractions >= 4, "{err}");
+    if backend == Backend::Postgres {
+        let gathered = Regex::new(&format!(
+            "gathered planner statistics on .* seconds={seconds}$"
+        ))
+        .unwrap();
+        assert!(err.lines().any(|l| gathered.is_match(l)), "{err}");
+    }
+}
+
+on_every_backend!(log_seconds);
