@@ -32,9 +32,8 @@ fn every_subcommand_help_has_exit_codes_and_examples() {
     assert!(heat_converge(&["verify", "--help"]).contains("4  a converted stack does not hold"));
 }
 
-#[test]
-fn the_man_page_renders_with_every_subcommand() {
-    let page = heat_converge(&["man"]);
+/// The page as the real `man` renders it, as plain text.
+fn rendered(page: &str) -> String {
     let mut man = Command::new("man")
         .args(["-l", "-"])
         .env("MANWIDTH", "100")
@@ -60,6 +59,12 @@ fn the_man_page_renders_with_every_subcommand() {
             text.push(c);
         }
     }
+    text
+}
+
+#[test]
+fn the_man_page_renders_with_every_subcommand() {
+    let text = rendered(&heat_converge(&["man"]));
     for section in [
         "HEAT-CONVERGE MIGRATE",
         "HEAT-CONVERGE STATUS",
@@ -73,6 +78,55 @@ fn the_man_page_renders_with_every_subcommand() {
     assert!(text.contains("--no-wait"), "{text}");
     assert!(text.contains("a converted stack does not hold"), "{text}");
     assert!(text.contains("--run"), "{text}");
+}
+
+/// Every `name(N)` the page refers to is a page `heat-converge man` provides: the one
+/// page, heat-converge(1) (clap_mangen's own SUBCOMMANDS section named
+/// `heat-converge-migrate(1)` and the like, which are not shipped); and every section the
+/// page sends the reader to ("see HEAT-CONVERGE MIGRATE below") is one of its sections.
+#[test]
+fn the_man_page_refers_only_to_pages_and_sections_it_has() {
+    let page = heat_converge(&["man"]);
+    let title = page
+        .lines()
+        .find_map(|l| l.strip_prefix(".TH "))
+        .expect("a .TH line");
+    let mut words = title.split_whitespace();
+    let provided = (
+        words.next().unwrap().replace("\\-", "-"),
+        words.next().unwrap().to_string(),
+    );
+    assert_eq!(provided, ("heat-converge".to_string(), "1".to_string()));
+    let reference = regex::Regex::new(r"([A-Za-z][A-Za-z0-9_.+-]*)\(([1-9][a-z]*)\)").unwrap();
+    // In the source (escapes read: `\-` is `-`, fonts dropped) and as man renders it.
+    let fonts = regex::Regex::new(r"\\f[BIRP]").unwrap();
+    let source = fonts.replace_all(&page, "").replace("\\-", "-");
+    let text = rendered(&page);
+    for (what, doc) in [("source", source.as_str()), ("rendered", text.as_str())] {
+        for c in reference.captures_iter(doc) {
+            let found = (c[1].to_string(), c[2].to_string());
+            assert_eq!(found, provided, "{what}: {} is not a page we ship", &c[0]);
+        }
+    }
+    let sections: Vec<&str> = page
+        .lines()
+        .filter_map(|l| l.strip_prefix(".SH "))
+        .map(|s| s.trim_matches('"'))
+        .collect();
+    let see = regex::Regex::new(r"see (HEAT\\-CONVERGE [A-Z]+) below").unwrap();
+    let mut sent = 0;
+    for c in see.captures_iter(&page) {
+        let section = c[1].replace("\\-", "-");
+        assert!(
+            sections.contains(&section.as_str()),
+            "{section} in {sections:?}"
+        );
+        sent += 1;
+    }
+    assert_eq!(
+        sent, 8,
+        "each subcommand but help sends to its section: {page}"
+    );
 }
 
 #[test]
