@@ -7,7 +7,7 @@
 #[macro_use]
 mod common;
 
-use common::{Backend, Bed, HeatDb};
+use common::{json, Backend, Bed, HeatDb};
 use regex::Regex;
 use std::process::Command;
 
@@ -29,6 +29,11 @@ const BLOCKED_ROOTS: &str = "WITH RECURSIVE t(root, id) AS (
        WHERE s.deleted_at IS NULL AND NOT s.backup)
      SELECT CAST(COUNT(DISTINCT t.root) AS CHAR(20)) FROM t
      JOIN stack s ON s.id = t.id WHERE s.status <> 'COMPLETE'";
+
+/// Live legacy nested stacks whose owner row is deleted: orphans, stray stacks.
+const ORPHANS: &str = "SELECT CAST(COUNT(*) AS CHAR(20)) FROM stack s \
+     JOIN stack o ON o.id = s.owner_id \
+     WHERE s.deleted_at IS NULL AND NOT s.convergence AND o.deleted_at IS NOT NULL";
 
 /// The lines a terminal was shown, from what `script` recorded: split where the cursor
 /// went back to the line's start, escape sequences dropped.
@@ -142,4 +147,81 @@ fn log_seconds(backend: Backend) {
     }
 }
 
-on_every_backend!(log_seconds);
+/// `status`'s two counts of legacy stacks told apart, in the schema and in the text, and
+/// each right on the demo with a stray stack planted: `still_legacy` the legacy trees
+/// looked at, as they are now (status writes nothing); `legacy_left_in_database` the whole
+/// database once a real run is done, strays included. Then a real `migrate --stack` of
+/// one tree: `still_legacy` 0 (that tree converted), `legacy_left_in_database` what the
+/// database then holds.
+fn legacy_counts(backend: Backend) {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/run.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let describe = |field: &str| {
+        schema["properties"][field]["description"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{field} has no description"))
+            .to_string()
+    };
+    let still = describe("still_legacy");
+    assert!(
+        still.contains("legacy_trees") && still.contains("legacy_left_in_database"),
+        "{still}"
+    );
+    let left = describe("legacy_left_in_database");
+    assert!(
+        left.contains("whole database") && left.contains("still_legacy"),
+        "{left}"
+    );
+
+    let bed = Bed::new(&format!("legacy-counts-{backend:?}").to_lowercase());
+    let db = bed.demo(backend);
+    // A stray: a nested stack brought back whose owner stays deleted.
+    db.exec("UPDATE stack SET deleted_at = NULL WHERE name LIKE 'deleted-group-%'");
+    let roots = count(&db, LEGACY_ROOTS);
+    let blocked = count(&db, BLOCKED_ROOTS);
+    let strays = count(&db, ORPHANS);
+    assert_eq!(strays, 1);
+
+    let (code, out, err) = db.heat_converge(&["status", "--format", "json"]);
+    assert_eq!(code, 3, "{err}");
+    let report = json(&out);
+    assert_eq!(report["legacy_trees"], roots, "{report}");
+    assert_eq!(report["still_legacy"], roots, "{report}");
+    assert_eq!(report["would_convert"], roots - blocked, "{report}");
+    assert_eq!(report["stray_stacks"].as_array().unwrap().len(), strays);
+    assert_eq!(
+        report["legacy_left_in_database"],
+        blocked + strays,
+        "{report}"
+    );
+    let (_, text, _) = db.heat_converge(&["status"]);
+    assert!(
+        text.contains(&format!("  legacy root stacks            {roots:>6}\n")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "  legacy left after a migrate   {:>6}   (blocked trees and stray stacks: what a real migrate would leave)\n",
+            blocked + strays
+        )),
+        "{text}"
+    );
+
+    let (code, out, err) = db.heat_converge(&["migrate", "--stack", "cfn", "--format", "json"]);
+    assert_eq!(code, 3, "{err}");
+    let report = json(&out);
+    assert_eq!(report["legacy_trees"], 1, "{report}");
+    assert_eq!(report["converted"], 1, "{report}");
+    assert_eq!(report["still_legacy"], 0, "{report}");
+    let now = count(&db, LEGACY_ROOTS);
+    assert_eq!(now, roots - 1);
+    assert_eq!(report["legacy_left_in_database"], now + strays, "{report}");
+    common::assert_schemas(&[("run", report)]);
+}
+
+on_every_backend!(log_seconds, legacy_counts);
