@@ -224,4 +224,52 @@ fn legacy_counts(backend: Backend) {
     common::assert_schemas(&[("run", report)]);
 }
 
-on_every_backend!(log_seconds, legacy_counts);
+/// `verify` where heat-converge converted nothing: it says that nothing was checked (no
+/// conversion recorded), never "every conversion holds", writes nothing, and exits as
+/// `status` would: 3 while legacy stacks remain, 0 once none does.
+fn verify_with_nothing_converted(backend: Backend) {
+    let bed = Bed::new(&format!("verify-none-{backend:?}").to_lowercase());
+    let db = bed.demo(backend);
+    let roots = count(&db, LEGACY_ROOTS);
+    assert!(roots > 0);
+    let nothing = "  converted stacks checked                 0   (heat-converge has recorded no conversion in this database: nothing to check)\n";
+
+    let (code, out, err) = db.heat_converge(&["verify"]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(out.contains(nothing), "{out}");
+    assert!(
+        out.contains(&format!(
+            "  legacy trees and stray stacks left  {roots:>6}\n"
+        )),
+        "{out}"
+    );
+    assert!(!out.contains("every conversion holds"), "{out}");
+    assert!(
+        out.contains(
+            "Next: nothing was checked, since no conversion is recorded; legacy stacks remain"
+        ),
+        "{out}"
+    );
+    let (code, out, err) = db.heat_converge(&["verify", "--format", "json"]);
+    assert_eq!(code, 3, "{err}");
+    let report = json(&out);
+    assert_eq!(report["checked"], 0, "{report}");
+    assert_eq!(report["not_holding"], 0, "{report}");
+    assert_eq!(report["legacy_left_in_database"], roots, "{report}");
+    assert_eq!(report["exit_code"], 3, "{report}");
+    common::assert_schemas(&[("verify", report)]);
+
+    // No legacy stack either (every stack on convergence, none by heat-converge): 0.
+    db.exec("UPDATE stack SET convergence = true");
+    assert_eq!(count(&db, LEGACY_ROOTS), 0);
+    let (code, out, err) = db.heat_converge(&["verify"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(nothing), "{out}");
+    assert!(
+        out.contains("Next: nothing; nothing was checked, since no conversion is recorded, and no legacy stack remains."),
+        "{out}"
+    );
+    assert!(db.our_tables().is_empty(), "verify writes nothing");
+}
+
+on_every_backend!(log_seconds, legacy_counts, verify_with_nothing_converted);

@@ -6,6 +6,7 @@ pub const HELP: &str = "\
 Exit codes:
   0  every conversion holds and no legacy stack remains
   3  every conversion holds, legacy stacks remain
+     (no conversion recorded: nothing is checked, said so, and the code is 0 or 3)
   4  a converted stack does not hold (each named with the resource and the difference)
   1  error; 2  usage error
 
