@@ -62,6 +62,83 @@ fn rendered(page: &str) -> String {
     text
 }
 
+/// The subcommands `heat-converge --help` lists (but `help`).
+fn subcommands() -> Vec<String> {
+    let help = heat_converge(&["--help"]);
+    help.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|s| *s != "help")
+        .map(String::from)
+        .collect()
+}
+
+/// What a `--help` (or `-h`) says of `option`: its line's rest and the lines under it up to
+/// the next option, as one line.
+fn option_help(help: &str, option: &str) -> Option<String> {
+    let mut lines = help.lines();
+    let first = lines.find(|l| {
+        l.trim_start()
+            .split([' ', ','])
+            .any(|w| w == option || w.starts_with(&format!("{option}=")))
+            && l.trim_start().starts_with('-')
+    })?;
+    let rest = first.trim_start().split_once("  ").map_or("", |(_, r)| r);
+    let mut text = vec![rest.trim().to_string()];
+    for l in lines {
+        let t = l.trim_start();
+        if t.starts_with('-') || !l.starts_with(' ') {
+            break;
+        }
+        text.push(t.trim().to_string());
+    }
+    Some(
+        text.join(" ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
+/// Every subcommand that takes `--format` says what each of its values prints, in `-h`
+/// and `--help`, not only its default and possible values.
+#[test]
+fn every_format_option_has_help() {
+    let mut with_format = Vec::new();
+    for sub in subcommands() {
+        for flag in ["-h", "--help"] {
+            let help = heat_converge(&[&sub, flag]);
+            let Some(text) = option_help(&help, "--format") else {
+                continue;
+            };
+            with_format.push(sub.clone());
+            assert!(
+                !text.starts_with('['),
+                "{sub} {flag}: no help for --format: {text}"
+            );
+            let values = text
+                .split("possible values: ")
+                .nth(1)
+                .and_then(|v| v.split(']').next())
+                .unwrap_or_else(|| panic!("{sub} {flag}: {text}"));
+            for value in values.split(", ") {
+                assert!(
+                    text.contains(&format!("{value}: ")),
+                    "{sub} {flag}: --format's help says nothing of {value}: {text}"
+                );
+            }
+        }
+    }
+    with_format.dedup();
+    assert_eq!(
+        with_format,
+        ["migrate", "status", "verify", "history", "graph"],
+        "the subcommands with --format"
+    );
+}
+
 #[test]
 fn the_man_page_renders_with_every_subcommand() {
     let text = rendered(&heat_converge(&["man"]));

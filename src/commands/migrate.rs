@@ -23,6 +23,8 @@ pub struct MigrateArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub only: Selection,
+    /// text: the summary, for people; json: one JSON document on stdout for pipelines
+    /// (schemas/run.schema.json; an error is one too, schemas/error.schema.json).
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
     /// Exit with an error at once when another heat-converge run holds the run lock,

@@ -20,6 +20,8 @@ pub struct VerifyArgs {
     pub db: DbArgs,
     #[command(flatten)]
     pub only: Selection,
+    /// text: the counts and each stack that does not hold, for people; json: one JSON document on stdout for pipelines
+    /// (schemas/verify.schema.json; an error is one too, schemas/error.schema.json).
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
 }
