@@ -139,6 +139,63 @@ fn every_format_option_has_help() {
     );
 }
 
+/// `--config-dir` (and `--config-file`) name their defaults, heat-manage's, in each
+/// subcommand's help; and the places named under HOME are read when the option is not
+/// given (a private HOME; /etc is left alone).
+#[test]
+fn config_options_name_their_default_places() {
+    let named = regex::Regex::new(
+        r"\[default: heat-manage's, those that exist: (\S+) and (\S+), each the first found in ~/\.heat, ~, /etc/heat or /etc \(then \$SNAP_COMMON/etc/heat, \$SNAP/etc/heat where set\)\]",
+    )
+    .unwrap();
+    let mut dirs = Vec::new();
+    for sub in subcommands() {
+        let help = heat_converge(&[&sub, "--help"]);
+        let Some(text) = option_help(&help, "--config-dir") else {
+            continue;
+        };
+        let c = named
+            .captures(&text)
+            .unwrap_or_else(|| panic!("{sub}: --config-dir names no default: {text}"));
+        dirs = vec![c[1].to_string(), c[2].to_string()];
+        assert_eq!(dirs, ["heat.conf.d", "heat-manage.conf.d"], "{sub}: {text}");
+        let files = option_help(&help, "--config-file").unwrap();
+        let c = named
+            .captures(&files)
+            .unwrap_or_else(|| panic!("{sub}: --config-file names no default: {files}"));
+        assert_eq!([&c[1], &c[2]], ["heat.conf", "heat-engine.conf"], "{sub}");
+    }
+    assert!(!dirs.is_empty());
+    let top = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scratch = top
+        .join("target/cli-docs")
+        .join(format!("config-dirs-{}", std::process::id()));
+    let db = scratch.join("heat.sqlite");
+    for dir in &dirs {
+        for place in [".heat", ""] {
+            let home = scratch.join(format!("home-{dir}-{}", place.len()));
+            let confd = home.join(place).join(dir);
+            std::fs::create_dir_all(&confd).unwrap();
+            std::fs::copy(top.join("examples/demo.sqlite"), &db).unwrap();
+            std::fs::write(
+                confd.join("db.conf"),
+                format!("[database]\nconnection = sqlite:///{}\n", db.display()),
+            )
+            .unwrap();
+            let out = Command::new(env!("CARGO_BIN_EXE_heat-converge"))
+                .env_clear()
+                .env("HOME", &home)
+                .args(["status", "--format", "json"])
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(out.status.code(), Some(3), "{}: {text}", confd.display());
+            assert!(text.contains("\"legacy_trees\": 13"), "{text}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+}
+
 #[test]
 fn the_man_page_renders_with_every_subcommand() {
     let text = rendered(&heat_converge(&["man"]));
