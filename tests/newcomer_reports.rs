@@ -272,4 +272,79 @@ fn verify_with_nothing_converted(backend: Backend) {
     assert!(db.our_tables().is_empty(), "verify writes nothing");
 }
 
-on_every_backend!(log_seconds, legacy_counts, verify_with_nothing_converted);
+/// `migrate --dry-run` is a review: one line per live legacy root (as the rows have
+/// them), `would convert` with every previous template and resource it would delete, or
+/// `left alone` with the reason, then the summary; and nothing written.
+fn dry_run_lines(backend: Backend) {
+    let bed = Bed::new(&format!("dry-lines-{backend:?}").to_lowercase());
+    let db = bed.demo(backend);
+    // A resource row its template no longer defines: a deletion to review.
+    db.plant_orphaned_port();
+    let roots: Vec<String> = db
+        .rows(
+            "SELECT id FROM stack WHERE owner_id IS NULL AND deleted_at IS NULL \
+             AND NOT convergence AND NOT backup",
+        )
+        .into_iter()
+        .map(|r| r[0].clone().unwrap())
+        .collect();
+    let blocked = count(&db, BLOCKED_ROOTS);
+    let (code, out, err) = db.heat_converge(&["migrate", "--dry-run"]);
+    assert_eq!(code, 3, "{out}{err}");
+    let tree_lines: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("would convert  ") || l.starts_with("left alone     "))
+        .collect();
+    assert_eq!(tree_lines.len(), roots.len(), "{out}");
+    for id in &roots {
+        let of = tree_lines
+            .iter()
+            .filter(|l| l.contains(&format!(" ({id}): ")))
+            .count();
+        assert_eq!(of, 1, "{id}: {out}");
+    }
+    let left_alone = tree_lines
+        .iter()
+        .filter(|l| l.starts_with("left alone"))
+        .count();
+    assert_eq!(left_alone, blocked, "{out}");
+    // Each row it would delete, as the JSON document lists them.
+    let (_, doc, _) = db.heat_converge(&["migrate", "--dry-run", "--format", "json"]);
+    let doc = json(&doc);
+    let sum = |key: &str| -> u64 {
+        doc["trees"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|t| t[key].as_u64())
+            .sum()
+    };
+    let deletions = |what: &str| {
+        out.lines()
+            .filter(|l| l.trim_start().starts_with(&format!("delete {what}")))
+            .count() as u64
+    };
+    assert_eq!(
+        deletions("previous template"),
+        sum("templates_deleted"),
+        "{out}"
+    );
+    assert_eq!(deletions("resource"), sum("resources_deleted"), "{out}");
+    assert!(
+        sum("templates_deleted") > 0,
+        "the demo has previous templates"
+    );
+    let summary = out.find("Summary (dry run: nothing was written)").unwrap();
+    assert!(
+        out.rfind("would convert  ").unwrap() < summary,
+        "lines, then the summary"
+    );
+    assert!(db.our_tables().is_empty(), "a dry run writes nothing");
+}
+
+on_every_backend!(
+    log_seconds,
+    legacy_counts,
+    verify_with_nothing_converted,
+    dry_run_lines
+);
