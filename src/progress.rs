@@ -51,6 +51,21 @@ impl Counts {
         Some(Duration::from_secs_f64(left as f64 / rate))
     }
 
+    /// What both show, in order: the trees settled of all, how they settled, then the
+    /// rate and the time left where there are (`eta` words the latter).
+    fn parts(&self, elapsed: Duration, eta: fn(String) -> String) -> Vec<String> {
+        let mut parts = vec![
+            format!("{}/{} trees", self.done(), self.total),
+            format!(
+                "{} converted, {} left alone",
+                self.converted, self.left_alone
+            ),
+        ];
+        parts.extend(self.rate(elapsed).map(rate_text));
+        parts.extend(self.eta(elapsed).map(|d| eta(duration_text(d))));
+        parts
+    }
+
     /// What the bar shows on a terminal, e.g.
     /// `██████░░░ 6/13 trees · 5 converted, 1 left alone · 4.1 trees/s · ETA 2 s`.
     fn bar_line(&self, elapsed: Duration) -> String {
@@ -58,41 +73,19 @@ impl Counts {
             0 => 0,
             total => (self.done().min(total) * BAR_WIDTH) / total,
         };
-        let mut line = format!(
-            "{}{} {}/{} trees · {} converted, {} left alone",
+        format!(
+            "{}{} {}",
             "█".repeat(filled),
             "░".repeat(BAR_WIDTH - filled),
-            self.done(),
-            self.total,
-            self.converted,
-            self.left_alone
-        );
-        if let Some(rate) = self.rate(elapsed) {
-            line.push_str(&format!(" · {}", rate_text(rate)));
-        }
-        if let Some(eta) = self.eta(elapsed) {
-            line.push_str(&format!(" · ETA {}", duration_text(eta)));
-        }
-        line
+            self.parts(elapsed, |d| format!("ETA {d}")).join(" · ")
+        )
     }
 
     /// The line written every ten seconds without a bar, e.g. `heat-converge: 6/13
     /// trees, 5 converted, 1 left alone, 4.1 trees/s, about 2 s left`.
     fn plain_line(&self, elapsed: Duration) -> String {
-        let mut line = format!(
-            "heat-converge: {}/{} trees, {} converted, {} left alone",
-            self.done(),
-            self.total,
-            self.converted,
-            self.left_alone
-        );
-        if let Some(rate) = self.rate(elapsed) {
-            line.push_str(&format!(", {}", rate_text(rate)));
-        }
-        if let Some(eta) = self.eta(elapsed) {
-            line.push_str(&format!(", about {} left", duration_text(eta)));
-        }
-        line
+        let parts = self.parts(elapsed, |d| format!("about {d} left"));
+        format!("heat-converge: {}", parts.join(", "))
     }
 }
 
