@@ -10,7 +10,8 @@
 //! request; what they share: where the database and Heat's configuration are) and
 //! [`report`] (the text and JSON of each command, one file each, and the exit code of a
 //! run; every database value escaped in text by [`escape`], at the bottom of the house
-//! since the log and the drivers escape too).
+//! since the log and the drivers escape too; durations in the log are written by
+//! [`seconds`], at the bottom too).
 //!
 //! **Reviewing before.** [`plan_file`]: the plan a reviewer reads and `migrate --plan`
 //! applies (each tree only while its rows are as planned).
@@ -85,6 +86,7 @@ pub mod plugins;
 pub mod properties;
 pub mod python;
 pub mod report;
+pub mod seconds;
 pub mod site;
 pub mod source;
 pub mod stack;

@@ -3,7 +3,8 @@
 
 use super::*;
 
-/// The man page: every subcommand's help in one roff document.
+/// The man page: every subcommand's help in one roff document, heat-converge(1), the only
+/// page there is.
 pub fn man() -> Result<()> {
     let cmd = <crate::Cli as clap::CommandFactory>::command();
     let mut out = std::io::stdout().lock();
@@ -12,9 +13,9 @@ pub fn man() -> Result<()> {
     man.render_name_section(&mut out)?;
     man.render_synopsis_section(&mut out)?;
     man.render_description_section(&mut out)?;
-    man.render_subcommands_section(&mut out)?;
-    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-        let name = format!("heat-converge {}", sub.get_name());
+    subcommands_section(&cmd).to_writer(&mut out)?;
+    for sub in documented(&cmd) {
+        let name = section_name(sub);
         let page = clap_mangen::Man::new(sub.clone().name(name.clone()));
         writeln!(out, ".SH \"{}\"", name.to_uppercase())?;
         page.render_synopsis_section(&mut out)?;
@@ -25,6 +26,45 @@ pub fn man() -> Result<()> {
     man.render_version_section(&mut out)?;
     out.flush()?;
     Ok(())
+}
+
+/// The subcommands that have a section of the page.
+fn documented(cmd: &clap::Command) -> impl Iterator<Item = &clap::Command> {
+    cmd.get_subcommands().filter(|s| !s.is_hide_set())
+}
+
+/// A subcommand as the page names it: `heat-converge migrate`.
+fn section_name(sub: &clap::Command) -> String {
+    format!("{BIN} {}", sub.get_name())
+}
+
+/// The SUBCOMMANDS section: each subcommand with its summary and the section of this page
+/// that describes it. clap_mangen's own section names a page per subcommand
+/// (`heat-converge-migrate(1)`), which is not shipped: everything is on this one page.
+fn subcommands_section(cmd: &clap::Command) -> roff::Roff {
+    let mut page = roff::Roff::new();
+    page.control("SH", ["SUBCOMMANDS"]);
+    for sub in documented(cmd) {
+        let name = section_name(sub);
+        let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+        page.control("TP", []);
+        page.text([roff::bold(name.as_str())]);
+        page.text([roff::roman(format!(
+            "{about}: see {} below.",
+            name.to_uppercase()
+        ))]);
+    }
+    page.control("TP", []);
+    page.text([
+        roff::bold(format!("{BIN} help")),
+        roff::roman(" ["),
+        roff::italic("SUBCOMMAND"),
+        roff::roman("]"),
+    ]);
+    page.text([roff::roman(
+        "Print the help of heat-converge, or of SUBCOMMAND (as --help does).",
+    )]);
+    page
 }
 
 /// Shell completions for `shell`, on stdout.

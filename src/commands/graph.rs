@@ -29,6 +29,8 @@ pub struct GraphArgs {
     /// Parameter values, KEY=VALUE (win over the environments).
     #[arg(long = "parameter", short = 'P')]
     pub parameters: Vec<String>,
+    /// json: {"resources": {NAME: {"type": TYPE, "requires": [NAME, ...]}}}; dot: the graph
+    /// in Graphviz's DOT language (e.g. | dot -Tsvg > graph.svg).
     #[arg(long, value_enum, default_value_t = GraphFormat::Json)]
     pub format: GraphFormat,
 }

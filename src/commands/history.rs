@@ -21,6 +21,8 @@ pub struct HistoryArgs {
     /// the reason, and every row it deleted as audited.
     #[arg(long, value_name = "RUN_ID")]
     pub run: Option<String>,
+    /// text: the runs (with --run, its trees and deleted rows), for people; json: one JSON document on stdout for pipelines
+    /// (schemas/history.schema.json; an error is one too, schemas/error.schema.json).
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
 }

@@ -18,11 +18,14 @@ Examples:
 pub struct MigrateArgs {
     #[command(flatten)]
     pub db: DbArgs,
-    /// Print what would change and write nothing at all.
+    /// Print what would change, one line per tree (what it would become, each row it would
+    /// delete), then the summary, and write nothing at all.
     #[arg(long)]
     pub dry_run: bool,
     #[command(flatten)]
     pub only: Selection,
+    /// text: the summary, for people; json: one JSON document on stdout for pipelines
+    /// (schemas/run.schema.json; an error is one too, schemas/error.schema.json).
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
     /// Exit with an error at once when another heat-converge run holds the run lock,
@@ -33,7 +36,8 @@ pub struct MigrateArgs {
     /// while its rows are still the ones planned.
     #[arg(long, value_name = "PLAN.json")]
     pub plan: Option<PathBuf>,
-    /// Print one line per tree as the run goes (also with -v) [default: the summary only].
+    /// Print one line per tree as the run goes (also with -v, and always with --dry-run)
+    /// [default: the summary only].
     #[arg(long)]
     pub list: bool,
 }
@@ -89,11 +93,14 @@ pub fn run(args: MigrateArgs, verbose: bool, quiet: bool) -> Result<u8> {
             }
         )?;
     }
-    let list = text && (args.list || verbose);
+    // A dry run is a review: its line per tree is what the operator reads (what each tree
+    // would become, each row it would delete).
+    let list = text && (args.list || verbose || args.dry_run);
     let mut spool = (!text).then(report::TreeSpool::new).transpose()?;
     let mut display = progress::Display::new(quiet);
-    // JSON's trees go to a spool as the run goes, not into the report.
-    let mut kept = report::Kept::every_tree(list);
+    // JSON's trees go to a spool as the run goes, not into the report; the summary needs
+    // only the first trees of each reason, so a dry run keeps no more than a run does.
+    let mut kept = report::Kept::every_tree(text && (args.list || verbose));
     let report = convert::run(db.as_mut(), &opts, |event| {
         display.event(&event);
         if let convert::Progress::Tree(t, _) = &event {

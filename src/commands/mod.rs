@@ -29,10 +29,14 @@ pub use std::sync::Arc;
 #[derive(clap::Args)]
 pub struct DatabaseArgs {
     /// heat.conf files, read in order, later files win [default: heat-manage's, those that
-    /// exist: heat.conf and heat-engine.conf in ~/.heat, ~, /etc/heat or /etc].
+    /// exist: heat.conf and heat-engine.conf, each the first found in ~/.heat, ~,
+    /// /etc/heat or /etc (then $SNAP_COMMON/etc/heat, $SNAP/etc/heat where set)].
     #[arg(long = "config-file")]
     pub config_files: Vec<PathBuf>,
-    /// Directories of *.conf files read after the config files (heat.conf.d style).
+    /// Directories of *.conf files (read in sorted order) read after the config files
+    /// [default: heat-manage's, those that exist: heat.conf.d and heat-manage.conf.d, each
+    /// the first found in ~/.heat, ~, /etc/heat or /etc (then $SNAP_COMMON/etc/heat,
+    /// $SNAP/etc/heat where set)].
     #[arg(long = "config-dir")]
     pub config_dirs: Vec<PathBuf>,
     /// Heat's database as a SQLAlchemy URL; overrides the config files.

@@ -14,6 +14,8 @@ Examples:
 pub struct StatusArgs {
     #[command(flatten)]
     pub db: DbArgs,
+    /// text: the counts and blockers, for people; json: one JSON document on stdout for pipelines
+    /// (schemas/run.schema.json; an error is one too, schemas/error.schema.json).
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
 }

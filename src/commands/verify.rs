@@ -6,6 +6,7 @@ pub const HELP: &str = "\
 Exit codes:
   0  every conversion holds and no legacy stack remains
   3  every conversion holds, legacy stacks remain
+     (no conversion recorded: nothing is checked, said so, and the code is 0 or 3)
   4  a converted stack does not hold (each named with the resource and the difference)
   1  error; 2  usage error
 
@@ -19,6 +20,8 @@ pub struct VerifyArgs {
     pub db: DbArgs,
     #[command(flatten)]
     pub only: Selection,
+    /// text: the counts and each stack that does not hold, for people; json: one JSON document on stdout for pipelines
+    /// (schemas/verify.schema.json; an error is one too, schemas/error.schema.json).
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
 }

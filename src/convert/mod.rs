@@ -20,6 +20,7 @@ use crate::db::history::stopped;
 use crate::db::read::{self as load, Inventory};
 use crate::db::Database;
 use crate::escape::text as esc;
+use crate::seconds::Seconds;
 use crate::site::HeatSite;
 use anyhow::{Context as _, Result};
 use eligibility::Blocker;
@@ -366,10 +367,10 @@ pub fn run(
     }
     let p = &report.phases;
     tracing::info!(
-        inventory_s = p.inventory.as_secs_f64(),
-        reading_s = p.reading.as_secs_f64(),
-        planning_s = p.planning.as_secs_f64(),
-        writing_s = p.writing.as_secs_f64(),
+        inventory_s = %Seconds(p.inventory),
+        reading_s = %Seconds(p.reading),
+        planning_s = %Seconds(p.planning),
+        writing_s = %Seconds(p.writing),
         "where the time went"
     );
     let ended = converted.and_then(|()| mode.end(db.conn(), &report));

@@ -86,7 +86,7 @@ pub fn gather_statistics(db: &mut dyn super::Database) -> Result<Vec<String>> {
         db.analyze(&table)
             .with_context(|| format!("gathering planner statistics on {table} (ANALYZE)"))?;
         tracing::info!(
-            seconds = started.elapsed().as_secs_f64(),
+            seconds = %crate::seconds::Seconds(started.elapsed()),
             "gathered planner statistics on {table}, which had none"
         );
         gathered.push(table);

@@ -50,6 +50,11 @@ pub fn status_text(report: &Report, database: &str) -> String {
             esc(&st.reason.to_string())
         );
     }
+    let _ = writeln!(
+        s,
+        "  legacy left after a migrate   {:>6}   (blocked trees and stray stacks: what a real migrate would leave)",
+        report.legacy_left_in_database()
+    );
     if !report.plugin_types.is_empty() {
         let _ = writeln!(
             s,

@@ -148,7 +148,7 @@ pub fn summary(report: &Report) -> String {
     }
     let _ = writeln!(
         s,
-        "  still legacy in the database  {:>6}   (trees and stray stacks{})",
+        "  legacy left in the database   {:>6}   (trees and stray stacks, whatever the filter{})",
         report.legacy_left_in_database(),
         if report.dry_run {
             ", after a real run"

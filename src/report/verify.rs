@@ -6,7 +6,9 @@ use crate::verify::{Finding, StackCheck, Verification};
 use serde_json::json;
 
 /// `verify`'s exit code: 4 when a converted stack does not hold, else 3 while legacy
-/// stacks remain, else 0.
+/// stacks remain, else 0; so with no conversion recorded (nothing checked, and said so)
+/// it is `status`'s: nothing failed to hold, and the code still says whether legacy
+/// stacks remain.
 pub fn verify_exit_code(v: &Verification) -> u8 {
     if v.failing() > 0 {
         EXIT_NOT_HOLDING
@@ -32,6 +34,13 @@ fn finding_detail(f: &Finding) -> Vec<String> {
     }
 }
 
+/// Whether heat-converge recorded no conversion (none to check). A filter that selects
+/// none is refused before (a usage error), so a verification that checked nothing found
+/// no record at all.
+fn nothing_recorded(v: &Verification) -> bool {
+    v.checked() == 0
+}
+
 /// `heat-converge verify` for people.
 pub fn verify_text(v: &Verification, database: &str) -> String {
     let mut s = String::new();
@@ -39,8 +48,13 @@ pub fn verify_text(v: &Verification, database: &str) -> String {
     let _ = writeln!(s, "heat-converge verify of {database}");
     let _ = writeln!(
         s,
-        "  converted stacks checked            {:>6}",
-        v.checked()
+        "  converted stacks checked            {:>6}{}",
+        v.checked(),
+        if nothing_recorded(v) {
+            "   (heat-converge has recorded no conversion in this database: nothing to check)"
+        } else {
+            ""
+        }
     );
     // (label, finding, width of the count): the counts end in the same column as the
     // lines around them.
@@ -50,7 +64,10 @@ pub fn verify_text(v: &Verification, database: &str) -> String {
         ("deleted since", "deleted", 5),
         ("failed since", "failed_since", 5),
         ("do not hold", "does_not_hold", 5),
-    ] {
+    ]
+    .into_iter()
+    .filter(|_| !nothing_recorded(v))
+    {
         let pad = 39 - width;
         let _ = writeln!(s, "    {label:<pad$} {:>width$}", count(kind));
     }
@@ -73,9 +90,11 @@ pub fn verify_text(v: &Verification, database: &str) -> String {
             let _ = writeln!(s, "    {}", esc(&d));
         }
     }
-    let next = match verify_exit_code(v) {
-        EXIT_NOT_HOLDING => "Next: the stacks above do not hold what heat-converge wrote (or failed since): read each difference; restore from the backup taken before the run, or repair them with Heat.",
-        EXIT_LEGACY_REMAIN => "Next: every conversion holds; legacy stacks remain: see heat-converge status.",
+    let next = match (verify_exit_code(v), nothing_recorded(v)) {
+        (EXIT_NOT_HOLDING, _) => "Next: the stacks above do not hold what heat-converge wrote (or failed since): read each difference; restore from the backup taken before the run, or repair them with Heat.",
+        (EXIT_LEGACY_REMAIN, true) => "Next: nothing was checked, since no conversion is recorded; legacy stacks remain: convert them with heat-converge migrate (see heat-converge status), then verify.",
+        (EXIT_LEGACY_REMAIN, false) => "Next: every conversion holds; legacy stacks remain: see heat-converge status.",
+        (_, true) => "Next: nothing; nothing was checked, since no conversion is recorded, and no legacy stack remains.",
         _ => "Next: nothing; every conversion holds and no legacy stack remains.",
     };
     let _ = writeln!(s, "{next}");
