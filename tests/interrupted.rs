@@ -253,9 +253,22 @@ fn a_second_signal_ends_it_at_once() {
     let db = bed.replicated_on(Backend::Sqlite, Backend::Sqlite.local_server(), 20_000);
     let mut child = start(&db, "json");
     let readers = after_first_batch(&mut child);
+    // A reader holds the file, so the batch at hand cannot commit: the run is still
+    // finishing it when the second signal comes (without it, a run can finish its batch
+    // and its report between two signals).
+    let holder = rusqlite::Connection::open(db.sqlite_path()).unwrap();
+    holder.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+    holder.execute_batch("BEGIN").unwrap();
+    let _: i64 = holder
+        .query_row("SELECT COUNT(*) FROM stack", [], |r| r.get(0))
+        .unwrap();
     signal(&child, "TERM");
+    // Apart, as an operator's two Ctrl-C are: two of the same signal sent together may
+    // reach the process as one (POSIX merges a pending standard signal).
+    std::thread::sleep(std::time::Duration::from_millis(300));
     signal(&child, "TERM");
     let ended = end(child, Some(readers));
+    holder.execute_batch("COMMIT").unwrap();
     assert_eq!(ended.code, Some(1), "{}", ended.stderr);
     // Ended at once: no report.
     assert!(ended.stdout.is_empty(), "{}", ended.stdout);
