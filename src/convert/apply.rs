@@ -470,7 +470,7 @@ fn claim(
     let mut wanted: Vec<(&str, &str, Wanted)> = vec![
         (
             "stack",
-            include_str!("../../sql/claim_stacks.sql"),
+            include_str!("../../sql/stack_state.sql"),
             Vec::new(),
         ),
         (

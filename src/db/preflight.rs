@@ -508,7 +508,12 @@ pub fn ddl_plan(db: &mut dyn Database) -> Result<DdlPlan> {
             }
         }
     }
-    for (table, column) in indexes::RETIRED_COLUMNS {
+    // Ours a killed run left (also of columns an older build indexed) are dropped; the
+    // missing ones are created.
+    let retired = indexes::RETIRED_COLUMNS.iter().map(|c| (c, false));
+    for ((table, column), ours_now) in
+        retired.chain(indexes::LOOKUP_COLUMNS.iter().map(|c| (c, true)))
+    {
         let name = indexes::name(table, column);
         if db.index_exists(table, &name)? {
             add(
@@ -516,17 +521,7 @@ pub fn ddl_plan(db: &mut dyn Database) -> Result<DdlPlan> {
                 table,
                 format!("a killed run left the temporary index {name}: the run drops it"),
             );
-        }
-    }
-    for (table, column) in indexes::LOOKUP_COLUMNS {
-        let name = indexes::name(table, column);
-        if db.index_exists(table, &name)? {
-            add(
-                P::Index,
-                table,
-                format!("a killed run left the temporary index {name}: the run drops it"),
-            );
-        } else if !db.indexed(table, column)? {
+        } else if ours_now && !db.indexed(table, column)? {
             add(
                 P::Index,
                 table,
