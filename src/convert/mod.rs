@@ -450,7 +450,8 @@ fn convert_trees(
                 progress,
             )
         };
-    let Some(second) = opts.reader.as_ref().filter(|_| chunks.len() > 1) else {
+    let ahead = chunks.len() > 1 && conn.reads_while_writing();
+    let Some(second) = opts.reader.as_ref().filter(|_| ahead) else {
         return sequential(conn, report, &mut progress);
     };
     std::thread::scope(|scope| {

@@ -243,6 +243,13 @@ pub trait Connection {
     fn dialect(&self) -> Dialect {
         Dialect::Standard
     }
+    /// Whether a second session's reads go on while this one writes. A server's do (each
+    /// session reads its snapshot); SQLite's do not: one lock on the file, taken whole by
+    /// a writer from its first spilled page to its commit, so a reader beside it waits,
+    /// in sleeps of up to 100 ms (at 100,000 roots reading took 17 s instead of 5).
+    fn reads_while_writing(&self) -> bool {
+        true
+    }
     /// What makes a `SELECT` of rows lock those nobody else holds and leave out the
     /// others, without waiting (`FOR UPDATE SKIP LOCKED`), where the server has it.
     fn skip_locked(&self) -> Option<&'static str> {

@@ -36,6 +36,10 @@ impl rusqlite::ToSql for Param {
 }
 
 impl Connection for Sqlite {
+    fn reads_while_writing(&self) -> bool {
+        false
+    }
+
     fn query_each(
         &mut self,
         sql: &str,
