@@ -243,10 +243,10 @@ pub fn resources(
 /// sees it moved on).
 #[derive(Clone, Debug, Default)]
 pub struct ResourceIds {
-    /// (key of the stack id, resource id), sorted: 16 bytes a resource. Two stacks whose
-    /// ids hash alike share a key; the rows read carry their stack id, so each row still
-    /// goes to its own stack only.
-    entries: Vec<(u64, i64)>,
+    /// (key of the stack id, resource id), sorted: 8 bytes a resource (Heat's resource
+    /// ids are 32-bit integers). Two stacks whose ids hash alike share a key; the rows
+    /// read carry their stack id, so each row still goes to its own stack only.
+    entries: Vec<(u32, u32)>,
 }
 
 /// A row of `sql/resource_ids.sql`.
@@ -272,13 +272,20 @@ impl ResourceIds {
         conn: &mut dyn Connection,
         stacks: impl Iterator<Item = &'a str>,
     ) -> Result<ResourceIds> {
-        let wanted: std::collections::HashSet<u64> = stacks.map(stack_key).collect();
+        let wanted: std::collections::HashSet<u32> = stacks.map(stack_key).collect();
         let mut entries = Vec::new();
         conn.query_each(include_str!("../../sql/resource_ids.sql"), &[], &mut |r| {
             let row = ResourceIdRow::from_row(&r)?;
             let key = stack_key(&row.stack_id);
             if wanted.contains(&key) {
-                entries.push((key, row.id));
+                let id = u32::try_from(row.id).map_err(|_| {
+                    anyhow::anyhow!(
+                        "resource {} of stack {}: its id is not the 32-bit integer of Heat's schema",
+                        row.id,
+                        row.stack_id
+                    )
+                })?;
+                entries.push((key, id));
             }
             Ok(())
         })
@@ -291,7 +298,7 @@ impl ResourceIds {
     /// The resource ids filed under these stacks, ascending (with, rarely, those of a
     /// stack whose id hashes alike: the caller keeps the rows of the stacks it asked for).
     fn of(&self, stack_ids: &[String]) -> Vec<i64> {
-        let mut keys: Vec<u64> = stack_ids.iter().map(|s| stack_key(s)).collect();
+        let mut keys: Vec<u32> = stack_ids.iter().map(|s| stack_key(s)).collect();
         keys.sort_unstable();
         keys.dedup();
         let mut ids = Vec::new();
@@ -301,7 +308,7 @@ impl ResourceIds {
                 self.entries[from..]
                     .iter()
                     .take_while(|e| e.0 == key)
-                    .map(|e| e.1),
+                    .map(|e| i64::from(e.1)),
             );
         }
         ids.sort_unstable();
@@ -369,13 +376,13 @@ impl ResourceIds {
 }
 
 /// The key [`ResourceIds`] files a stack's rows under.
-fn stack_key(stack_id: &str) -> u64 {
+fn stack_key(stack_id: &str) -> u32 {
     use std::hash::{Hash, Hasher};
     // `DefaultHasher::new` gives the same keys every time in one process: the pass and
-    // the reads agree.
+    // the reads agree. Half the hash is plenty: keys alike only cost a row read and left.
     let mut h = std::collections::hash_map::DefaultHasher::new();
     stack_id.hash(&mut h);
-    h.finish()
+    h.finish() as u32
 }
 
 /// Raw templates by id, with their files; a template that cannot be read is an error
