@@ -1051,6 +1051,52 @@ fn trees_over_the_write_set_limit_are_left_alone_before_writing() {
         refused.len(),
         refused.iter().map(|r| r.0.as_str()).collect::<Vec<_>>().join(", ")
     );
+
+    // The same with bytes, on a fresh copy: the estimate is never below what the cluster
+    // counts (raised to the largest figure given, the cluster takes every tree).
+    node.sql("SET GLOBAL wsrep_max_ws_rows = 0");
+    let db = bed.demo_on(Backend::MariaDb, &server);
+    const BYTES: u64 = 4096;
+    node.sql(&format!("SET GLOBAL wsrep_max_ws_size = {BYTES}"));
+    let (code, out, err) = db.heat_converge(&["migrate", "--format", "json", "-vv"]);
+    assert_eq!(code, 3, "{err}");
+    let report = common::json(&out);
+    let refused = left_alone_for(&report, "write_set_too_large");
+    assert!(
+        !refused.is_empty(),
+        "some demo tree is over {BYTES} bytes: {out}"
+    );
+    for (name, reason) in &refused {
+        assert!(
+            reason.contains(&format!("wsrep_max_ws_size = {BYTES}")),
+            "{name}: {reason}"
+        );
+    }
+    assert!(!err.contains("written in halves"), "{err}");
+    let most = refused
+        .iter()
+        .map(|(_, r)| {
+            let about = r.split("about ").nth(1).expect("about N bytes");
+            about.split(' ').next().unwrap().parse::<u64>().expect("N")
+        })
+        .max()
+        .unwrap();
+    node.sql(&format!("SET GLOBAL wsrep_max_ws_size = {most}"));
+    let (code, out, err) = db.heat_converge(&["migrate", "--format", "json", "-vv"]);
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(
+        common::json(&out)["converted"].as_u64(),
+        Some(refused.len() as u64),
+        "{out}"
+    );
+    assert!(
+        !err.contains("written in halves"),
+        "the estimate held at commit: {err}"
+    );
+    eprintln!(
+        "wsrep_max_ws_size={BYTES}: {} trees left alone; raised to {most}: converted",
+        refused.len()
+    );
 }
 
 /// Throughput on the cluster against a single server (issue 12: within 2x): the same

@@ -673,7 +673,7 @@ fn settle_batches<'t>(
             .iter()
             .filter_map(|&i| works[i].left_alone())
             .collect();
-        if let Err(e) = mode.record_refused(conn, &refused) {
+        if let Err(e) = mode.record_refused(conn, &refused, limits) {
             // After a halt the same refusal may well refuse this record too: the halt
             // is what the run reports.
             if halted.is_none() {

@@ -125,8 +125,8 @@ impl Mode {
         // The trees left alone are recorded with the first transaction; under a limit, in
         // transactions of their own that stay under it.
         let mut records: Vec<&[StackOutcome]> = vec![&rows];
-        if let Some(per) = limits.and_then(super::write_set::records_per_transaction) {
-            for chunk in rows.chunks(per) {
+        if let Some(limits) = limits {
+            for chunk in super::write_set::cut_records(&rows, limits) {
                 let applied = apply::apply(conn, &[], chunk, inv, rec, retries)?;
                 if applied.halted.is_some() {
                     return Ok((Vec::new(), applied.halted));
@@ -170,10 +170,12 @@ impl Mode {
     }
 
     /// Records trees the database refused while they were written (each is left alone).
+    /// Under a server's write-set limits, in statements that stay under them.
     pub fn record_refused(
         &self,
         conn: &mut dyn Connection,
         refused: &[(&Tree, &Blocker)],
+        limits: Option<&WriteSetLimits>,
     ) -> Result<()> {
         let Mode::Write(rec) = self else {
             return Ok(());
@@ -182,7 +184,13 @@ impl Mode {
             return Ok(());
         }
         let reasons = reasons(refused);
-        history::record_stacks(conn, &skip_rows(rec, refused, &reasons))
+        let rows = skip_rows(rec, refused, &reasons);
+        match limits {
+            Some(l) => super::write_set::cut_records(&rows, l)
+                .into_iter()
+                .try_for_each(|chunk| history::record_stacks(conn, chunk)),
+            None => history::record_stacks(conn, &rows),
+        }
     }
 
     /// Ends the run's record with its counts.

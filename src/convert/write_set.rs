@@ -17,6 +17,7 @@
 
 use super::eligibility::Blocker;
 use super::plan::TreePlan;
+use crate::db::history::StackOutcome;
 use crate::db::WriteSetLimits;
 
 /// The size of a write-set: rows and (estimated) bytes.
@@ -33,8 +34,10 @@ impl std::ops::AddAssign for WriteSet {
     }
 }
 
-/// A row's bytes in a write-set when the server knows no better.
-const ROW_BYTES: u64 = 256;
+/// A row's bytes in a write-set when the server knows no better (a table of a few rows):
+/// generous, since Galera counts each row's whole image and its keys, and an estimate
+/// below the cluster's own count only fails at commit.
+const ROW_BYTES: u64 = 2048;
 
 /// The write-set of converting `plan` (with its history rows).
 pub fn of(plan: &TreePlan, limits: &WriteSetLimits) -> WriteSet {
@@ -137,8 +140,32 @@ pub fn cut<'p>(
     (groups, refused)
 }
 
-/// How many records of trees left alone (one row each) go in one transaction under
-/// `limits`, if they limit rows.
-pub fn records_per_transaction(limits: &WriteSetLimits) -> Option<usize> {
-    limits.max_rows.map(|l| (l - l / 10).max(1) as usize)
+/// The records of trees left alone (one row each, with its reason) cut into transactions
+/// that each stay under nine tenths of the limits.
+pub fn cut_records<'r, 'a>(
+    records: &'r [StackOutcome<'a>],
+    limits: &WriteSetLimits,
+) -> Vec<&'r [StackOutcome<'a>]> {
+    let budget = |limit: Option<u64>| limit.map(|l| l - l / 10);
+    let (rows, bytes) = (budget(limits.max_rows), budget(limits.max_bytes));
+    let weight = |r: &StackOutcome| ROW_BYTES + r.reason.map_or(0, |t| t.len() as u64);
+    let mut out = Vec::new();
+    let (mut start, mut size) = (0, WriteSet::default());
+    for (i, r) in records.iter().enumerate() {
+        let one = WriteSet {
+            rows: 1,
+            bytes: weight(r),
+        };
+        let over = rows.is_some_and(|l| size.rows + 1 > l)
+            || bytes.is_some_and(|l| size.bytes + one.bytes > l);
+        if i > start && over {
+            out.push(&records[start..i]);
+            (start, size) = (i, WriteSet::default());
+        }
+        size += one;
+    }
+    if start < records.len() {
+        out.push(&records[start..]);
+    }
+    out
 }

@@ -785,9 +785,14 @@ impl Connection for MySql {
             max_bytes: limit("wsrep_max_ws_size"),
             row_bytes: Default::default(),
         };
+        // Only where the figure means something: over a table of a few rows (Heat's
+        // stack_lock) InnoDB's average is a whole 16 kB page a row.
         for t in self.query(include_str!("../../sql/table_row_bytes_mysql.sql"), &[])? {
-            if let Some(n) = t.int("row_bytes")?.filter(|n| *n > 0) {
-                limits.row_bytes.insert(t.string("name")?, n as u64);
+            let rows = t.int("row_count")?.unwrap_or(0);
+            if let Some(n) = t.int("row_bytes")?.filter(|n| *n > 0 && rows >= 100) {
+                limits
+                    .row_bytes
+                    .insert(t.string("name")?, (n as u64).max(64));
             }
         }
         Ok(Some(limits))
