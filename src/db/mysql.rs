@@ -613,6 +613,10 @@ fn plain(e: &mysql::Error, server: &str) -> anyhow::Error {
         },
         mysql::Error::CodecError(c) => {
             match std::error::Error::source(c).and_then(|s| s.downcast_ref::<std::io::Error>()) {
+                // The same lost connection, met while a packet was written or read.
+                Some(io) if super::is_connection_lost(io.kind()) => {
+                    anyhow!(super::lost(&at, &io.to_string()))
+                }
                 Some(io) => match tls_failure(io) {
                     Some(t) => anyhow!("TLS with the server{at} failed: {t}"),
                     None => anyhow!("talking to the server{at}: {io}"),
