@@ -1104,6 +1104,8 @@ struct Measured {
     /// Per server, during the run: its CPU, and in how many of the share's 100 ms periods
     /// the quota held it back.
     servers: Vec<String>,
+    /// Each server's CPU seconds during the run (fenced only: its `cpuacct` group).
+    server_cpu: Vec<f64>,
     /// A cluster's figures (None for the single server).
     cluster: Option<ClusterRun>,
 }
@@ -1255,6 +1257,14 @@ fn convert_measured(servers: &Galera, bed: &Bed, roots: usize, cpus: Option<f64>
         client_cpu,
         phases,
         servers: servers_cpu,
+        server_cpu: before
+            .iter()
+            .zip(&after)
+            .filter_map(|pair| match pair {
+                (Some((u0, _)), Some((u1, _))) => Some((*u1 - *u0).as_secs_f64()),
+                _ => None,
+            })
+            .collect(),
         cluster,
     }
 }
@@ -1341,9 +1351,28 @@ fn throughput_within_twice_a_single_server() {
     };
     let (a, g) = (median(&alone), median(&galera));
     let ratio = g.seconds / a.seconds;
+    // The servers' work, which the machine's other load does not change: each node's CPU
+    // against the single server's, in the median runs.
+    let work = match (a.server_cpu.first(), g.server_cpu.is_empty()) {
+        (Some(single), false) => format!(
+            "; CPU per run: single server {single:.1} s, nodes {} s ({} of the single \
+             server's)",
+            g.server_cpu
+                .iter()
+                .map(|c| format!("{c:.1}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            g.server_cpu
+                .iter()
+                .map(|c| format!("{:.2}x", c / single))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => String::new(),
+    };
     eprintln!(
         "{roots} roots ({} converted), {how}: single server {:.1} s, Galera through node 1 \
-         of 3 {:.1} s (medians of {} s and {} s): {ratio:.2}x; load average \
+         of 3 {:.1} s (medians of {} s and {} s): {ratio:.2}x{work}; load average \
          {load_before} before, {} after",
         g.converted,
         a.seconds,
