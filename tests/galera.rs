@@ -18,7 +18,9 @@
 //!
 //! Then: the run lock holds across nodes (a replicated row with a heartbeat on top of the
 //! node-local `GET_LOCK`); and a cluster that requires primary keys
-//! (`wsrep_mode=REQUIRED_PRIMARY_KEY`).
+//! (`wsrep_mode=REQUIRED_PRIMARY_KEY`). Ignored, a documented command: throughput against
+//! a single server, each server fenced in a network namespace and a CPU share of its own
+//! (`throughput_within_twice_a_single_server`).
 
 mod common;
 mod servers;
@@ -1270,31 +1272,37 @@ fn convert_measured(servers: &Galera, bed: &Bed, roots: usize, cpus: Option<f64>
 }
 
 /// Throughput on the cluster against a single server (issue 12: within 2x), measured
-/// fairly (issue 20): the same replicated database of `HC_GALERA_N` roots (default
-/// 10,000) converted on a single server and through node 1 of a 3-node cluster, one after
-/// the other, each server started here with the same options (the single one with wsrep
-/// off).
+/// fairly (issue 20): a replicated database of `HC_GALERA_N` roots (default 10,000)
+/// converted on a single server and through node 1 of a 3-node cluster, `HC_GALERA_RUNS`
+/// times each (default 3), taking turns so that the machine's other load falls on both
+/// alike, each on a fresh copy; the medians are compared. Every server is started here
+/// with the same options (a 128 MB buffer pool, MariaDB's default), the single one with
+/// wsrep off.
 ///
 /// Fenced (the default): every server, the single one and each node, runs in a network
 /// namespace of its own on a bridge (heat-converge reaches it through the bridge) and
-/// with a CPU share of its own, `HC_GALERA_CPU` CPUs (default 0.5; a CFS quota), applied
-/// for the measured run alone. What is fair: the cluster has three times the single
-/// server's CPU in all, but every node applies every write-set, so each node does about
-/// the single server's work: node 1 runs every statement as the single server does, and
-/// certifies and replicates it besides; nodes 2 and 3 apply its row images. So equal
-/// shares per node are three machines each the size of the single server, which is what
-/// a cluster is, and the ratio is what Galera costs a writer. heat-converge, the client,
-/// runs outside every share in both runs, on what is left of the machine's two cores (in
-/// the cluster run 0.5 CPU beside the three nodes' 1.5 at most): its CPU is printed with
-/// each server's, so a run the client starved shows as such.
+/// with a CPU share of its own, `HC_GALERA_CPU` CPUs (default 0.5: a CFS quota of 50 ms
+/// in every 100 ms), applied for the measured run alone (the copy is made uncapped).
+/// What is fair: the cluster has three times the single server's CPU in all, but every
+/// node applies every write-set, so each node does about the single server's work: node 1
+/// runs every statement as the single server does, and builds, replicates and certifies
+/// its write-sets besides; nodes 2 and 3 apply their row images. So equal shares per node
+/// are three machines each the size of the single server, which is what a cluster is,
+/// and the ratio is what Galera costs a writer. heat-converge, the client, runs outside
+/// every share in both runs, on what is left of the machine's two cores (in the cluster
+/// run at least 0.5 CPU beside the nodes' 1.5): its CPU is printed with each server's,
+/// so a run the client starved would show.
 ///
-/// `HC_GALERA_CPU=0`: unfenced, the old measure, every server on loopback sharing the
-/// machine's cores (three nodes doing three times the work on the same cores); printed,
-/// not asserted.
+/// `HC_GALERA_CPU=0`: unfenced, every server on loopback sharing the machine's cores with
+/// each other and the client (the three nodes doing three times the work on the same
+/// cores); printed, not asserted.
 ///
-/// Prints the times, the ratio, the shares, each server's CPU, the write-sets node 1
-/// replicated and their mean size, and the load average. Too slow for every CI run:
-/// `cargo test --release --test galera throughput -- --ignored --nocapture`.
+/// Prints, per run, the time, each server's CPU and how often its quota held it back,
+/// the client's CPU, heat-converge's phases (`-v`), and for the cluster the write-sets
+/// node 1 replicated, their mean size, flow control and conflicts; then the medians,
+/// their ratio, each node's CPU against the single server's (the servers' work, which
+/// the machine's load does not change), the share and the load average. Too slow for
+/// every CI run: `cargo test --release --test galera throughput -- --ignored --nocapture`.
 #[test]
 #[ignore = "slow: a documented command (README, Galera)"]
 fn throughput_within_twice_a_single_server() {
