@@ -5,6 +5,7 @@
 //! and its directory removed when the handle drops, also when the test fails.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod fence;
 pub mod galera;
 
 use std::net::TcpListener;
@@ -170,9 +171,14 @@ impl Certs {
 }
 
 fn wait_for_port(port: u16, child: &mut Child, what: &str) {
+    wait_for_addr("127.0.0.1", port, child, what);
+}
+
+/// Waits until `host:port` takes connections; fails if `child` exits or after 60 s.
+fn wait_for_addr(host: &str, port: u16, child: &mut Child, what: &str) {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(60) {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        if std::net::TcpStream::connect((host, port)).is_ok() {
             return;
         }
         if let Ok(Some(st)) = child.try_wait() {
@@ -180,7 +186,7 @@ fn wait_for_port(port: u16, child: &mut Child, what: &str) {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    panic!("{what} did not listen on {port} within 60 s");
+    panic!("{what} did not listen on {host}:{port} within 60 s");
 }
 
 /// A MariaDB server of the test's own, on 127.0.0.1:port, root over its socket.
