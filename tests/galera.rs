@@ -958,6 +958,18 @@ fn left_alone_for(report: &Value, kind: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The largest "about N" a refusal gives (rows or bytes).
+fn largest_figure(refused: &[(String, String)]) -> u64 {
+    refused
+        .iter()
+        .map(|(_, r)| {
+            let about = r.split("about ").nth(1).expect("about N");
+            about.split(' ').next().unwrap().parse::<u64>().expect("N")
+        })
+        .max()
+        .unwrap()
+}
+
 /// A cluster's write-set limit (issue 20): a tree whose conversion is over
 /// `wsrep_max_ws_rows` is left alone before anything of it is written, the limit and the
 /// setting named, in a dry run as in a real one; the other trees are written in
@@ -1027,14 +1039,7 @@ fn trees_over_the_write_set_limit_are_left_alone_before_writing() {
     );
 
     // Raised to the largest figure given, the cluster takes those trees.
-    let most = refused
-        .iter()
-        .map(|(_, r)| {
-            let about = r.split("about ").nth(1).expect("about N rows");
-            about.split(' ').next().unwrap().parse::<u64>().expect("N")
-        })
-        .max()
-        .unwrap();
+    let most = largest_figure(&refused);
     node.sql(&format!("SET GLOBAL wsrep_max_ws_rows = {most}"));
     let (code, out, err) = db.heat_converge(&["migrate", "--format", "json", "-vv"]);
     let report = common::json(&out);
@@ -1075,14 +1080,7 @@ fn trees_over_the_write_set_limit_are_left_alone_before_writing() {
         );
     }
     assert!(!err.contains("written in halves"), "{err}");
-    let most = refused
-        .iter()
-        .map(|(_, r)| {
-            let about = r.split("about ").nth(1).expect("about N bytes");
-            about.split(' ').next().unwrap().parse::<u64>().expect("N")
-        })
-        .max()
-        .unwrap();
+    let most = largest_figure(&refused);
     node.sql(&format!("SET GLOBAL wsrep_max_ws_size = {most}"));
     let (code, out, err) = db.heat_converge(&["migrate", "--format", "json", "-vv"]);
     assert_eq!(code, 3, "{err}");
