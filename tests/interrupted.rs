@@ -257,7 +257,9 @@ fn a_second_signal_ends_it_at_once() {
     // finishing it when the second signal comes (without it, a run can finish its batch
     // and its report between two signals).
     let holder = rusqlite::Connection::open(db.sqlite_path()).unwrap();
-    holder.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+    holder
+        .busy_timeout(std::time::Duration::from_secs(10))
+        .unwrap();
     holder.execute_batch("BEGIN").unwrap();
     let _: i64 = holder
         .query_row("SELECT COUNT(*) FROM stack", [], |r| r.get(0))

@@ -34,8 +34,8 @@ use super::plan::{
 use crate::db::history::{record_deleted, record_stacks, DeletedRow, StackOutcome};
 use crate::db::named::{self, Values};
 use crate::db::read::StackState;
-use crate::db::FromRow as _;
 use crate::db::read::{stack_states, template_files_ids, unused_template_files, Inventory};
+use crate::db::FromRow as _;
 use crate::db::{
     in_transaction, is_lock_wait_timeout, is_transient, Connection, Param, ROWS_PER_STATEMENT,
 };

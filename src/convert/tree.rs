@@ -142,7 +142,9 @@ pub fn forest(inv: &Inventory) -> Forest {
     // a 100,000-root run's memory.
     trees.sort_unstable_by(|a, b| {
         let key = |t: &Tree| (t.rows_at().is_none(), t.rows_at());
-        key(a).cmp(&key(b)).then_with(|| a.root().id.cmp(&b.root().id))
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| a.root().id.cmp(&b.root().id))
     });
     let strays = inv
         .stacks
