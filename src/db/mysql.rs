@@ -510,6 +510,21 @@ impl MySql {
     }
 }
 
+/// An I/O failure talking to the server (refused connections aside), in the operator's
+/// terms: the connection lost, no answer in time, TLS, or the driver's words.
+fn io_failure(io: &std::io::Error, at: &str) -> anyhow::Error {
+    use std::io::ErrorKind as K;
+    if super::is_connection_lost(io.kind()) {
+        anyhow!(super::lost(at, &io.to_string()))
+    } else if matches!(io.kind(), K::TimedOut | K::WouldBlock) {
+        anyhow!("the server{at} did not answer in time (read_timeout/write_timeout): {io}")
+    } else if let Some(t) = tls_failure(io) {
+        anyhow!("TLS with the server{at} failed: {t}")
+    } else {
+        anyhow!("talking to the server{at}: {io}")
+    }
+}
+
 /// The rustls error inside an I/O error (a refused certificate), if that is what it is.
 fn tls_failure(io: &std::io::Error) -> Option<&rustls::Error> {
     io.get_ref()
@@ -596,31 +611,11 @@ fn plain(e: &mysql::Error, server: &str) -> anyhow::Error {
         mysql::Error::IoError(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
             refused()
         }
-        mysql::Error::IoError(io) if super::is_connection_lost(io.kind()) => {
-            anyhow!(super::lost(&at, &io.to_string()))
-        }
-        mysql::Error::IoError(io)
-            if matches!(
-                io.kind(),
-                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-            ) =>
-        {
-            anyhow!("the server{at} did not answer in time (read_timeout/write_timeout): {io}")
-        }
-        mysql::Error::IoError(io) => match tls_failure(io) {
-            Some(t) => anyhow!("TLS with the server{at} failed: {t}"),
-            None => anyhow!("talking to the server{at}: {io}"),
-        },
+        mysql::Error::IoError(io) => io_failure(io, &at),
         mysql::Error::CodecError(c) => {
+            // The same failures, met while a packet was written or read.
             match std::error::Error::source(c).and_then(|s| s.downcast_ref::<std::io::Error>()) {
-                // The same lost connection, met while a packet was written or read.
-                Some(io) if super::is_connection_lost(io.kind()) => {
-                    anyhow!(super::lost(&at, &io.to_string()))
-                }
-                Some(io) => match tls_failure(io) {
-                    Some(t) => anyhow!("TLS with the server{at} failed: {t}"),
-                    None => anyhow!("talking to the server{at}: {io}"),
-                },
+                Some(io) => io_failure(io, &at),
                 None => anyhow!("talking to the server{at}: {c}"),
             }
         }
