@@ -118,26 +118,12 @@ pub fn name(table: &str, column: &str) -> String {
 pub fn create_missing(db: &mut dyn super::Database) -> Result<Vec<String>> {
     let mut ours = Vec::new();
     for (table, column) in RETIRED_COLUMNS {
-        let name = name(table, column);
-        match db.drop_index(table, &name) {
-            Err(e) if super::is_lock_wait_timeout(&e) => {
-                tracing::warn!("the index {name} a killed run left stays: {e:#}");
-            }
-            other => {
-                other.with_context(|| format!("dropping the index {name} a killed run left"))?
-            }
-        }
+        drop_leftover(db, table, &name(table, column))?;
     }
     for (table, column) in LOOKUP_COLUMNS {
         let name = name(table, column);
-        match db.drop_index(table, &name) {
-            Err(e) if super::is_lock_wait_timeout(&e) => {
-                tracing::warn!("the index {name} a killed run left stays: {e:#}");
-                continue;
-            }
-            other => {
-                other.with_context(|| format!("dropping the index {name} a killed run left"))?
-            }
+        if !drop_leftover(db, table, &name)? {
+            continue;
         }
         if db.indexed(table, column)? {
             continue;
@@ -156,6 +142,21 @@ pub fn create_missing(db: &mut dyn super::Database) -> Result<Vec<String>> {
         }
     }
     Ok(ours)
+}
+
+/// Drops our index `name` of `table` that a killed run left, if there is one; false when
+/// another session's lock keeps it there (said in the log).
+fn drop_leftover(db: &mut dyn super::Database, table: &str, name: &str) -> Result<bool> {
+    match db.drop_index(table, name) {
+        Err(e) if super::is_lock_wait_timeout(&e) => {
+            tracing::warn!("the index {name} a killed run left stays: {e:#}");
+            Ok(false)
+        }
+        other => {
+            other.with_context(|| format!("dropping the index {name} a killed run left"))?;
+            Ok(true)
+        }
+    }
 }
 
 /// Drops the indexes [`create_missing`] created. One another session's lock keeps us from
