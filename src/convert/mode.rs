@@ -124,7 +124,7 @@ impl Mode {
         }
         // The trees left alone are recorded with the first transaction; under a limit, in
         // transactions of their own that stay under it.
-        let mut records: Vec<&[StackOutcome]> = vec![&rows];
+        let mut first_also: &[StackOutcome] = &rows;
         if let Some(limits) = limits {
             for chunk in super::write_set::cut_records(&rows, limits) {
                 let applied = apply::apply(conn, &[], chunk, inv, rec, retries)?;
@@ -132,12 +132,12 @@ impl Mode {
                     return Ok((Vec::new(), applied.halted));
                 }
             }
-            records.clear();
+            first_also = &[];
         }
         let mut written: HashMap<&str, Outcome> = HashMap::new();
         let mut halted = None;
         for (i, group) in groups.iter().enumerate() {
-            let also = records.get(i).copied().unwrap_or(&[]);
+            let also = if i == 0 { first_also } else { &[] };
             let applied = apply::apply(conn, group, also, inv, rec, retries)?;
             for (p, r) in group.iter().zip(applied.outcomes) {
                 written.insert(

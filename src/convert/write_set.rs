@@ -111,32 +111,19 @@ pub fn cut<'p>(
     plans: &[&'p TreePlan],
     limits: &WriteSetLimits,
 ) -> (Vec<Vec<&'p TreePlan>>, Vec<(&'p TreePlan, Blocker)>) {
-    let budget = |limit: Option<u64>| limit.map(|l| l - l / 10);
-    let (rows, bytes) = (budget(limits.max_rows), budget(limits.max_bytes));
-    let fits =
-        |ws: WriteSet| rows.is_none_or(|r| ws.rows <= r) && bytes.is_none_or(|b| ws.bytes <= b);
-    let mut groups: Vec<Vec<&TreePlan>> = Vec::new();
+    let mut fitting: Vec<(&TreePlan, WriteSet)> = Vec::with_capacity(plans.len());
     let mut refused = Vec::new();
-    let mut current: Vec<&TreePlan> = Vec::new();
-    let mut size = WriteSet::default();
     for &p in plans {
         let ws = of(p, limits);
-        if let Some(b) = too_large(ws, limits) {
-            refused.push((p, b));
-            continue;
+        match too_large(ws, limits) {
+            Some(b) => refused.push((p, b)),
+            None => fitting.push((p, ws)),
         }
-        let mut with = size;
-        with += ws;
-        if !current.is_empty() && !fits(with) {
-            groups.push(std::mem::take(&mut current));
-            size = WriteSet::default();
-        }
-        current.push(p);
-        size += ws;
     }
-    if !current.is_empty() {
-        groups.push(current);
-    }
+    let groups = pack(&fitting, |(_, ws)| *ws, limits)
+        .into_iter()
+        .map(|group| group.iter().map(|(p, _)| *p).collect())
+        .collect();
     (groups, refused)
 }
 
@@ -146,26 +133,65 @@ pub fn cut_records<'r, 'a>(
     records: &'r [StackOutcome<'a>],
     limits: &WriteSetLimits,
 ) -> Vec<&'r [StackOutcome<'a>]> {
+    let weight = |r: &StackOutcome| WriteSet {
+        rows: 1,
+        bytes: ROW_BYTES + r.reason.map_or(0, |t| t.len() as u64),
+    };
+    pack(records, weight, limits)
+}
+
+/// `items` cut, in their order, into runs whose write-sets add up to at most nine tenths
+/// of each limit (an item alone over them is a run of its own).
+fn pack<'i, T>(
+    items: &'i [T],
+    size: impl Fn(&T) -> WriteSet,
+    limits: &WriteSetLimits,
+) -> Vec<&'i [T]> {
     let budget = |limit: Option<u64>| limit.map(|l| l - l / 10);
     let (rows, bytes) = (budget(limits.max_rows), budget(limits.max_bytes));
-    let weight = |r: &StackOutcome| ROW_BYTES + r.reason.map_or(0, |t| t.len() as u64);
-    let mut out = Vec::new();
-    let (mut start, mut size) = (0, WriteSet::default());
-    for (i, r) in records.iter().enumerate() {
-        let one = WriteSet {
-            rows: 1,
-            bytes: weight(r),
-        };
-        let over = rows.is_some_and(|l| size.rows + 1 > l)
-            || bytes.is_some_and(|l| size.bytes + one.bytes > l);
-        if i > start && over {
-            out.push(&records[start..i]);
-            (start, size) = (i, WriteSet::default());
+    let fits =
+        |ws: WriteSet| rows.is_none_or(|r| ws.rows <= r) && bytes.is_none_or(|b| ws.bytes <= b);
+    let mut runs = Vec::new();
+    let (mut start, mut total) = (0, WriteSet::default());
+    for (i, item) in items.iter().enumerate() {
+        let mut with = total;
+        with += size(item);
+        if i > start && !fits(with) {
+            runs.push(&items[start..i]);
+            (start, with) = (i, size(item));
         }
-        size += one;
+        total = with;
     }
-    if start < records.len() {
-        out.push(&records[start..]);
+    if start < items.len() {
+        runs.push(&items[start..]);
     }
-    out
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_stay_under_nine_tenths_of_each_limit_in_order() {
+        let limits = WriteSetLimits {
+            max_rows: Some(10),
+            max_bytes: Some(1000),
+            ..WriteSetLimits::default()
+        };
+        // (rows, bytes): the budget is 9 rows and 900 bytes.
+        let items = [(4, 100), (4, 100), (2, 100), (1, 850), (20, 1), (1, 1)];
+        let runs = pack(&items, |&(rows, bytes)| WriteSet { rows, bytes }, &limits);
+        let runs: Vec<&[(u64, u64)]> = runs.into_iter().collect();
+        assert_eq!(
+            runs,
+            [
+                &items[0..2], // 8 rows; a third would make 10
+                &items[2..3], // 100 bytes; 850 more would be 950
+                &items[3..4],
+                &items[4..5], // over the limit alone: a run of its own
+                &items[5..6],
+            ]
+        );
+    }
 }
