@@ -307,16 +307,12 @@ pub fn run(
             "a Galera node: transactions are cut to its write-set limits (0: none)"
         );
     }
-    let converted = convert_trees(
-        db.conn(),
-        &trees,
-        &inv,
-        &mode,
-        limits.as_ref(),
-        opts,
-        &mut report,
-        progress,
-    );
+    let settling = Settling {
+        inv: &inv,
+        mode: &mode,
+        limits: limits.as_ref(),
+    };
+    let converted = convert_trees(db.conn(), &trees, settling, opts, &mut report, progress);
     // A refusal every tree would meet (a privilege revoked meanwhile, a database switched
     // to read-only, a full disk) stops the run, with what it did before counted and
     // reported, instead of ending it without a report or refusing tree after tree.
@@ -410,13 +406,12 @@ pub fn run(
 fn convert_trees(
     conn: &mut dyn crate::db::Connection,
     trees: &[&Tree],
-    inv: &Inventory,
-    mode: &mode::Mode,
-    limits: Option<&crate::db::WriteSetLimits>,
+    settling: Settling,
     opts: &Options,
     report: &mut Report,
     mut progress: impl FnMut(Progress) -> std::io::Result<()>,
 ) -> Result<()> {
+    let inv = settling.inv;
     tracing::info!(
         run_id = report.run_id.as_deref().unwrap_or("dry run"),
         trees = trees.len(),
@@ -443,9 +438,7 @@ fn convert_trees(
                         .map(|chunk| read_and_plan(conn, chunk, inv, opts))
                 },
                 trees.len(),
-                inv,
-                mode,
-                limits,
+                settling,
                 report,
                 progress,
             )
@@ -496,14 +489,21 @@ fn convert_trees(
                 _ => None,
             },
             trees.len(),
-            inv,
-            mode,
-            limits,
+            settling,
             report,
             &mut progress,
         )
         // Leaving the scope drops the receiver: a reader still reading stops at its send.
     })
+}
+
+/// What writing a batch needs beside the session: the inventory its trees were read from,
+/// the run's mode, and the server's limits on one transaction.
+#[derive(Clone, Copy)]
+struct Settling<'a> {
+    inv: &'a Inventory,
+    mode: &'a mode::Mode,
+    limits: Option<&'a crate::db::WriteSetLimits>,
 }
 
 /// What the reader thread hands the writer.
@@ -608,9 +608,7 @@ fn settle_batches<'t>(
     conn: &mut dyn crate::db::Connection,
     next: &mut NextBatch<'_, 't>,
     total: usize,
-    inv: &Inventory,
-    mode: &mode::Mode,
-    limits: Option<&crate::db::WriteSetLimits>,
+    settling: Settling,
     report: &mut Report,
     progress: &mut dyn FnMut(Progress) -> std::io::Result<()>,
 ) -> Result<()> {
@@ -645,7 +643,14 @@ fn settle_batches<'t>(
             let plans: Vec<&TreePlan> = works.iter().filter_map(TreeWork::plan).collect();
             let left_alone: Vec<(&Tree, &Blocker)> =
                 works.iter().filter_map(TreeWork::left_alone).collect();
-            mode.settle(conn, &plans, &left_alone, inv, limits, &mut report.retries)?
+            settling.mode.settle(
+                conn,
+                &plans,
+                &left_alone,
+                settling.inv,
+                settling.limits,
+                &mut report.retries,
+            )?
         };
         report.phases.writing += writing.elapsed();
         let planned = works.iter().filter(|w| w.plan().is_some()).count();
@@ -673,7 +678,10 @@ fn settle_batches<'t>(
             .iter()
             .filter_map(|&i| works[i].left_alone())
             .collect();
-        if let Err(e) = mode.record_refused(conn, &refused, limits) {
+        if let Err(e) = settling
+            .mode
+            .record_refused(conn, &refused, settling.limits)
+        {
             // After a halt the same refusal may well refuse this record too: the halt
             // is what the run reports.
             if halted.is_none() {
