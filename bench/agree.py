@@ -10,24 +10,15 @@ empty where heat-converge fills it).
 """
 
 import json
-import uuid
 
 from dbapi import Db
+from heatbed import traversal_kind
 
 TABLES = {'stack': 'id', 'resource': 'id', 'raw_template': 'id',
           'raw_template_files': 'id', 'stack_lock': 'stack_id'}
 TEXT_KEYS = ('stack', 'stack_lock')
 JSON_COLUMNS = ('requires', 'needed_by')
 FETCH = 5000
-
-
-def _traversal(value):
-    if not value:
-        return value
-    try:
-        return 'uuid4' if uuid.UUID(value).version == 4 else value
-    except ValueError:
-        return value
 
 
 def _columns(db, table, ignore):
@@ -62,7 +53,7 @@ def _stream(db, table, key, columns):
         if c == 'deleted_at':
             kinds.append(lambda v: v is not None)
         elif c == 'current_traversal':
-            kinds.append(_traversal)
+            kinds.append(traversal_kind)
         elif c in JSON_COLUMNS:
             kinds.append(lambda v: json.loads(v) if isinstance(v, str) else v)
         else:

@@ -308,7 +308,7 @@ def _maybe_json(value):
     return value
 
 
-def _traversal(value):
+def traversal_kind(value):
     """current_traversal is random: a snapshot only says what kind of value it is."""
     if not value:
         return value
@@ -339,7 +339,7 @@ def snapshot(url):
                     elif col in bools.get(name, ()):
                         row[col] = None if value is None else bool(value)
                     elif col == 'current_traversal':
-                        row[col] = _traversal(value)
+                        row[col] = traversal_kind(value)
                     else:
                         row[col] = _maybe_json(value)
                 rows[str(row[key])] = row
