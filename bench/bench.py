@@ -57,7 +57,8 @@ import floor  # noqa: E402
 import heatbed  # noqa: E402
 from dbapi import Db  # noqa: E402
 
-BIN = os.path.join(TOP, 'target', 'release', 'heat-converge')
+# BENCH_BIN: another build to measure (e.g. the previous commit's, to compare two runs).
+BIN = os.environ.get('BENCH_BIN') or os.path.join(TOP, 'target', 'release', 'heat-converge')
 WORK = os.path.join(TOP, 'target', 'bench')
 USER = 'heatconv'  # made by tests/bed/setup.sh on both servers
 

@@ -11,6 +11,7 @@
 #   GIANT_HEAT_MAX=500                      Heat's logic on giant trees up to this wide (a
 #                                           second tree this wide when GIANT is larger)
 #   HEATBED_KEEP=1                          keep the databases
+#   BENCH_BIN=path                          measure that build of heat-converge instead
 #
 # Prints a Markdown table, also written to target/bench/results.md (raw figures in
 # target/bench/results.json); exits 1 when the contenders' rows disagree or one fails.

@@ -386,7 +386,7 @@ fn check_history(sql: &mut Sql, converted: &BTreeSet<String>, locks_before: &str
         .into_iter()
         .filter_map(|r| r[0].clone())
         .collect();
-    assert_eq!(versions, ["1", "2", "3", "4", "5"], "{what}");
+    assert_eq!(versions, ["1", "2", "3", "4", "5", "6"], "{what}");
     for root in converted {
         let n = sql.one(&format!(
             "SELECT COUNT(*) FROM heat_converge_stack WHERE stack_id = '{root}' AND outcome = 'converted'"
@@ -549,6 +549,12 @@ fn a_cut_off_v1_is_recovered_and_foreign_rows_are_left_alone() {
             "V4 cut off",
             "ALTER TABLE heat_converge_stack ADD COLUMN traversal VARCHAR(36)",
         ),
+        // V6 changes the key in one ALTER: done but not recorded, V6 does nothing more.
+        (
+            "V6 cut off",
+            "ALTER TABLE heat_converge_stack DROP PRIMARY KEY, \
+             ADD COLUMN id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY FIRST",
+        ),
     ] {
         let db = Clone::of(&demo.name);
         apply_v1_only_mysql(&db.name);
@@ -660,12 +666,12 @@ fn a_migration_statement_failing_after_the_first_is_reported_not_swallowed() {
     assert_eq!(sql.one("SELECT COUNT(*) FROM heat_converge_run"), "0");
     assert!(convergence_roots(&mut sql).is_empty(), "nothing converted");
 
-    // The table put back: the next run applies V2 to V5 and converts.
+    // The table put back: the next run applies V2 to V6 and converts.
     sql.exec("DROP VIEW heat_converge_stack");
     sql.exec("RENAME TABLE hc_stack_aside TO heat_converge_stack");
     let r = migrate(&db.url(), &[]);
     assert!(matches!(r.code, 0 | 3), "{}", r.stderr);
-    assert_eq!(versions(&mut sql), ["1", "2", "3", "4", "5"]);
+    assert_eq!(versions(&mut sql), ["1", "2", "3", "4", "5", "6"]);
     assert!(convergence_roots(&mut sql).len() > 5, "converted");
 }
 
@@ -1021,7 +1027,7 @@ fn v5_gives_every_table_of_ours_a_primary_key_and_keeps_the_audit_rows() {
         assert!(matches!(r.code, 0 | 3), "{backend:?}: {}", r.stderr);
         assert_eq!(
             r.json["migrations_applied"],
-            serde_json::json!(["V5__heat_converge_primary_keys"]),
+            serde_json::json!(["V5__heat_converge_primary_keys", "V6__heat_converge_stack_id"]),
             "{backend:?}"
         );
         let mut sql = Sql::of(&demo);
@@ -1067,6 +1073,142 @@ fn v5_gives_every_table_of_ours_a_primary_key_and_keeps_the_audit_rows() {
     }
 }
 
+/// The columns of `table`'s primary key, in key order.
+fn primary_key_columns(sql: &mut Sql, table: &str) -> Vec<String> {
+    let q = match sql {
+        Sql::My(_) => format!(
+            "SELECT column_name FROM information_schema.key_column_usage \
+             WHERE table_schema = DATABASE() AND table_name = '{table}' \
+             AND constraint_name = 'PRIMARY' ORDER BY ordinal_position"
+        ),
+        Sql::Pg(_) => format!(
+            "SELECT k.column_name FROM information_schema.table_constraints c \
+             JOIN information_schema.key_column_usage k \
+             ON k.constraint_name = c.constraint_name AND k.table_name = c.table_name \
+             WHERE c.table_schema = 'public' AND c.table_name = '{table}' \
+             AND c.constraint_type = 'PRIMARY KEY' ORDER BY k.ordinal_position"
+        ),
+        Sql::Lite(_) => {
+            format!("SELECT name FROM pragma_table_info('{table}') WHERE pk > 0 ORDER BY pk")
+        }
+    };
+    sql.rows(&q)
+        .into_iter()
+        .filter_map(|r| r[0].clone())
+        .collect()
+}
+
+/// V6 keys `heat_converge_stack` by an id given in write order instead of (run_id,
+/// stack_id), on every backend: the records an older build wrote are kept, numbered in
+/// their order, and a run's records come after them, numbered in the order written.
+#[test]
+fn v6_keys_the_stack_records_by_an_id_in_write_order_and_keeps_them() {
+    let bed = Bed::new("v6");
+    for backend in [Backend::MariaDb, Backend::Postgres, Backend::Sqlite] {
+        let demo = bed.demo(backend);
+        apply_up_to(&demo, 5);
+        let mut sql = Sql::of(&demo);
+        assert_eq!(
+            primary_key_columns(&mut sql, "heat_converge_stack"),
+            ["run_id", "stack_id"],
+            "{backend:?} after V5"
+        );
+        // Records written by a build at V5 (in key order, so MySQL's numbering, which
+        // follows the old key, is the order they were written in too).
+        for (stack, outcome, reason) in [
+            ("a", "converted", "NULL"),
+            ("b", "skipped", "'busy'"),
+            ("c", "converted", "NULL"),
+        ] {
+            sql.exec(&format!(
+                "INSERT INTO heat_converge_stack (run_id, stack_id, root_stack_id, outcome, \
+                 reason, resources_converted, resources_deleted, templates_deleted, \
+                 traversal) VALUES ('r', '{stack}', 'a', '{outcome}', {reason}, 2, 1, 0, NULL)"
+            ));
+        }
+        let r = migrate(&demo.url, &[]);
+        assert!(matches!(r.code, 0 | 3), "{backend:?}: {}", r.stderr);
+        assert_eq!(
+            r.json["migrations_applied"],
+            serde_json::json!(["V6__heat_converge_stack_id"]),
+            "{backend:?}"
+        );
+        let mut sql = Sql::of(&demo);
+        assert_eq!(
+            primary_key_columns(&mut sql, "heat_converge_stack"),
+            ["id"],
+            "{backend:?} after V6"
+        );
+        assert_eq!(
+            tables_without_primary_key(&mut sql),
+            BTreeSet::new(),
+            "{backend:?} after V6"
+        );
+        let kept: Vec<Vec<String>> = sql
+            .rows(
+                "SELECT id, stack_id, outcome, reason, resources_converted FROM \
+                 heat_converge_stack WHERE run_id = 'r' ORDER BY id",
+            )
+            .into_iter()
+            .map(|r| r.into_iter().map(Option::unwrap_or_default).collect())
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ["1", "a", "converted", "", "2"],
+                ["2", "b", "skipped", "busy", "2"],
+                ["3", "c", "converted", "", "2"]
+            ],
+            "{backend:?}: the V5 records, numbered in their order"
+        );
+        // The run's records: after the old ones, in the order written, each tree's
+        // stacks together.
+        let run_id = r.json["run_id"].as_str().unwrap();
+        let rows = sql.rows(&format!(
+            "SELECT id, outcome, root_stack_id FROM heat_converge_stack \
+             WHERE run_id = '{run_id}' ORDER BY id"
+        ));
+        let converted_stacks: u64 = r.json["trees"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["outcome"] == "converted")
+            .map(|t| t["stacks"].as_u64().unwrap())
+            .sum();
+        assert_eq!(
+            rows.iter()
+                .filter(|r| r[1].as_deref() == Some("converted"))
+                .count() as u64,
+            converted_stacks,
+            "{backend:?}: a record per converted stack"
+        );
+        let ids: Vec<i64> = rows
+            .iter()
+            .map(|r| r[0].as_deref().unwrap().parse().unwrap())
+            .collect();
+        assert!(
+            ids[0] > 3 && ids.windows(2).all(|w| w[0] < w[1]),
+            "{backend:?}: {ids:?}"
+        );
+        let mut roots_seen: Vec<&str> = Vec::new();
+        for r in &rows {
+            let root = r[2].as_deref().unwrap();
+            if roots_seen.last() != Some(&root) {
+                assert!(!roots_seen.contains(&root), "{backend:?}: tree {root} split");
+                roots_seen.push(root);
+            }
+        }
+        eprintln!(
+            "{backend:?}: V6 applied, 3 V5 records kept as ids 1-3, the run's {} records \
+             ids {}..{} in {} trees",
+            ids.len(),
+            ids[0],
+            ids[ids.len() - 1],
+            roots_seen.len()
+        );
+    }
+}
+
 #[test]
 fn v2_upgrades_a_database_set_up_by_v1_and_keeps_its_rows() {
     let bed = Bed::new("v2");
@@ -1099,7 +1241,8 @@ fn v2_upgrades_a_database_set_up_by_v1_and_keeps_its_rows() {
                 "V2__heat_converge_utf8mb4",
                 "V3__heat_converge_run_stopped",
                 "V4__heat_converge_audit",
-                "V5__heat_converge_primary_keys"
+                "V5__heat_converge_primary_keys",
+                "V6__heat_converge_stack_id"
             ]),
             "{backend:?}"
         );
@@ -1108,7 +1251,7 @@ fn v2_upgrades_a_database_set_up_by_v1_and_keeps_its_rows() {
         assert_eq!(sql.rows(old_stack), stack_before, "{backend:?}");
         assert_eq!(
             sql.one("SELECT COUNT(*) FROM heat_converge_schema_history"),
-            "5"
+            "6"
         );
         let run_id = r.json["run_id"].as_str().unwrap().to_string();
         let options = sql.one(&format!(

@@ -16,7 +16,9 @@
 //! only converts character sets). V3 adds a column, which MySQL cannot add twice: while V3
 //! is not recorded no run can have written that column, so a leftover one is dropped.
 //! V5 (a primary key on `heat_converge_deleted`, which Galera needs) is written to be
-//! applied again from any point, like V2.
+//! applied again from any point, like V2; so is V6 (`heat_converge_stack` keyed by an id
+//! in write order instead of its random stack ids: one `ALTER`, applied whole or not at
+//! all, and only while the table has no id).
 //!
 //! **A failed statement is never recorded as applied.** On MySQL/MariaDB the migrations run
 //! one statement at a time with every result read (`mysql/migrations.rs`; refinery's own

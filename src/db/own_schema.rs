@@ -40,6 +40,7 @@ pub const OWN_COLUMNS: &[(&str, &[&str])] = &[
     (
         "heat_converge_stack",
         &[
+            "id",
             "run_id",
             "stack_id",
             "root_stack_id",

@@ -995,6 +995,7 @@ mod tests {
                 "ALTER heat_converge_deleted"
             ]
         );
+        assert_eq!(named(6), ["ALTER heat_converge_stack"]);
     }
 
     #[test]
