@@ -67,7 +67,7 @@ pub fn document(report: &Report, url: &DbUrl, identity: &Identity, created_at: &
         "filter": report.filter,
         "left_alone": left_alone,
         "stray_stacks": report.strays.iter().map(|s| json!({
-            "id": s.stack.id,
+            "id": &*s.stack.id,
             "name": s.stack.name,
             "reason_kind": s.reason.kind(),
             "reason": s.reason.to_string(),

@@ -37,7 +37,7 @@ pub fn stored(row: &StackRow, raw: &RawTemplateRow, site: &HeatSite) -> Result<S
     };
     let identity = StackIdentity {
         name: row.name.clone(),
-        id: Some(row.id.clone()),
+        id: Some(row.id.to_string()),
         project: row.tenant.to_string(),
     };
     // A hidden value we could not read is the reason, however the failure was reported.

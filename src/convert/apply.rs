@@ -395,7 +395,7 @@ fn write(
 
     let traversals: Vec<(&str, String)> = stacks
         .iter()
-        .map(|(_, sp)| (sp.stack.id.as_str(), uuid::Uuid::new_v4().to_string()))
+        .map(|(_, sp)| (sp.stack.id.as_ref(), uuid::Uuid::new_v4().to_string()))
         .collect();
     let convert = conn.dialect().pick(
         include_str!("../../sql/stack_convert.sql"),
@@ -428,7 +428,7 @@ fn write(
             reason: None,
             resources_converted: sp.converts.len() as i64,
             resources_deleted: sp.deletes.len() as i64,
-            templates_deleted: i64::from(templates_deleted.contains(&sp.stack.id.as_str())),
+            templates_deleted: i64::from(templates_deleted.contains(&sp.stack.id.as_ref())),
             traversal: Some(traversal),
         })
         .collect();
@@ -441,7 +441,7 @@ fn write(
             c.templates = p
                 .stacks
                 .iter()
-                .filter(|sp| templates_deleted.contains(sp.stack.id.as_str()))
+                .filter(|sp| templates_deleted.contains(sp.stack.id.as_ref()))
                 .filter_map(|sp| {
                     sp.stack
                         .prev_raw_template_id
@@ -578,7 +578,7 @@ fn lock(
     rec: &Recording,
 ) -> Result<()> {
     for (_, sp) in stacks {
-        let id = &sp.stack.id;
+        let id: &str = &sp.stack.id;
         if let Some(holder) = inv.locks.get(id) {
             if is_stale_lock(inv, holder) {
                 execute(
@@ -626,7 +626,7 @@ fn check_unchanged(
     let states = match claimed {
         Some(states) => states,
         None => {
-            let ids: Vec<&str> = stacks.iter().map(|(_, sp)| sp.stack.id.as_str()).collect();
+            let ids: Vec<&str> = stacks.iter().map(|(_, sp)| sp.stack.id.as_ref()).collect();
             stack_states(conn, &ids)?
         }
     };
@@ -637,7 +637,7 @@ fn check_unchanged(
             raw_template_id: Some(sp.template_id),
             deleted: false,
         };
-        match states.get(&sp.stack.id) {
+        match states.get(&*sp.stack.id) {
             None => bail!("stack {} disappeared", sp.stack.id),
             Some(now) if *now != planned => bail!(
                 "stack {} ({}) changed since it was read",
@@ -763,7 +763,7 @@ fn delete_previous_templates<'a>(
     let mut files_by: HashMap<i64, (&TreePlan, &StackPlan)> = HashMap::new();
     for &(p, sp, t) in &previous {
         if let Some(files) = files_of.get(&t) {
-            deleted.insert(sp.stack.id.as_str());
+            deleted.insert(sp.stack.id.as_ref());
             rows.push(audit(p, sp, "raw_template", t, PREVIOUS_TEMPLATE));
             if let Some(f) = files {
                 files_by.entry(*f).or_insert((p, sp));
@@ -805,7 +805,7 @@ fn rows_now(conn: &mut dyn Connection, plan: &TreePlan, inv: &Inventory) -> Resu
                 .ok_or_else(|| anyhow!("stack {} disappeared", sp.stack.id))?,
         );
     }
-    let ids: Vec<String> = stacks.iter().map(|s| s.id.clone()).collect();
+    let ids: Vec<String> = stacks.iter().map(|s| s.id.to_string()).collect();
     let template_ids: Vec<i64> = stacks
         .iter()
         .flat_map(|s| [s.raw_template_id, s.prev_raw_template_id])

@@ -177,7 +177,7 @@ fn engine_gone(tree: &Tree, inv: &Inventory, now: OffsetDateTime) -> Option<Stri
     let holders: Vec<&String> = tree
         .stacks
         .iter()
-        .filter_map(|s| inv.locks.get(&s.id))
+        .filter_map(|s| inv.locks.get(&*s.id))
         .collect();
     let Some(holder) = holders.first() else {
         return Some("no engine holds a lock on its tree".into());
@@ -228,7 +228,7 @@ fn blocker_at(tree: &Tree, inv: &Inventory, now: OffsetDateTime) -> Option<Block
                     Some(engine) => Blocker::Abandoned {
                         stack,
                         state,
-                        root_id: tree.root().id.clone(),
+                        root_id: tree.root().id.to_string(),
                         engine,
                     },
                 },
@@ -238,7 +238,7 @@ fn blocker_at(tree: &Tree, inv: &Inventory, now: OffsetDateTime) -> Option<Block
         }
     }
     for s in &tree.stacks {
-        if let Some(engine) = inv.locks.get(&s.id) {
+        if let Some(engine) = inv.locks.get(&*s.id) {
             if !is_stale_lock(inv, engine) {
                 let host = inv
                     .engines

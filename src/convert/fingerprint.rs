@@ -48,10 +48,10 @@ pub fn rows(
     let canonical: Vec<Value> = stacks
         .iter()
         .map(|s| {
-            let mut rs: Vec<&ResourceRow> = resources.get(&s.id).into_iter().flatten().collect();
+            let mut rs: Vec<&ResourceRow> = resources.get(&*s.id).into_iter().flatten().collect();
             rs.sort_by_key(|r| r.id);
             json!({
-                "stack": [s.id, s.name, &*s.tenant, s.owner_id, s.raw_template_id,
+                "stack": [&*s.id, s.name, &*s.tenant, s.owner_id.as_deref(), s.raw_template_id,
                           s.prev_raw_template_id, &*s.action, &*s.status, s.convergence,
                           s.backup, s.deleted],
                 "resources": rs.iter().map(|r| json!([r.id, r.uuid, r.name, r.stack_id,
@@ -66,10 +66,10 @@ pub fn rows(
 
 /// The `locks` fingerprint of a tree: Heat's locks on its stacks as read.
 pub fn locks(tree: &Tree, inv: &Inventory) -> String {
-    let mut held: Vec<(&String, &String)> = tree
+    let mut held: Vec<(&str, &String)> = tree
         .stacks
         .iter()
-        .filter_map(|s| inv.locks.get(&s.id).map(|e| (&s.id, e)))
+        .filter_map(|s| inv.locks.get(&*s.id).map(|e| (&*s.id, e)))
         .collect();
     held.sort();
     digest(&json!(held))

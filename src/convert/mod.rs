@@ -214,9 +214,9 @@ fn select<'f>(
             opts.selection
                 .plan
                 .as_ref()
-                .is_none_or(|p| p.trees.contains_key(&t.root().id))
+                .is_none_or(|p| p.trees.contains_key(&*t.root().id))
         })
-        .filter(|t| roots.is_empty() || roots.contains(&t.root().id))
+        .filter(|t| roots.is_empty() || roots.iter().any(|r| **r == *t.root().id))
         .filter(|t| {
             opts.selection
                 .project
@@ -277,9 +277,9 @@ pub fn run(
     // Which trees outside the filter the rule would leave alone without it too: the next
     // step says "run without the filter" only of the others.
     let selected: std::collections::HashSet<&str> =
-        trees.iter().map(|t| t.root().id.as_str()).collect();
+        trees.iter().map(|t| t.root().id.as_ref()).collect();
     for t in &forest.trees {
-        if selected.contains(t.root().id.as_str()) {
+        if selected.contains(t.root().id.as_ref()) {
             continue;
         }
         if let Some(b) = eligibility::blocker(t, &inv) {
@@ -355,7 +355,7 @@ pub fn run(
         let mut gone: Vec<(String, String)> = pl
             .trees
             .iter()
-            .filter(|(id, _)| !trees.iter().any(|t| &t.root().id == *id))
+            .filter(|(id, _)| !trees.iter().any(|t| *t.root().id == ***id))
             .map(|(id, t)| (id.clone(), t.name.clone()))
             .collect();
         gone.sort();
@@ -425,23 +425,46 @@ fn convert_trees(
         ));
     }
     let chunks: Vec<&[&Tree]> = trees.chunks(TREES_PER_WRITE).collect();
+    // Reading and writing take turns on one session; the planning of batch k+1 (it needs
+    // no session) is done on a thread of its own while batch k is written.
     let sequential =
         |conn: &mut dyn crate::db::Connection,
          report: &mut Report,
          progress: &mut dyn FnMut(Progress) -> std::io::Result<()>| {
-            let mut chunks = chunks.iter();
-            settle_batches(
-                conn,
-                &mut |conn| {
-                    chunks
-                        .next()
-                        .map(|chunk| read_and_plan(conn, chunk, inv, opts))
-                },
-                trees.len(),
-                settling,
-                report,
-                progress,
-            )
+            std::thread::scope(|scope| {
+                let mut chunks = chunks.iter();
+                let mut next_one: Option<Planning> = None;
+                settle_batches(
+                    conn,
+                    &mut |conn| {
+                        let current = match next_one.take() {
+                            Some(Planning::Read(failed)) => Some(Err(failed)),
+                            Some(Planning::Planning(h)) => Some(h.join().unwrap_or_else(|_| {
+                                Err(anyhow::anyhow!("planning a batch panicked"))
+                            })),
+                            None => chunks
+                                .next()
+                                .map(|chunk| read_and_plan(conn, chunk, inv, opts)),
+                        };
+                        if matches!(current, Some(Ok(_))) && crate::stop::requested().is_none() {
+                            next_one =
+                                chunks
+                                    .next()
+                                    .map(|chunk| match read_batch(conn, chunk, inv) {
+                                        Ok(read) => Planning::Planning(
+                                            scope.spawn(move || Ok(plan_batch(read, inv, opts))),
+                                        ),
+                                        Err(e) => Planning::Read(e),
+                                    });
+                        }
+                        current
+                    },
+                    trees.len(),
+                    settling,
+                    report,
+                    progress,
+                )
+            })
         };
     let ahead = chunks.len() > 1 && conn.reads_while_writing();
     let Some(second) = opts.reader.as_ref().filter(|_| ahead) else {
@@ -506,6 +529,14 @@ struct Settling<'a> {
     limits: Option<&'a crate::db::WriteSetLimits>,
 }
 
+/// The batch after the one being written, when reads take turns with writes.
+enum Planning<'s, 't> {
+    /// Read whole, being planned on a thread of its own.
+    Planning(std::thread::ScopedJoinHandle<'s, Result<Batch<'t>>>),
+    /// Its reading failed: the run learns it when it comes to that batch.
+    Read(anyhow::Error),
+}
+
 /// What the reader thread hands the writer.
 enum Ahead<'t> {
     /// It could not open its session: the run reads and writes on one, taking turns.
@@ -520,15 +551,82 @@ struct Batch<'t> {
     planning: std::time::Duration,
 }
 
-/// Reads what the batch's trees need and plans each that may convert.
+/// The resources of a batch's trees (by stack id) and their templates (by id).
+type Resources = HashMap<String, Vec<crate::db::read::ResourceRow>>;
+type Templates = HashMap<i64, Result<crate::db::read::RawTemplateRow, String>>;
+
+/// Reads what the batch's trees need and plans each that may convert, the templates a
+/// planning batch ([`TREES_PER_PLAN`]) at a time: they are the large part, dropped once
+/// their trees are planned.
 fn read_and_plan<'t>(
     conn: &mut dyn crate::db::Connection,
     chunk: &[&'t Tree],
     inv: &Inventory,
     opts: &Options,
 ) -> Result<Batch<'t>> {
-    // One value per tree carries it through the batch: read, planned, settled.
-    let mut works: Vec<TreeWork> = chunk
+    let mut works = works_of(chunk, inv);
+    let (resources, mut reading) = read_resources(conn, &works, inv)?;
+    let mut planning = std::time::Duration::ZERO;
+    for batch in works.chunks_mut(TREES_PER_PLAN) {
+        let started = std::time::Instant::now();
+        let templates = read_templates(conn, batch)?;
+        reading += started.elapsed();
+        planning += plan_works(batch, &resources, &templates, inv, opts);
+    }
+    Ok(Batch {
+        works,
+        reading,
+        planning,
+    })
+}
+
+/// A batch read whole (its templates too), to be planned on another thread.
+struct ReadBatch<'t> {
+    works: Vec<TreeWork<'t>>,
+    resources: Resources,
+    templates: Templates,
+    reading: std::time::Duration,
+}
+
+/// Reads everything the batch's trees need, its templates at once.
+fn read_batch<'t>(
+    conn: &mut dyn crate::db::Connection,
+    chunk: &[&'t Tree],
+    inv: &Inventory,
+) -> Result<ReadBatch<'t>> {
+    let works = works_of(chunk, inv);
+    let (resources, mut reading) = read_resources(conn, &works, inv)?;
+    let started = std::time::Instant::now();
+    let templates = read_templates(conn, &works)?;
+    reading += started.elapsed();
+    Ok(ReadBatch {
+        works,
+        resources,
+        templates,
+        reading,
+    })
+}
+
+/// Plans a batch read by [`read_batch`].
+fn plan_batch<'t>(read: ReadBatch<'t>, inv: &Inventory, opts: &Options) -> Batch<'t> {
+    let ReadBatch {
+        mut works,
+        resources,
+        templates,
+        reading,
+    } = read;
+    let planning = plan_works(&mut works, &resources, &templates, inv, opts);
+    Batch {
+        works,
+        reading,
+        planning,
+    }
+}
+
+/// One value per tree carries it through the batch (read, planned, settled); a tree
+/// that cannot convert is settled at once.
+fn works_of<'t>(chunk: &[&'t Tree], inv: &Inventory) -> Vec<TreeWork<'t>> {
+    chunk
         .iter()
         .map(|t| TreeWork {
             tree: t,
@@ -540,62 +638,71 @@ fn read_and_plan<'t>(
             reviewed: None,
             took: std::time::Duration::ZERO,
         })
-        .collect();
-    // Only the trees that may convert need their resources and templates read; the
-    // resources of the whole chunk at once (one query), the templates per batch of
-    // planning (they are the large part, dropped once their trees are planned).
+        .collect()
+}
+
+/// The resources of the trees that may convert (only they need any), in one query.
+fn read_resources(
+    conn: &mut dyn crate::db::Connection,
+    works: &[TreeWork],
+    inv: &Inventory,
+) -> Result<(Resources, std::time::Duration)> {
     let stack_ids: Vec<String> = works
         .iter()
         .filter(|w| matches!(w.stage, Stage::Eligible))
-        .flat_map(|w| w.tree.stacks.iter().map(|s| s.id.clone()))
+        .flat_map(|w| w.tree.stacks.iter().map(|s| s.id.to_string()))
         .collect();
     let started = std::time::Instant::now();
     let resources = load::batch_resources(conn, inv, &stack_ids)?;
-    let mut reading = started.elapsed();
-    let mut planning = std::time::Duration::ZERO;
-    for batch in works.chunks_mut(TREES_PER_PLAN) {
-        // Current templates, and previous ones (the types of the resources deleted).
-        let template_ids: Vec<i64> = batch
-            .iter()
-            .filter(|w| matches!(w.stage, Stage::Eligible))
-            .flat_map(|w| {
-                w.tree
-                    .stacks
-                    .iter()
-                    .flat_map(|s| [s.raw_template_id, s.prev_raw_template_id])
-                    .flatten()
-            })
-            .collect();
-        let started = std::time::Instant::now();
-        let templates = load::raw_templates(conn, &template_ids)?;
-        reading += started.elapsed();
-        let started_planning = std::time::Instant::now();
-        // Each tree is planned on its own: on every core.
-        use rayon::prelude::*;
-        batch
-            .par_iter_mut()
-            .filter(|w| matches!(w.stage, Stage::Eligible))
-            .for_each(|w| {
-                let started = std::time::Instant::now();
-                w.stage = match plan::plan_tree(w.tree, &resources, &templates, &opts.site)
-                    .and_then(|p| prepare(p, w.tree, &resources, &templates, inv, opts))
-                {
-                    Err(b) => Stage::Done(Outcome::Skipped(b)),
-                    Ok((p, review)) => {
-                        w.warnings = p.warnings();
-                        w.reviewed = review;
-                        Stage::Planned(p)
-                    }
-                };
-                w.took = started.elapsed();
-            });
-        planning += started_planning.elapsed();
-    }
-    Ok(Batch {
-        works,
-        reading,
-        planning,
-    })
+    Ok((resources, started.elapsed()))
+}
+
+/// The current templates of the trees that may convert, and their previous ones (the
+/// types of the resources deleted).
+fn read_templates(conn: &mut dyn crate::db::Connection, works: &[TreeWork]) -> Result<Templates> {
+    let template_ids: Vec<i64> = works
+        .iter()
+        .filter(|w| matches!(w.stage, Stage::Eligible))
+        .flat_map(|w| {
+            w.tree
+                .stacks
+                .iter()
+                .flat_map(|s| [s.raw_template_id, s.prev_raw_template_id])
+                .flatten()
+        })
+        .collect();
+    load::raw_templates(conn, &template_ids)
+}
+
+/// Plans each tree of `works` that may convert, each on its own (on every core); returns
+/// the time it took.
+fn plan_works(
+    works: &mut [TreeWork],
+    resources: &Resources,
+    templates: &Templates,
+    inv: &Inventory,
+    opts: &Options,
+) -> std::time::Duration {
+    use rayon::prelude::*;
+    let started = std::time::Instant::now();
+    works
+        .par_iter_mut()
+        .filter(|w| matches!(w.stage, Stage::Eligible))
+        .for_each(|w| {
+            let started = std::time::Instant::now();
+            w.stage = match plan::plan_tree(w.tree, resources, templates, &opts.site)
+                .and_then(|p| prepare(p, w.tree, resources, templates, inv, opts))
+            {
+                Err(b) => Stage::Done(Outcome::Skipped(b)),
+                Ok((p, review)) => {
+                    w.warnings = p.warnings();
+                    w.reviewed = review;
+                    Stage::Planned(p)
+                }
+            };
+            w.took = started.elapsed();
+        });
+    started.elapsed()
 }
 
 /// The next batch read and planned, if any (given the writer's session, which it may use
@@ -697,7 +804,7 @@ fn settle_batches<'t>(
             };
             let root = w.tree.root();
             let tr = TreeReport {
-                root_id: root.id.clone(),
+                root_id: root.id.to_string(),
                 root_name: root.name.clone(),
                 project: root.tenant.to_string(),
                 stacks: w.tree.stacks.len(),

@@ -123,7 +123,7 @@ impl TreePlan {
                 .iter()
                 .map(|sp| {
                     serde_json::json!({
-                        "id": sp.stack.id,
+                        "id": &*sp.stack.id,
                         "name": sp.stack.name,
                         "current_template_id": sp.template_id,
                         "resources": sp.converts.iter().map(|c| serde_json::json!({
@@ -225,7 +225,7 @@ pub fn plan_tree(
         .map(|s| {
             plan_stack(
                 s,
-                resources.get(&s.id).map(Vec::as_slice).unwrap_or(&[]),
+                resources.get(&*s.id).map(Vec::as_slice).unwrap_or(&[]),
                 templates,
                 site,
             )
@@ -247,7 +247,7 @@ pub fn plan_tree(
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
     Ok(TreePlan {
-        root_id: tree.root().id.clone(),
+        root_id: tree.root().id.to_string(),
         stacks,
         fingerprint: Fingerprint::default(),
         must_match: None,

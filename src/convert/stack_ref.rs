@@ -28,7 +28,7 @@ pub fn root(conn: &mut dyn Connection, given: &str, deleted: Deleted) -> Result<
     if let Some(s) = read::stack(conn, given)? {
         let wrong = if s.deleted {
             if deleted == Deleted::Accepted && s.owner_id.is_none() {
-                return Ok(s.id);
+                return Ok(s.id.to_string());
             }
             format!("--stack {given}: stack {} was deleted", s.name)
         } else if s.backup {
@@ -40,14 +40,14 @@ pub fn root(conn: &mut dyn Connection, given: &str, deleted: Deleted) -> Result<
         } else if s.owner_id.is_some() {
             nested(conn, given, &[s])?
         } else {
-            return Ok(s.id);
+            return Ok(s.id.to_string());
         };
         return Err(FilterError(wrong).into());
     }
     let named = read::stacks_named(conn, given)?;
     let roots: Vec<&StackRow> = named.iter().filter(|s| is_root(s)).collect();
     match roots.as_slice() {
-        [one] => Ok(one.id.clone()),
+        [one] => Ok(one.id.to_string()),
         [] if named.is_empty() => Err(FilterError(format!(
             "--stack {given}: Heat's database has no stack with this id, nor a live stack with this name"
         ))
@@ -71,7 +71,7 @@ pub fn any(conn: &mut dyn Connection, given: &str) -> Result<String> {
         roots
     };
     match candidates.as_slice() {
-        [one] => Ok(one.id.clone()),
+        [one] => Ok(one.id.to_string()),
         [] => Err(FilterError(format!(
             "{given}: Heat's database has no stack with this id, nor a live stack with this name"
         ))
@@ -95,7 +95,7 @@ fn nested(conn: &mut dyn Connection, given: &str, stacks: &[StackRow]) -> Result
         } else {
             "a nested stack"
         };
-        let label = if s.id == given {
+        let label = if *s.id == *given {
             s.name.clone()
         } else {
             format!("{} ({})", s.name, s.id)

@@ -128,7 +128,7 @@ pub fn forest(inv: &Inventory) -> Forest {
     let mut children: HashMap<&str, Vec<&Arc<StackRow>>> = HashMap::new();
     for s in inv.stacks.values() {
         if let Some(owner) = &s.owner_id {
-            children.entry(owner.as_str()).or_default().push(s);
+            children.entry(&**owner).or_default().push(s);
         }
     }
     let mut trees: Vec<Tree> = inv
@@ -164,12 +164,12 @@ pub fn forest(inv: &Inventory) -> Forest {
 fn walk(root: &Arc<StackRow>, children: &HashMap<&str, Vec<&Arc<StackRow>>>) -> Tree {
     let mut stacks = vec![Arc::clone(root)];
     let mut live_backups = Vec::new();
-    let mut seen: HashSet<String> = HashSet::from([root.id.clone()]);
+    let mut seen: HashSet<&str> = HashSet::from([&*root.id]);
     let mut i = 0;
     while i < stacks.len() {
-        let id = stacks[i].id.clone();
-        for c in children.get(id.as_str()).into_iter().flatten() {
-            if !seen.insert(c.id.clone()) {
+        let id = Arc::clone(&stacks[i]);
+        for c in children.get(&*id.id).into_iter().flatten() {
+            if !seen.insert(&c.id) {
                 continue;
             }
             if c.backup {
@@ -189,20 +189,20 @@ fn walk(root: &Arc<StackRow>, children: &HashMap<&str, Vec<&Arc<StackRow>>>) -> 
 /// Why a nested legacy stack reaches no legacy root, if it does not: follows `owner_id`
 /// up to the root.
 fn stray_reason(stack: &StackRow, inv: &Inventory) -> Option<StrayReason> {
-    let mut seen: Vec<&str> = vec![stack.id.as_str()];
+    let mut seen: Vec<&str> = vec![stack.id.as_ref()];
     let mut current = stack;
     while let Some(owner) = &current.owner_id {
         let Some(next) = inv.stacks.get(owner) else {
             return Some(StrayReason::Orphan {
-                owner: owner.clone(),
+                owner: owner.to_string(),
             });
         };
-        if let Some(at) = seen.iter().position(|id| *id == next.id) {
+        if let Some(at) = seen.iter().position(|id| *id == &*next.id) {
             let mut members: Vec<String> = seen[at..].iter().map(|s| s.to_string()).collect();
-            members.push(next.id.clone());
+            members.push(next.id.to_string());
             return Some(StrayReason::OwnerCycle { members });
         }
-        seen.push(next.id.as_str());
+        seen.push(next.id.as_ref());
         current = next;
     }
     if current.convergence {
@@ -227,7 +227,7 @@ mod tests {
             id: id.into(),
             name: format!("n-{id}"),
             tenant: "p".into(),
-            owner_id: owner.map(String::from),
+            owner_id: owner.map(Into::into),
             raw_template_id: Some(1),
             prev_raw_template_id: None,
             action: "CREATE".into(),
@@ -266,7 +266,7 @@ mod tests {
         let mut e1 = stack("e-child", Some("e-nested-older"), false);
         e1.raw_template_id = Some(25);
         let f = forest(&inventory(vec![a, b, b1, c, d, e, e1]));
-        let roots: Vec<&str> = f.trees.iter().map(|t| t.root().id.as_str()).collect();
+        let roots: Vec<&str> = f.trees.iter().map(|t| t.root().id.as_ref()).collect();
         assert_eq!(
             roots,
             [
@@ -295,12 +295,12 @@ mod tests {
         ]);
         let f = forest(&inv);
         assert_eq!(f.trees.len(), 1);
-        let ids: Vec<&str> = f.trees[0].stacks.iter().map(|s| s.id.as_str()).collect();
+        let ids: Vec<&str> = f.trees[0].stacks.iter().map(|s| s.id.as_ref()).collect();
         assert_eq!(ids, ["root", "child", "grandchild"]);
         let mut strays: Vec<(&str, &str)> = f
             .strays
             .iter()
-            .map(|s| (s.stack.id.as_str(), s.reason.kind()))
+            .map(|s| (s.stack.id.as_ref(), s.reason.kind()))
             .collect();
         strays.sort();
         assert_eq!(

@@ -55,10 +55,10 @@ pub fn to_json(report: &Report) -> serde_json::Value {
         "outside_filter": report.outside_filter,
         "not_reached": report.not_reached,
         "stray_stacks": report.strays.iter().map(|st| json!({
-            "id": st.stack.id,
+            "id": &*st.stack.id,
             "name": st.stack.name,
             "project": &*st.stack.tenant,
-            "owner_id": st.stack.owner_id,
+            "owner_id": st.stack.owner_id.as_deref(),
             "reason_kind": st.reason.kind(),
             "reason": st.reason.to_string(),
         })).collect::<Vec<_>>(),

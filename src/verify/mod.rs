@@ -144,7 +144,7 @@ pub fn verify(
     let ids = inv.resource_ids.take().unwrap_or_default();
     // For --project, the project of each live root (a deleted one is read by id below);
     // the rest of the inventory is not kept while the converted stacks are checked.
-    let live_roots: HashMap<String, Word> = match opts.selection.project {
+    let live_roots: HashMap<Word, Word> = match opts.selection.project {
         None => HashMap::new(),
         Some(_) => inv
             .stacks
@@ -170,7 +170,7 @@ pub fn verify(
         if let Some(p) = &opts.selection.project {
             let root = &c.root_stack_id;
             if !projects.contains_key(root) {
-                let tenant = match live_roots.get(root) {
+                let tenant = match live_roots.get(root.as_str()) {
                     Some(tenant) => Some(tenant.to_string()),
                     None => read::stack(conn, root)?.map(|s| s.tenant.to_string()),
                 };
