@@ -147,6 +147,39 @@ def copy_db(backend, src_name, name):
     return dst_url
 
 
+def settle(backend):
+    """Before a contender is timed: what the copies wrote reaches the disk, so that each
+    contender starts from the same quiet server instead of paying for the writes made
+    before it (PostgreSQL flushes a copy's pages at its next checkpoint, InnoDB its dirty
+    pages in the background, the kernel a copied SQLite file: during whichever run comes
+    next). A checkpoint on PostgreSQL, InnoDB's dirty pages flushed on MariaDB, then the
+    kernel's sync. Needs the servers' administrators (as tests/bed/setup.sh sets up)."""
+    if backend == 'postgresql':
+        db = Db('postgresql://postgres@127.0.0.1:5432/postgres', autocommit=True)
+        try:
+            db.execute('CHECKPOINT')
+        finally:
+            db.close()
+    elif backend == 'mariadb':
+        db = Db('mysql+pymysql://root@127.0.0.1:3306/mysql', autocommit=True)
+        try:
+            pct = db.rows("SELECT @@GLOBAL.innodb_max_dirty_pages_pct")[0][0]
+            db.execute('SET GLOBAL innodb_max_dirty_pages_pct = 0')
+            try:
+                deadline = time.time() + 120
+                while time.time() < deadline:
+                    dirty = int(db.rows("SHOW GLOBAL STATUS LIKE "
+                                        "'Innodb_buffer_pool_pages_dirty'")[0][1])
+                    if dirty < 50:
+                        break
+                    time.sleep(0.2)
+            finally:
+                db.execute('SET GLOBAL innodb_max_dirty_pages_pct = %s' % pct)
+        finally:
+            db.close()
+    os.sync()
+
+
 def drop_db(url):
     try:
         heatbed.cmd_dropdb(argparse.Namespace(url=url))
@@ -351,6 +384,7 @@ class Run(object):
         self.read_only(r, urls['ours'], expected, case.rc)
         # heat-converge
         log('%s %s: heat-converge' % (backend, label))
+        settle(backend)
         rc, secs, mb = measured([BIN, 'migrate', '--db-url', urls['ours'], '--format',
                                  'json', '--quiet'], self.file('ours.json'),
                                 self.file('ours.err'))
@@ -371,6 +405,7 @@ class Run(object):
         self.verify(r, urls['ours'], report, case.rc)
         # the floor
         log('%s %s: floor' % (backend, label))
+        settle(backend)
         rc, secs, mb = measured(
             [sys.executable, os.path.join(HERE, 'bench.py'), 'floor', urls['floor'],
              plan_file, self.file('changes-%s.json' % case.changes)],
@@ -390,6 +425,7 @@ class Run(object):
         # Heat's own logic
         if 'heat' in urls:
             log('%s %s: Heat\'s own logic' % (backend, label))
+            settle(backend)
             rc, secs, mb = measured(
                 [sys.executable, os.path.join(BED, 'heatbed.py'), 'convert', urls['heat'],
                  self.file('heat-convert-%s-%s%d' % (backend, case.kind, n))],

@@ -932,7 +932,10 @@ fn tables_without_primary_key_refused_by_the_cluster() {
     assert_eq!(code, 3, "{err}");
     assert_eq!(
         report["migrations_applied"],
-        serde_json::json!(["V5__heat_converge_primary_keys", "V6__heat_converge_stack_id"])
+        serde_json::json!([
+            "V5__heat_converge_primary_keys",
+            "V6__heat_converge_stack_id"
+        ])
     );
     assert_eq!(report["converted"].as_u64(), Some(11), "{out}");
     assert_eq!(

@@ -1027,7 +1027,10 @@ fn v5_gives_every_table_of_ours_a_primary_key_and_keeps_the_audit_rows() {
         assert!(matches!(r.code, 0 | 3), "{backend:?}: {}", r.stderr);
         assert_eq!(
             r.json["migrations_applied"],
-            serde_json::json!(["V5__heat_converge_primary_keys", "V6__heat_converge_stack_id"]),
+            serde_json::json!([
+                "V5__heat_converge_primary_keys",
+                "V6__heat_converge_stack_id"
+            ]),
             "{backend:?}"
         );
         let mut sql = Sql::of(&demo);
@@ -1194,7 +1197,10 @@ fn v6_keys_the_stack_records_by_an_id_in_write_order_and_keeps_them() {
         for r in &rows {
             let root = r[2].as_deref().unwrap();
             if roots_seen.last() != Some(&root) {
-                assert!(!roots_seen.contains(&root), "{backend:?}: tree {root} split");
+                assert!(
+                    !roots_seen.contains(&root),
+                    "{backend:?}: tree {root} split"
+                );
                 roots_seen.push(root);
             }
         }

@@ -291,9 +291,10 @@ pub fn run(
     let (mode, applied) = mode::Mode::begin(db, opts)?;
     report.migrations_applied = applied;
     report.run_id = mode.run_id().map(String::from);
+    let mut missing_statistics = Vec::new();
     if let mode::Mode::Write(_) = mode {
         report.indexes = crate::db::indexes::create_missing(db)?;
-        report.statistics = crate::db::indexes::gather_statistics(db)?;
+        missing_statistics = crate::db::indexes::missing_statistics(db)?;
     }
     // A Galera node's limits on one transaction: trees are written under them.
     let limits = db
@@ -312,7 +313,36 @@ pub fn run(
         mode: &mode,
         limits: limits.as_ref(),
     };
-    let converted = convert_trees(db.conn(), &trees, settling, opts, &mut report, progress);
+    let converted = std::thread::scope(|scope| {
+        // Planner statistics a table lacks are gathered on a session of their own beside
+        // the first batches (see `gather_statistics`), else before them.
+        let gathering = match (&opts.reader, missing_statistics.is_empty()) {
+            (_, true) => None,
+            (Some(second), false) => {
+                let missing = &missing_statistics;
+                Some(scope.spawn(move || {
+                    let mut db = second.open()?;
+                    crate::db::indexes::gather_statistics(&mut *db, missing)
+                }))
+            }
+            (None, false) => {
+                report.statistics = crate::db::indexes::gather_statistics(db, &missing_statistics)?;
+                None
+            }
+        };
+        let converted = convert_trees(db.conn(), &trees, settling, opts, &mut report, progress);
+        if let Some(gathering) = gathering {
+            match gathering.join() {
+                Ok(Ok(gathered)) => report.statistics = gathered,
+                Ok(Err(e)) => tracing::warn!(
+                    "planner statistics were not gathered ({}): the tables were read as they are",
+                    esc(&format!("{e:#}"))
+                ),
+                Err(_) => tracing::warn!("gathering planner statistics panicked"),
+            }
+        }
+        Ok::<_, anyhow::Error>(converted)
+    })?;
     // A refusal every tree would meet (a privilege revoked meanwhile, a database switched
     // to read-only, a full disk) stops the run, with what it did before counted and
     // reported, instead of ending it without a report or refusing tree after tree.

@@ -13,6 +13,8 @@ pub struct TreeSpool {
     file: std::io::BufWriter<std::fs::File>,
     /// The document's key for the list.
     key: &'static str,
+    /// Items spooled so far.
+    items: usize,
 }
 
 impl TreeSpool {
@@ -40,6 +42,7 @@ impl TreeSpool {
             path,
             file: std::io::BufWriter::new(file),
             key,
+            items: 0,
         })
     }
 
@@ -47,10 +50,22 @@ impl TreeSpool {
         self.push_json(&tree_json(t))
     }
 
+    /// Spools `item` as it will be printed (pretty, indented as an item of the list),
+    /// so that printing the document copies the file instead of parsing it again.
     pub fn push_json(&mut self, item: &serde_json::Value) -> std::io::Result<()> {
         use std::io::Write;
-        serde_json::to_writer(&mut self.file, item)?;
-        self.file.write_all(b"\n")
+        let pretty = serde_json::to_string_pretty(item)?;
+        self.file
+            .write_all(if self.items == 0 { b"\n" } else { b",\n" })?;
+        for (j, l) in pretty.lines().enumerate() {
+            if j > 0 {
+                self.file.write_all(b"\n")?;
+            }
+            self.file.write_all(b"    ")?;
+            self.file.write_all(l.as_bytes())?;
+        }
+        self.items += 1;
+        Ok(())
     }
 
     /// Prints `document` (pretty) with the spooled items as its list (`trees`), its last
@@ -60,7 +75,7 @@ impl TreeSpool {
         out: &mut dyn std::io::Write,
         mut document: serde_json::Value,
     ) -> anyhow::Result<()> {
-        use std::io::{BufRead, Write};
+        use std::io::Write;
         self.file.flush()?;
         document[self.key] = json!([]);
         let text = serde_json::to_string_pretty(&document)?;
@@ -73,19 +88,7 @@ impl TreeSpool {
             })?;
         out.write_all(&text.as_bytes()[..at])?;
         out.write_all(format!("\"{}\": [", self.key).as_bytes())?;
-        let spooled = std::io::BufReader::new(std::fs::File::open(&self.path)?);
-        for (i, line) in spooled.lines().enumerate() {
-            let item: serde_json::Value = serde_json::from_str(&line?)?;
-            out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-            let pretty = serde_json::to_string_pretty(&item)?;
-            for (j, l) in pretty.lines().enumerate() {
-                if j > 0 {
-                    out.write_all(b"\n")?;
-                }
-                out.write_all(b"    ")?;
-                out.write_all(l.as_bytes())?;
-            }
-        }
+        std::io::copy(&mut std::fs::File::open(&self.path)?, out)?;
         out.write_all(b"\n  ]\n}\n")?;
         Ok(())
     }
