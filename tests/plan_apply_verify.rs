@@ -126,6 +126,23 @@ fn verify(backend: Backend) {
         )
     };
 
+    // A stack recorded twice (a later run's record after this run's): the later record
+    // is the one checked, and the stack once. Its traversal is not the stack's: the
+    // stack reads as moved on since; without it, it holds again.
+    let deep = db.root_id("deep");
+    assert_eq!(finding(&v, &deep).0, "holds");
+    db.exec(&format!(
+        "INSERT INTO heat_converge_stack (run_id, stack_id, root_stack_id, outcome, reason, \
+         resources_converted, resources_deleted, templates_deleted, traversal) VALUES \
+         ('a-later-run', '{deep}', '{deep}', 'converted', NULL, 0, 0, 0, 'another-traversal')"
+    ));
+    let (code, v) = verify();
+    assert_eq!((code, &v["checked"]), (3, &Value::from(17)), "{v}");
+    assert_eq!(finding(&v, &deep).0, "moved_on", "{v}");
+    db.exec("DELETE FROM heat_converge_stack WHERE run_id = 'a-later-run'");
+    let (_, v) = verify();
+    assert_eq!(finding(&v, &deep).0, "holds", "{v}");
+
     // A tampered requires is found and named.
     let depends = db.root_id("depends");
     let top = format!("stack_id = '{depends}' AND name = 'top'");

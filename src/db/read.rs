@@ -705,7 +705,8 @@ pub fn raw_template(conn: &mut dyn Connection, id: i64) -> Result<Option<RawTemp
 /// A stack heat-converge converted, as its record says (`sql/converted_stacks.sql`).
 #[derive(Clone, Debug)]
 pub struct ConvertedStack {
-    pub run_id: String,
+    /// Shared by the records of the same run.
+    pub run_id: Word,
     pub stack_id: String,
     pub root_stack_id: String,
     /// The traversal the conversion gave it (None: converted before V4 recorded it).
@@ -715,7 +716,7 @@ pub struct ConvertedStack {
 impl FromRow for ConvertedStack {
     fn from_row(r: &Row) -> Result<Self> {
         Ok(ConvertedStack {
-            run_id: r.string("run_id")?,
+            run_id: r.string("run_id")?.into(),
             stack_id: r.string("stack_id")?,
             root_stack_id: r.string("root_stack_id")?,
             traversal: r.text("traversal")?,
@@ -740,7 +741,22 @@ pub fn converted_stacks(conn: &mut dyn Connection) -> Result<Vec<ConvertedStack>
     } else {
         include_str!("../../sql/converted_stacks_v1.sql")
     };
-    query_as(conn, sql, &[])
+    // Row by row, in the order the server gives them (the order they were written, since
+    // V6 keys them so): a converted cloud's records are never held twice.
+    let mut out = Vec::new();
+    let mut runs: std::collections::HashSet<Word> = Default::default();
+    conn.query_each(sql, &[], &mut |row| {
+        let mut c = ConvertedStack::from_row(&row)?;
+        match runs.get(&c.run_id) {
+            Some(known) => c.run_id = Word::clone(known),
+            None => {
+                runs.insert(Word::clone(&c.run_id));
+            }
+        }
+        out.push(c);
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// A stack as it is now (`sql/stacks_now.sql`).

@@ -154,16 +154,35 @@ pub fn verify(
             .collect(),
     };
     drop(inv);
-    // The latest record of each stack (a stack is converted once; a later record wins).
-    let mut latest: BTreeMap<String, ConvertedStack> = BTreeMap::new();
-    for c in read::converted_stacks(conn)? {
-        latest.insert(c.stack_id.clone(), c);
+    // The latest record of each stack (a stack is converted once; a later record wins),
+    // in the order the records were written: checked in that order, Heat's rows are read
+    // in the order the conversion wrote them (oldest template first), not scattered by
+    // stack id (at 100,000 roots on MariaDB, whose buffer pool does not hold the tables,
+    // that order made verify three times slower per root than at 10,000).
+    let mut latest = read::converted_stacks(conn)?;
+    {
+        // Records of the same stack side by side (stable: in the order written), all but
+        // the last of each dropped: 4 bytes a record, not a map of every stack id.
+        let mut order: Vec<u32> = (0..latest.len() as u32).collect();
+        order.sort_by(|&a, &b| {
+            latest[a as usize]
+                .stack_id
+                .cmp(&latest[b as usize].stack_id)
+        });
+        let mut keep = vec![true; latest.len()];
+        for pair in order.windows(2) {
+            if latest[pair[0] as usize].stack_id == latest[pair[1] as usize].stack_id {
+                keep[pair[0] as usize] = false;
+            }
+        }
+        let mut keep = keep.into_iter();
+        latest.retain(|_| keep.next().unwrap_or(true));
     }
     // The project of each root, read once and only for --project: a live root is in the
     // inventory, a deleted one is read by id.
     let mut projects: HashMap<String, Option<String>> = HashMap::new();
     let mut selected: Vec<&ConvertedStack> = Vec::new();
-    for c in latest.values() {
+    for c in &latest {
         if !roots.is_empty() && !roots.contains(&c.root_stack_id) {
             continue;
         }
@@ -215,7 +234,7 @@ pub fn verify(
                     stack_id: c.stack_id.clone(),
                     name,
                     root_stack_id: c.root_stack_id.clone(),
-                    run_id: c.run_id.clone(),
+                    run_id: c.run_id.to_string(),
                     finding,
                 };
                 each(&check)?;
