@@ -48,11 +48,7 @@ impl Graph {
         for res in &stack.resources {
             explicit_edges.insert(res.name.clone(), explicit::requirements(stack, res)?);
         }
-        let view = view::View {
-            stack,
-            explicit: &explicit_edges,
-            only: None,
-        };
+        let view = view::View::new(stack, &explicit_edges, None);
         let mut resources = BTreeMap::new();
         for res in &stack.resources {
             let mut requires = explicit_edges.get(&res.name).cloned().unwrap_or_default();
@@ -243,11 +239,7 @@ fn settle_abort(
         _ => {}
     }
     let rule_over = |only: Vec<String>| {
-        let v = view::View {
-            stack,
-            explicit,
-            only: Some(only),
-        };
+        let v = view::View::new(stack, explicit, Some(only));
         implicit::implicit_dependencies(&v, name)
     };
     let alone = rule_over(vec![name.to_string()]);

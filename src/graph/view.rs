@@ -12,14 +12,34 @@ use crate::stack::StackDefinition;
 use crate::template::snippet::Snippet;
 use crate::template::Template;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub struct View<'a> {
-    pub stack: &'a StackDefinition,
+    stack: &'a StackDefinition,
     /// Each resource's explicit requirements (the graph before any plugin rule).
-    pub explicit: &'a BTreeMap<String, BTreeSet<String>>,
+    explicit: &'a BTreeMap<String, BTreeSet<String>>,
     /// When set, the rules walk only these resources (to see what each one alone does).
-    pub only: Option<Vec<String>>,
+    only: Option<Vec<String>>,
+    /// Each provider template's parameters, by file, read once: a ResourceGroup's
+    /// thousands of members are one template (parsing it for each member was most of
+    /// the planning of a 5,000-member group).
+    provider_parameters: RefCell<HashMap<String, Vec<(String, TemplateParameter)>>>,
+}
+
+impl<'a> View<'a> {
+    pub fn new(
+        stack: &'a StackDefinition,
+        explicit: &'a BTreeMap<String, BTreeSet<String>>,
+        only: Option<Vec<String>>,
+    ) -> View<'a> {
+        View {
+            stack,
+            explicit,
+            only,
+            provider_parameters: RefCell::default(),
+        }
+    }
 }
 
 impl StackView for View<'_> {
@@ -93,6 +113,17 @@ impl StackView for View<'_> {
 impl View<'_> {
     /// A provider template's parameters, which are its facade resource's properties.
     fn template_parameters(&self, file: &str) -> Vec<(String, TemplateParameter)> {
+        if let Some(known) = self.provider_parameters.borrow().get(file) {
+            return known.clone();
+        }
+        let read = self.read_template_parameters(file);
+        self.provider_parameters
+            .borrow_mut()
+            .insert(file.to_string(), read.clone());
+        read
+    }
+
+    fn read_template_parameters(&self, file: &str) -> Vec<(String, TemplateParameter)> {
         let Some(text) = self.stack.files.get(file) else {
             return Vec::new();
         };
