@@ -4,7 +4,6 @@ SELECT id, name, tenant, owner_id, raw_template_id, prev_raw_template_id, action
        status_reason, current_traversal,
        CASE WHEN convergence THEN 1 ELSE 0 END AS convergence,
        CASE WHEN backup THEN 1 ELSE 0 END AS backup,
-       nested_depth,
        CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END AS deleted
 FROM stack
 WHERE id IN ({each: :id})

@@ -815,7 +815,7 @@ fn rows_now(conn: &mut dyn Connection, plan: &TreePlan, inv: &Inventory) -> Resu
     let templates = crate::db::read::raw_templates(conn, &template_ids)?;
     let tree = super::tree::Tree {
         stacks: stacks.into_iter().map(std::sync::Arc::new).collect(),
-        live_backups: Vec::new(),
+        live_backups: Box::default(),
     };
     Ok(super::fingerprint::rows(&tree, &resources, &templates))
 }

@@ -15,10 +15,11 @@ use std::sync::Arc;
 
 #[derive(Clone, Debug)]
 pub struct Tree {
-    /// The root first, then its nested stacks, parents before children.
-    pub stacks: Vec<Arc<StackRow>>,
+    /// The root first, then its nested stacks, parents before children (boxed slices,
+    /// not vectors: a cloud's trees are all held, 100,000 of them at 100,000 roots).
+    pub stacks: Box<[Arc<StackRow>]>,
     /// Live backup stacks found under the tree (the legacy engine's leftovers).
-    pub live_backups: Vec<Arc<StackRow>>,
+    pub live_backups: Box<[Arc<StackRow>]>,
 }
 
 impl Tree {
@@ -181,8 +182,8 @@ fn walk(root: &Arc<StackRow>, children: &HashMap<&str, Vec<&Arc<StackRow>>>) -> 
         i += 1;
     }
     Tree {
-        stacks,
-        live_backups,
+        stacks: stacks.into_boxed_slice(),
+        live_backups: live_backups.into_boxed_slice(),
     }
 }
 
@@ -234,7 +235,6 @@ mod tests {
             status: "COMPLETE".into(),
             convergence,
             backup: false,
-            nested_depth: 0,
             deleted: false,
         }
     }

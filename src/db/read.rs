@@ -565,7 +565,6 @@ pub struct StackRow {
     pub status: Word,
     pub convergence: bool,
     pub backup: bool,
-    pub nested_depth: i64,
     pub deleted: bool,
 }
 
@@ -602,7 +601,6 @@ impl FromRow for StackRow {
             status: r.text("status")?.unwrap_or_default().into(),
             convergence: r.flag("convergence")?,
             backup: r.flag("backup")?,
-            nested_depth: r.int("nested_depth")?.unwrap_or(0),
             deleted: r.flag("deleted")?,
         })
     }
