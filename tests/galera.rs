@@ -876,7 +876,7 @@ fn tables_without_primary_key_refused_by_the_cluster() {
     assert_eq!(report["converted"].as_u64(), Some(11), "{out}");
     assert_eq!(
         report["migrations_applied"].as_array().map(Vec::len),
-        Some(5),
+        Some(6),
         "{out}"
     );
     let gone_past: Vec<&str> = err.lines().filter(|l| l.contains("going on")).collect();
