@@ -146,18 +146,12 @@ fn inventory_now(conn: &mut dyn Connection) -> Result<Inventory> {
     let mut inv = Inventory::default();
     // Row by row into the map: the whole cloud's stacks are never held twice.
     let stacks = &mut inv.stacks;
-    let mut words: std::collections::HashSet<Word> = Default::default();
-    let mut shared = |w: &mut Word| match words.get(w) {
-        Some(known) => *w = Word::clone(known),
-        None => {
-            words.insert(Word::clone(w));
-        }
-    };
+    let mut words = Words::default();
     conn.query_each(include_str!("../../sql/live_stacks.sql"), &[], &mut |row| {
         let mut s = StackRow::from_row(&row)?;
-        shared(&mut s.tenant);
-        shared(&mut s.action);
-        shared(&mut s.status);
+        words.share(&mut s.tenant);
+        words.share(&mut s.action);
+        words.share(&mut s.status);
         if let Some(owner) = &mut s.owner_id {
             if let Some((known, _)) = stacks.get_key_value(&**owner) {
                 *owner = Word::clone(known);
@@ -571,6 +565,22 @@ pub struct StackRow {
 /// A short text many rows repeat (a project, an action, a status), held once.
 pub type Word = std::sync::Arc<str>;
 
+/// The words met so far in a read, so that each repeated one is held once.
+#[derive(Default)]
+struct Words(std::collections::HashSet<Word>);
+
+impl Words {
+    /// Makes `w` share the copy of its text met first.
+    fn share(&mut self, w: &mut Word) {
+        match self.0.get(w) {
+            Some(known) => *w = Word::clone(known),
+            None => {
+                self.0.insert(Word::clone(w));
+            }
+        }
+    }
+}
+
 /// A row of `raw_template`, its JSON columns parsed.
 #[derive(Clone, Debug)]
 pub struct RawTemplateRow {
@@ -742,15 +752,10 @@ pub fn converted_stacks(conn: &mut dyn Connection) -> Result<Vec<ConvertedStack>
     // Row by row, in the order the server gives them (the order they were written, since
     // V6 keys them so): a converted cloud's records are never held twice.
     let mut out = Vec::new();
-    let mut runs: std::collections::HashSet<Word> = Default::default();
+    let mut runs = Words::default();
     conn.query_each(sql, &[], &mut |row| {
         let mut c = ConvertedStack::from_row(&row)?;
-        match runs.get(&c.run_id) {
-            Some(known) => c.run_id = Word::clone(known),
-            None => {
-                runs.insert(Word::clone(&c.run_id));
-            }
-        }
+        runs.share(&mut c.run_id);
         out.push(c);
         Ok(())
     })?;
