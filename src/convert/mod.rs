@@ -473,7 +473,7 @@ fn convert_trees(
                     conn,
                     &mut |conn| {
                         let current = match next_one.take() {
-                            Some(Planning::Read(failed)) => Some(Err(failed)),
+                            Some(Planning::ReadFailed(failed)) => Some(Err(failed)),
                             Some(Planning::Planning(h)) => Some(h.join().unwrap_or_else(|_| {
                                 Err(anyhow::anyhow!("planning a batch panicked"))
                             })),
@@ -489,7 +489,7 @@ fn convert_trees(
                                         Ok(read) => Planning::Planning(
                                             scope.spawn(move || Ok(plan_batch(read, inv, opts))),
                                         ),
-                                        Err(e) => Planning::Read(e),
+                                        Err(e) => Planning::ReadFailed(e),
                                     });
                         }
                         current
@@ -569,7 +569,7 @@ enum Planning<'s, 't> {
     /// Read whole, being planned on a thread of its own.
     Planning(std::thread::ScopedJoinHandle<'s, Result<Batch<'t>>>),
     /// Its reading failed: the run learns it when it comes to that batch.
-    Read(anyhow::Error),
+    ReadFailed(anyhow::Error),
 }
 
 /// What the reader thread hands the writer.
