@@ -1043,19 +1043,7 @@ fn trees_over_the_write_set_limit_are_left_alone_before_writing() {
 
     // Raised to the largest figure given, the cluster takes those trees.
     let most = largest_figure(&refused);
-    node.sql(&format!("SET GLOBAL wsrep_max_ws_rows = {most}"));
-    let (code, out, err) = db.heat_converge(&["migrate", "--format", "json", "-vv"]);
-    let report = common::json(&out);
-    assert_eq!(code, 3, "{err}");
-    assert_eq!(
-        report["converted"].as_u64(),
-        Some(refused.len() as u64),
-        "{out}"
-    );
-    assert!(
-        !err.contains("written in halves"),
-        "the estimate held at commit: {err}"
-    );
+    converts_once_raised(node, &db, "wsrep_max_ws_rows", most, refused.len());
     eprintln!(
         "wsrep_max_ws_rows={LIMIT}: {} trees left alone ({}), {converted} converted; raised to {most}: converted",
         refused.len(),
@@ -1084,21 +1072,27 @@ fn trees_over_the_write_set_limit_are_left_alone_before_writing() {
     }
     assert!(!err.contains("written in halves"), "{err}");
     let most = largest_figure(&refused);
-    node.sql(&format!("SET GLOBAL wsrep_max_ws_size = {most}"));
+    converts_once_raised(node, &db, "wsrep_max_ws_size", most, refused.len());
+    eprintln!(
+        "wsrep_max_ws_size={BYTES}: {} trees left alone; raised to {most}: converted",
+        refused.len()
+    );
+}
+
+/// With the write-set limit `setting` raised to `most` (the largest figure a refusal
+/// gave), a run converts the `left` trees left alone before, none refused at commit.
+fn converts_once_raised(node: &Node, db: &common::HeatDb, setting: &str, most: u64, left: usize) {
+    node.sql(&format!("SET GLOBAL {setting} = {most}"));
     let (code, out, err) = db.heat_converge(&["migrate", "--format", "json", "-vv"]);
     assert_eq!(code, 3, "{err}");
     assert_eq!(
         common::json(&out)["converted"].as_u64(),
-        Some(refused.len() as u64),
+        Some(left as u64),
         "{out}"
     );
     assert!(
         !err.contains("written in halves"),
         "the estimate held at commit: {err}"
-    );
-    eprintln!(
-        "wsrep_max_ws_size={BYTES}: {} trees left alone; raised to {most}: converted",
-        refused.len()
     );
 }
 
